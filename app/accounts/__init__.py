@@ -1,0 +1,1 @@
+"""Organisations, API keys, scopes and the current caller."""

@@ -1,0 +1,119 @@
+"""Organisations and keys: creation, lookup by bearer key, revocation."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import ApiKey, Organization
+from app.accounts.schemas import OPERATOR_ONLY_SCOPES, Role, Scope
+from app.db import utcnow
+from app.errors import Forbidden, NotFound, Unprocessable
+
+KEY_PREFIX = "cvn_"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the key's organisation, its role and the key's scopes."""
+
+    organization_id: int
+    role: Role
+    scopes: frozenset[str]
+    api_key_id: int
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role is Role.OPERATOR
+
+    def require(self, scope: Scope, *, operator: bool = False) -> None:
+        if scope.value not in self.scopes:
+            raise Forbidden(f"this key lacks the scope {scope.value}")
+        if operator and not self.is_operator:
+            raise Forbidden("only the hub operator may do this")
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def create_organization(session: AsyncSession, name: str, role: Role) -> Organization:
+    org = Organization(name=name, role=role.value)
+    session.add(org)
+    await session.flush()
+    return org
+
+
+async def get_organization(session: AsyncSession, organization_id: int) -> Organization:
+    org = await session.get(Organization, organization_id)
+    if org is None:
+        raise NotFound(f"organisation {organization_id} not found")
+    return org
+
+
+async def list_organizations(session: AsyncSession, after_id: int, limit: int) -> list[Organization]:
+    rows = await session.scalars(
+        select(Organization).where(Organization.id > after_id).order_by(Organization.id).limit(limit + 1)
+    )
+    return list(rows)
+
+
+async def create_api_key(
+    session: AsyncSession, org: Organization, scopes: list[Scope], name: str | None = None
+) -> tuple[ApiKey, str]:
+    """Create a key for ``org``; returns the row and the key, which is never stored."""
+    if org.role != Role.OPERATOR.value:
+        for index, scope in enumerate(scopes):
+            if scope in OPERATOR_ONLY_SCOPES:
+                raise Unprocessable(f"scopes.{index}", f"{scope.value} is for the hub operator's keys only")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(
+        organization_id=org.id,
+        name=name,
+        key_hash=hash_key(key),
+        prefix=key[: len(KEY_PREFIX) + 6],
+        scopes=sorted({s.value for s in scopes}),
+    )
+    session.add(row)
+    await session.flush()
+    return row, key
+
+
+async def list_api_keys(session: AsyncSession, organization_id: int, after_id: int, limit: int) -> list[ApiKey]:
+    rows = await session.scalars(
+        select(ApiKey)
+        .where(ApiKey.organization_id == organization_id, ApiKey.id > after_id)
+        .order_by(ApiKey.id)
+        .limit(limit + 1)
+    )
+    return list(rows)
+
+
+async def revoke_api_key(session: AsyncSession, caller: Caller, key_id: int) -> None:
+    """Operators with orgs:write revoke any key; anyone may revoke their own organisation's."""
+    row = await session.get(ApiKey, key_id)
+    may_manage = caller.is_operator and Scope.ORGS_WRITE.value in caller.scopes
+    if row is None or (row.organization_id != caller.organization_id and not may_manage):
+        raise NotFound(f"API key {key_id} not found")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        await session.flush()
+
+
+async def caller_for_key(session: AsyncSession, key: str) -> Caller | None:
+    """The caller a bearer key stands for, or None when the key is unknown or revoked."""
+    if not key.startswith(KEY_PREFIX) or len(key) > 128:
+        return None
+    row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
+    if row is None or row.revoked_at is not None:
+        return None
+    return Caller(
+        organization_id=row.organization_id,
+        role=Role(row.organization.role),
+        scopes=frozenset(row.scopes),
+        api_key_id=row.id,
+    )

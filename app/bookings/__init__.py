@@ -1,0 +1,1 @@
+"""Bookings: cargo lines, the status machine, chargeable volume and space control."""

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, utcnow
+from app.network.models import Departure, Hub
+
+
+class Booking(Base):
+    """An exporter's booking of space on one departure, with its declared and measured cargo."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (Index("ix_bookings_departure_status", "departure_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    departure_id: Mapped[int] = mapped_column(ForeignKey("departures.id"))
+    requested_departure_id: Mapped[int] = mapped_column(ForeignKey("departures.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    status_reason: Mapped[str | None] = mapped_column(String(300))
+    origin_hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    destination_hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
+    consignee: Mapped[dict[str, Any]]
+    references: Mapped[list[Any]]
+    allow_rollover: Mapped[bool]
+    # Declared totals, computed from the cargo lines.
+    pieces: Mapped[int]
+    weight_kg: Mapped[float]
+    volume_cbm: Mapped[float]
+    declared_chargeable_cbm: Mapped[float]
+    # Space the booking takes: the declared chargeable volume, or the measured one after receipt.
+    chargeable_cbm: Mapped[float]
+    dg_classes: Mapped[list[Any]]
+    temperature_min_c: Mapped[float | None]
+    temperature_max_c: Mapped[float | None]
+    stackable: Mapped[bool]
+    footprint_m2: Mapped[float | None]
+    # Measured at the CFS on receipt.
+    measured_pieces: Mapped[int | None]
+    measured_weight_kg: Mapped[float | None]
+    measured_volume_cbm: Mapped[float | None]
+    received_at: Mapped[datetime | None]
+    measurement_discrepancy: Mapped[bool] = mapped_column(default=False)
+    currency: Mapped[str] = mapped_column(String(3))
+    price_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    measured_price_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    departure: Mapped[Departure] = relationship(foreign_keys=[departure_id], lazy="joined")
+    origin: Mapped[Hub] = relationship(foreign_keys=[origin_hub_id], lazy="joined")
+    destination: Mapped[Hub] = relationship(foreign_keys=[destination_hub_id], lazy="joined")
+    lines: Mapped[list[CargoLine]] = relationship(
+        order_by="CargoLine.sequence", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class CargoLine(Base):
+    """One line of declared cargo: packages of one kind; dimensions per package, weight for the line."""
+
+    __tablename__ = "cargo_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    sequence: Mapped[int]
+    description: Mapped[str] = mapped_column(String(200))
+    hs_code: Mapped[str] = mapped_column(String(10))
+    packages: Mapped[int]
+    package_type: Mapped[str] = mapped_column(String(12))
+    length_cm: Mapped[float]
+    width_cm: Mapped[float]
+    height_cm: Mapped[float]
+    weight_kg: Mapped[float]
+    stackable: Mapped[bool]
+    un_number: Mapped[str | None] = mapped_column(String(4))
+    dg_class: Mapped[str | None] = mapped_column(String(3))
+    packing_group: Mapped[str | None] = mapped_column(String(3))
+    temperature_min_c: Mapped[float | None]
+    temperature_max_c: Mapped[float | None]
+    volume_cbm: Mapped[float]
+    chargeable_cbm: Mapped[float]

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+
+from app.accounts.dependencies import CurrentCaller, Session
+from app.accounts.schemas import Scope
+from app.bookings import service
+from app.bookings.schemas import BookingCreate, BookingRead, BookingStatus, BookingUpdate, ReceiptIn, RejectIn
+from app.fields import MAX_ID
+from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
+
+router = APIRouter(prefix="/v1/bookings", tags=["bookings"])
+
+Reference = Annotated[str, Path(pattern=r"^CVN[A-Z0-9]{8}$", description="Booking reference such as CVN7K3QX9PA")]
+
+
+def _settings(request: Request):
+    return request.app.state.settings
+
+
+def _respond(response: Response, booking) -> dict:
+    response.headers["ETag"] = service.etag(booking)
+    return service.booking_read(booking)
+
+
+@router.post("", status_code=201, response_model=BookingRead)
+async def create_booking(request: Request, response: Response, body: BookingCreate, caller: CurrentCaller, session: Session):
+    caller.require(Scope.BOOKINGS_WRITE)
+    booking = await service.create_booking(session, caller, body, _settings(request).cbm_per_teu)
+    response.headers["Location"] = f"/v1/bookings/{booking.reference}"
+    return _respond(response, booking)
+
+
+@router.get("", response_model=Page[BookingRead])
+async def list_bookings(
+    caller: CurrentCaller,
+    session: Session,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+    status: BookingStatus | None = None,
+    departure_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+):
+    caller.require(Scope.BOOKINGS_READ)
+    rows = await service.list_bookings(
+        session, caller, decode_cursor(cursor), limit, status.value if status else None, departure_id
+    )
+    items, next_cursor = page_of(rows, limit)
+    return {"items": [service.booking_read(b) for b in items], "next_cursor": next_cursor}
+
+
+@router.get("/{reference}", response_model=BookingRead)
+async def get_booking(reference: Reference, response: Response, caller: CurrentCaller, session: Session):
+    caller.require(Scope.BOOKINGS_READ)
+    return _respond(response, await service.get_booking(session, caller, reference))
+
+
+@router.patch("/{reference}", response_model=BookingRead)
+async def amend_booking(
+    request: Request,
+    reference: Reference,
+    body: BookingUpdate,
+    response: Response,
+    caller: CurrentCaller,
+    session: Session,
+    if_match: Annotated[str | None, Header(max_length=200)] = None,
+):
+    caller.require(Scope.BOOKINGS_WRITE)
+    booking = await service.amend_booking(session, caller, reference, body, if_match, _settings(request).cbm_per_teu)
+    return _respond(response, booking)
+
+
+@router.post("/{reference}/cancel", response_model=BookingRead)
+async def cancel_booking(request: Request, reference: Reference, response: Response, caller: CurrentCaller, session: Session):
+    caller.require(Scope.BOOKINGS_WRITE)
+    booking = await service.cancel_booking(session, caller, reference, _settings(request).cbm_per_teu)
+    return _respond(response, booking)
+
+
+@router.post("/{reference}/reject", response_model=BookingRead)
+async def reject_booking(
+    request: Request, reference: Reference, body: RejectIn, response: Response, caller: CurrentCaller, session: Session
+):
+    caller.require(Scope.BOOKINGS_WRITE, operator=True)
+    booking = await service.reject_booking(session, caller, reference, body.reason, _settings(request).cbm_per_teu)
+    return _respond(response, booking)
+
+
+@router.post("/{reference}/receipt", response_model=BookingRead)
+async def receive_cargo(
+    request: Request, reference: Reference, body: ReceiptIn, response: Response, caller: CurrentCaller, session: Session
+):
+    caller.require(Scope.BOOKINGS_WRITE, operator=True)
+    booking = await service.receive_cargo(session, caller, reference, body, _settings(request).measurement_tolerance)
+    return _respond(response, booking)

@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.fields import CountryCode, DgClass, HsCode, HubCode, IdField, LongText, Name, ShortText, Timestamp, UnNumber, text
+
+
+class BookingStatus(StrEnum):
+    RECEIVED = "RECEIVED"
+    CONFIRMED = "CONFIRMED"
+    WAITLISTED = "WAITLISTED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+    CARGO_RECEIVED = "CARGO_RECEIVED"
+    STUFFED = "STUFFED"
+    IN_TRANSIT = "IN_TRANSIT"
+    ARRIVED = "ARRIVED"
+    DELIVERED = "DELIVERED"
+
+
+class PackageType(StrEnum):
+    PALLET = "PALLET"
+    CARTON = "CARTON"
+    CRATE = "CRATE"
+    CASE = "CASE"
+    DRUM = "DRUM"
+    BAG = "BAG"
+    BALE = "BALE"
+    ROLL = "ROLL"
+    COIL = "COIL"
+    PIECE = "PIECE"
+
+
+class PackingGroup(StrEnum):
+    I = "I"  # noqa: E741
+    II = "II"
+    III = "III"
+
+
+class ReferenceKind(StrEnum):
+    PURCHASE_ORDER = "PURCHASE_ORDER"
+    INVOICE = "INVOICE"
+    SHIPPER_REFERENCE = "SHIPPER_REFERENCE"
+    CONSIGNEE_REFERENCE = "CONSIGNEE_REFERENCE"
+    CUSTOMS_DECLARATION = "CUSTOMS_DECLARATION"
+    OTHER = "OTHER"
+
+
+class DangerousGoods(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    un_number: UnNumber
+    dg_class: DgClass = Field(alias="class")
+    packing_group: PackingGroup | None = None
+
+
+class TemperatureRange(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    min_c: float = Field(alias="min", ge=-30, le=30)
+    max_c: float = Field(alias="max", ge=-30, le=30)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TemperatureRange:
+        if self.min_c > self.max_c:
+            raise ValueError("min must not be above max")
+        return self
+
+
+Dimension = float
+
+
+class CargoLineIn(BaseModel):
+    """A line: ``packages`` alike; dimensions per package in cm, ``weight_kg`` for the whole line."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: Name
+    hs_code: HsCode
+    packages: int = Field(ge=1, le=10_000)
+    package_type: PackageType
+    length_cm: float = Field(gt=0, le=1300)
+    width_cm: float = Field(gt=0, le=1300)
+    height_cm: float = Field(gt=0, le=1300)
+    weight_kg: float = Field(gt=0, le=30_000)
+    stackable: bool = True
+    dangerous_goods: DangerousGoods | None = None
+    temperature_c: TemperatureRange | None = None
+
+
+class Consignee(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    address: LongText
+    city: Name
+    country: CountryCode
+    email: text(254) | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # type: ignore[valid-type]
+    phone: text(32) | None = Field(default=None, pattern=r"^\+?[0-9 ()-]{4,32}$")  # type: ignore[valid-type]
+
+
+class BookingReferenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ReferenceKind
+    value: ShortText
+
+
+class BookingCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    departure_id: IdField | None = None
+    quote_option_id: ShortText | None = None
+    origin: HubCode | None = Field(default=None, description="Boarding hub; defaults to the service's origin")
+    destination: HubCode | None = Field(default=None, description="Alighting hub; defaults to the service's end")
+    consignee: Consignee
+    cargo: list[CargoLineIn] = Field(min_length=1, max_length=200)
+    references: list[BookingReferenceIn] = Field(default_factory=list, max_length=20)
+    allow_rollover: bool = False
+
+    @model_validator(mode="after")
+    def _one_target(self) -> BookingCreate:
+        if (self.departure_id is None) == (self.quote_option_id is None):
+            raise ValueError("give exactly one of departure_id and quote_option_id")
+        return self
+
+
+class BookingUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    consignee: Consignee | None = None
+    cargo: list[CargoLineIn] | None = Field(default=None, min_length=1, max_length=200)
+    references: list[BookingReferenceIn] | None = Field(default=None, max_length=20)
+    allow_rollover: bool | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> BookingUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give at least one of consignee, cargo, references, allow_rollover")
+        return self
+
+
+class ReceiptIn(BaseModel):
+    """The CFS's measurement of what actually arrived."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pieces: int = Field(ge=1, le=2_000_000)
+    weight_kg: float = Field(gt=0, le=6_000_000)
+    volume_cbm: float = Field(gt=0, le=100_000)
+    received_at: Timestamp | None = None
+    note: LongText | None = None
+
+
+class RejectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: text(300)  # type: ignore[valid-type]
+
+
+class Money(BaseModel):
+    amount: Decimal
+    currency: str
+
+
+class DangerousGoodsRead(BaseModel):
+    model_config = ConfigDict(serialize_by_alias=True)
+
+    un_number: str
+    dg_class: str = Field(serialization_alias="class")
+    packing_group: str | None
+
+
+class TemperatureRead(BaseModel):
+    model_config = ConfigDict(serialize_by_alias=True)
+
+    min_c: float = Field(serialization_alias="min")
+    max_c: float = Field(serialization_alias="max")
+
+
+class CargoLineRead(BaseModel):
+    description: str
+    hs_code: str
+    packages: int
+    package_type: PackageType
+    length_cm: float
+    width_cm: float
+    height_cm: float
+    weight_kg: float
+    stackable: bool
+    dangerous_goods: DangerousGoodsRead | None
+    temperature_c: TemperatureRead | None
+    volume_cbm: float
+    chargeable_cbm: float
+
+
+class MeasurementRead(BaseModel):
+    pieces: int
+    weight_kg: float
+    volume_cbm: float
+    chargeable_cbm: float
+    received_at: datetime
+    discrepancy: bool = Field(description="True when the measurement differs from the declaration beyond tolerance")
+    weight_difference_pct: float
+    volume_difference_pct: float
+    price: Money
+
+
+class BookingRead(BaseModel):
+    reference: str
+    status: BookingStatus
+    status_reason: str | None
+    departure_id: int
+    requested_departure_id: int
+    service: str
+    origin: str
+    destination: str
+    cutoff_at: datetime
+    departs_at: datetime
+    consignee: Consignee
+    cargo: list[CargoLineRead]
+    references: list[BookingReferenceIn]
+    allow_rollover: bool
+    pieces: int
+    weight_kg: float
+    volume_cbm: float
+    declared_chargeable_cbm: float
+    chargeable_cbm: float
+    price: Money
+    measured: MeasurementRead | None
+    version: int
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,531 @@
+"""Booking rules: chargeable volume, the status machine, space control, amendments and receipt."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.service import Caller
+from app.bookings.models import Booking, CargoLine
+from app.bookings.schemas import BookingCreate, BookingStatus, BookingUpdate, CargoLineIn, ReceiptIn
+from app.db import utcnow
+from app.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
+from app.fields import dg_class_forbidden
+from app.network.models import Departure, Service
+from app.network.service import get_departure, get_hub, is_open_for_booking, route_hubs
+
+# Height a non-stackable package blocks: nothing can stand on it (metres).
+NON_STACKABLE_HEIGHT_M = 2.39
+MINIMUM_CHARGEABLE_CBM = 1.0
+
+S = BookingStatus
+SPACE_HOLDING = (S.CONFIRMED, S.CARGO_RECEIVED, S.STUFFED, S.IN_TRANSIT, S.ARRIVED, S.DELIVERED)
+TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
+    S.RECEIVED: frozenset({S.CONFIRMED, S.WAITLISTED, S.REJECTED, S.CANCELLED}),
+    S.WAITLISTED: frozenset({S.CONFIRMED, S.REJECTED, S.CANCELLED}),
+    S.CONFIRMED: frozenset({S.CARGO_RECEIVED, S.REJECTED, S.CANCELLED}),
+    S.CARGO_RECEIVED: frozenset({S.STUFFED}),
+    S.STUFFED: frozenset({S.IN_TRANSIT}),
+    S.IN_TRANSIT: frozenset({S.ARRIVED}),
+    S.ARRIVED: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+AMENDABLE = (S.RECEIVED, S.CONFIRMED, S.WAITLISTED)
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+# --- pure computations --------------------------------------------------------
+
+@dataclass(frozen=True)
+class LineFigures:
+    volume_cbm: float
+    occupied_cbm: float
+    chargeable_cbm: float
+    footprint_m2: float
+
+
+def line_figures(line: CargoLineIn, weight_per_cbm_kg: float) -> LineFigures:
+    """Volume from the package dimensions; a non-stackable line occupies footprint × 2.39 m."""
+    volume = line.packages * line.length_cm * line.width_cm * line.height_cm / 1_000_000
+    footprint = line.packages * line.length_cm * line.width_cm / 10_000
+    occupied = volume if line.stackable else max(volume, footprint * NON_STACKABLE_HEIGHT_M)
+    return LineFigures(
+        volume_cbm=round(volume, 3),
+        occupied_cbm=occupied,
+        chargeable_cbm=round(max(occupied, line.weight_kg / weight_per_cbm_kg), 3),
+        footprint_m2=0.0 if line.stackable else footprint,
+    )
+
+
+def chargeable_cbm(occupied_cbm: float, weight_kg: float, weight_per_cbm_kg: float) -> float:
+    """W/M: the larger of volume and weight ÷ ratio, and at least 1 CBM per booking."""
+    return round(max(occupied_cbm, weight_kg / weight_per_cbm_kg, MINIMUM_CHARGEABLE_CBM), 3)
+
+
+def price_for(service: Service, chargeable: float) -> Decimal:
+    amount = max(service.rate_per_cbm * Decimal(str(chargeable)), service.minimum_charge)
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def difference_pct(measured: float, declared: float) -> float:
+    return round((measured - declared) / declared * 100, 2) if declared else 0.0
+
+
+def etag(booking: Booking) -> str:
+    return f'"{booking.reference}-v{booking.version}"'
+
+
+def transition(booking: Booking, target: BookingStatus, reason: str | None = None) -> None:
+    """Move the booking along the status machine, or 409 with the reason it cannot."""
+    current = BookingStatus(booking.status)
+    if target not in TRANSITIONS[current]:
+        raise Conflict(f"a {current.value} booking cannot become {target.value}")
+    booking.status = target.value
+    booking.status_reason = reason
+    booking.updated_at = utcnow()
+
+
+# --- space control --------------------------------------------------------------
+
+async def booked_cbm_by_departure(session: AsyncSession, departure_ids: list[int]) -> dict[int, float]:
+    """Chargeable CBM held by space-holding bookings, per departure."""
+    if not departure_ids:
+        return {}
+    rows = await session.execute(
+        select(Booking.departure_id, func.sum(Booking.chargeable_cbm))
+        .where(Booking.departure_id.in_(departure_ids), Booking.status.in_([s.value for s in SPACE_HOLDING]))
+        .group_by(Booking.departure_id)
+    )
+    return {departure_id: float(total or 0.0) for departure_id, total in rows}
+
+
+async def free_cbm(session: AsyncSession, departure: Departure, cbm_per_teu: float, exclude: int | None = None) -> float:
+    """Space left on a departure (its row lock must be held to rely on it)."""
+    query = select(func.coalesce(func.sum(Booking.chargeable_cbm), 0.0)).where(
+        Booking.departure_id == departure.id, Booking.status.in_([s.value for s in SPACE_HOLDING])
+    )
+    if exclude is not None:
+        query = query.where(Booking.id != exclude)
+    booked = float(await session.scalar(query) or 0.0)
+    return departure.capacity_teu * cbm_per_teu - booked
+
+
+async def _fits(session: AsyncSession, departure: Departure, cbm: float, cbm_per_teu: float, exclude: int | None = None) -> bool:
+    return await free_cbm(session, departure, cbm_per_teu, exclude) + 1e-9 >= cbm
+
+
+async def _later_departures(session: AsyncSession, departure: Departure) -> list[int]:
+    now = utcnow()
+    rows = await session.scalars(
+        select(Departure.id)
+        .where(
+            Departure.service_id == departure.service_id,
+            Departure.departs_at > departure.departs_at,
+            Departure.status == "OPEN",
+            Departure.cutoff_at > now,
+        )
+        .order_by(Departure.departs_at, Departure.id)
+        .limit(8)
+    )
+    return list(rows)
+
+
+async def promote_waitlist(session: AsyncSession, departure: Departure, cbm_per_teu: float) -> list[Booking]:
+    """Confirm waitlisted bookings, oldest first, while space allows. The departure lock must be held."""
+    if not is_open_for_booking(departure, utcnow()):
+        return []
+    waiting = await session.scalars(
+        select(Booking).where(Booking.departure_id == departure.id, Booking.status == S.WAITLISTED.value).order_by(Booking.id)
+    )
+    promoted = []
+    free = await free_cbm(session, departure, cbm_per_teu)
+    for booking in waiting:
+        if booking.chargeable_cbm <= free + 1e-9:
+            transition(booking, S.CONFIRMED, "confirmed from the waitlist")
+            booking.version += 1
+            free -= booking.chargeable_cbm
+            promoted.append(booking)
+    await session.flush()
+    return promoted
+
+
+# --- cargo ---------------------------------------------------------------------
+
+@dataclass
+class CargoTotals:
+    pieces: int
+    weight_kg: float
+    volume_cbm: float
+    occupied_cbm: float
+    chargeable_cbm: float
+    dg_classes: list[str]
+    temperature_min_c: float | None
+    temperature_max_c: float | None
+    stackable: bool
+    footprint_m2: float | None
+    lines: list[CargoLine]
+
+
+def check_cargo(cargo: list[CargoLineIn], service: Service, field: str = "cargo") -> CargoTotals:
+    """Apply the service's rules to the cargo and compute the booking's figures."""
+    lines: list[CargoLine] = []
+    temp_min, temp_max = -1000.0, 1000.0
+    with_temperature = 0
+    occupied = footprint = 0.0
+    for index, line in enumerate(cargo):
+        if line.dangerous_goods and dg_class_forbidden(line.dangerous_goods.dg_class, service.forbidden_dg_classes):
+            raise Unprocessable(
+                f"{field}.{index}.dangerous_goods.class",
+                f"service {service.code} does not carry dangerous goods of class {line.dangerous_goods.dg_class}",
+            )
+        if line.temperature_c:
+            if not service.reefer_allowed:
+                raise Unprocessable(
+                    f"{field}.{index}.temperature_c", f"service {service.code} takes no temperature-controlled cargo"
+                )
+            with_temperature += 1
+            temp_min, temp_max = max(temp_min, line.temperature_c.min_c), min(temp_max, line.temperature_c.max_c)
+        figures = line_figures(line, service.weight_per_cbm_kg)
+        occupied += figures.occupied_cbm
+        footprint += figures.footprint_m2
+        dg = line.dangerous_goods
+        lines.append(
+            CargoLine(
+                sequence=index + 1,
+                description=line.description,
+                hs_code=line.hs_code,
+                packages=line.packages,
+                package_type=line.package_type.value,
+                length_cm=line.length_cm,
+                width_cm=line.width_cm,
+                height_cm=line.height_cm,
+                weight_kg=line.weight_kg,
+                stackable=line.stackable,
+                un_number=dg.un_number if dg else None,
+                dg_class=dg.dg_class if dg else None,
+                packing_group=dg.packing_group.value if dg and dg.packing_group else None,
+                temperature_min_c=line.temperature_c.min_c if line.temperature_c else None,
+                temperature_max_c=line.temperature_c.max_c if line.temperature_c else None,
+                volume_cbm=figures.volume_cbm,
+                chargeable_cbm=figures.chargeable_cbm,
+            )
+        )
+    if with_temperature and with_temperature != len(cargo):
+        missing = next(i for i, line in enumerate(cargo) if line.temperature_c is None)
+        raise Unprocessable(
+            f"{field}.{missing}.temperature_c",
+            "one booking travels in one container climate: give every line a temperature range, or none",
+        )
+    if with_temperature and temp_min > temp_max:
+        raise Unprocessable(f"{field}", "the lines' temperature ranges have no common set point")
+    weight = sum(line.weight_kg for line in cargo)
+    return CargoTotals(
+        pieces=sum(line.packages for line in cargo),
+        weight_kg=round(weight, 3),
+        volume_cbm=round(sum(line.volume_cbm for line in lines), 3),
+        occupied_cbm=occupied,
+        chargeable_cbm=chargeable_cbm(occupied, weight, service.weight_per_cbm_kg),
+        dg_classes=sorted({line.dg_class for line in lines if line.dg_class}),
+        temperature_min_c=temp_min if with_temperature else None,
+        temperature_max_c=temp_max if with_temperature else None,
+        stackable=footprint == 0.0,
+        footprint_m2=round(footprint, 3) if footprint else None,
+        lines=lines,
+    )
+
+
+def _apply_cargo(booking: Booking, totals: CargoTotals, service: Service) -> None:
+    booking.lines = totals.lines
+    booking.pieces = totals.pieces
+    booking.weight_kg = totals.weight_kg
+    booking.volume_cbm = totals.volume_cbm
+    booking.declared_chargeable_cbm = totals.chargeable_cbm
+    booking.chargeable_cbm = totals.chargeable_cbm
+    booking.dg_classes = totals.dg_classes
+    booking.temperature_min_c = totals.temperature_min_c
+    booking.temperature_max_c = totals.temperature_max_c
+    booking.stackable = totals.stackable
+    booking.footprint_m2 = totals.footprint_m2
+    booking.currency = service.currency
+    booking.price_amount = price_for(service, totals.chargeable_cbm)
+
+
+def _new_reference() -> str:
+    return "CVN" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+# --- use cases -------------------------------------------------------------------
+
+async def create_booking(session: AsyncSession, caller: Caller, data: BookingCreate, cbm_per_teu: float) -> Booking:
+    """Book space: CONFIRMED if it fits, else rolled to a later departure (if allowed) or WAITLISTED."""
+    if data.quote_option_id is not None:
+        raise NotFound(f"quote option {data.quote_option_id} not found", "quote_option_id")
+    departure = await get_departure(session, data.departure_id, lock=True)
+    _before_cutoff(departure, "booking")
+    service = departure.service
+    route = route_hubs(service)
+    route_codes = [hub.code for hub in route]
+    origin = await get_hub(session, data.origin, "origin") if data.origin else service.origin
+    destination = await get_hub(session, data.destination, "destination") if data.destination else service.destination
+    if origin.code not in route_codes[:-1]:
+        raise Unprocessable("origin", f"service {service.code} does not load cargo at {origin.code}")
+    if destination.code not in route_codes[route_codes.index(origin.code) + 1:]:
+        raise Unprocessable("destination", f"service {service.code} does not reach {destination.code} after {origin.code}")
+    totals = check_cargo(data.cargo, service)
+
+    booking = Booking(
+        reference=_new_reference(),
+        organization_id=caller.organization_id,
+        departure_id=departure.id,
+        requested_departure_id=departure.id,
+        status=S.RECEIVED.value,
+        origin_hub_id=origin.id,
+        destination_hub_id=destination.id,
+        consignee=data.consignee.model_dump(mode="json"),
+        references=[r.model_dump(mode="json") for r in data.references],
+        allow_rollover=data.allow_rollover,
+        measurement_discrepancy=False,
+    )
+    _apply_cargo(booking, totals, service)
+    session.add(booking)
+    await session.flush()
+
+    if await _fits(session, departure, booking.chargeable_cbm, cbm_per_teu):
+        transition(booking, S.CONFIRMED)
+    elif data.allow_rollover and (later := await _roll_over(session, booking, departure, cbm_per_teu)):
+        booking.departure_id = later.id
+        transition(booking, S.CONFIRMED, f"rolled over from the full departure {departure.id}")
+    else:
+        transition(booking, S.WAITLISTED, f"departure {departure.id} has no room for {booking.chargeable_cbm} CBM")
+    await session.flush()
+    await session.refresh(booking, ["departure"])
+    return booking
+
+
+async def _roll_over(session: AsyncSession, booking: Booking, departure: Departure, cbm_per_teu: float) -> Departure | None:
+    """The next departure of the same service with room, locked; None when none has.
+
+    Locks are taken in departure-time order, so two roll-overs cannot deadlock.
+    """
+    for departure_id in await _later_departures(session, departure):
+        later = await get_departure(session, departure_id, lock=True)
+        if is_open_for_booking(later, utcnow()) and await _fits(session, later, booking.chargeable_cbm, cbm_per_teu):
+            return later
+    return None
+
+
+async def get_booking(session: AsyncSession, caller: Caller, reference: str) -> Booking:
+    """The booking, if the caller may see it (operators see all); otherwise 404."""
+    booking = await session.scalar(select(Booking).where(Booking.reference == reference))
+    if booking is None or (not caller.is_operator and booking.organization_id != caller.organization_id):
+        raise NotFound(f"booking {reference} not found")
+    return booking
+
+
+async def _get_locked(session: AsyncSession, caller: Caller, reference: str) -> tuple[Booking, Departure]:
+    """The booking with its departure's row lock held, re-read after the lock."""
+    booking = await get_booking(session, caller, reference)
+    departure = await get_departure(session, booking.departure_id, lock=True)
+    await session.refresh(booking)
+    return booking, departure
+
+
+async def list_bookings(
+    session: AsyncSession,
+    caller: Caller,
+    after_id: int,
+    limit: int,
+    status: str | None = None,
+    departure_id: int | None = None,
+) -> list[Booking]:
+    query = select(Booking).where(Booking.id > after_id)
+    if not caller.is_operator:
+        query = query.where(Booking.organization_id == caller.organization_id)
+    if status:
+        query = query.where(Booking.status == status)
+    if departure_id:
+        query = query.where(Booking.departure_id == departure_id)
+    return list(await session.scalars(query.order_by(Booking.id).limit(limit + 1)))
+
+
+def _check_if_match(booking: Booking, if_match: str | None) -> None:
+    if not if_match:
+        raise PreconditionRequired("amendments need If-Match with the booking's ETag")
+    candidates = [tag.strip() for tag in if_match.split(",")]
+    if "*" not in candidates and etag(booking) not in candidates:
+        raise PreconditionFailed(f"the booking changed; its ETag is now {etag(booking)}")
+
+
+def _before_cutoff(departure: Departure, action: str) -> None:
+    if not is_open_for_booking(departure, utcnow()):
+        raise Conflict(f"{action} is possible only before the cut-off ({departure.cutoff_at.isoformat()}) of an open departure")
+
+
+async def amend_booking(
+    session: AsyncSession, caller: Caller, reference: str, data: BookingUpdate, if_match: str | None, cbm_per_teu: float
+) -> Booking:
+    booking, departure = await _get_locked(session, caller, reference)
+    _check_if_match(booking, if_match)
+    if booking.status not in AMENDABLE:
+        raise Conflict(f"a {booking.status} booking can no longer be amended")
+    _before_cutoff(departure, "amending")
+    service = departure.service
+    held_before = booking.chargeable_cbm
+    if data.cargo is not None:
+        totals = check_cargo(data.cargo, service)
+        if booking.status == S.CONFIRMED and totals.chargeable_cbm > held_before:
+            free = await free_cbm(session, departure, cbm_per_teu, exclude=booking.id)
+            if totals.chargeable_cbm > free + 1e-9:
+                raise Conflict(
+                    f"the amended cargo needs {totals.chargeable_cbm} CBM but departure {departure.id} has {max(free, 0):.3f} CBM free"
+                )
+        _apply_cargo(booking, totals, service)
+    if data.consignee is not None:
+        booking.consignee = data.consignee.model_dump(mode="json")
+    if data.references is not None:
+        booking.references = [r.model_dump(mode="json") for r in data.references]
+    if data.allow_rollover is not None:
+        booking.allow_rollover = data.allow_rollover
+    booking.version += 1
+    booking.updated_at = utcnow()
+    await session.flush()
+    if booking.status == S.WAITLISTED or booking.chargeable_cbm < held_before:
+        await promote_waitlist(session, departure, cbm_per_teu)
+    return booking
+
+
+async def cancel_booking(session: AsyncSession, caller: Caller, reference: str, cbm_per_teu: float) -> Booking:
+    booking, departure = await _get_locked(session, caller, reference)
+    held_space = booking.status in SPACE_HOLDING
+    if BookingStatus.CANCELLED not in TRANSITIONS[BookingStatus(booking.status)]:
+        raise Conflict(f"a {booking.status} booking cannot be cancelled")
+    _before_cutoff(departure, "cancelling")
+    transition(booking, S.CANCELLED, "cancelled by the exporter" if not caller.is_operator else "cancelled by the operator")
+    booking.version += 1
+    await session.flush()
+    if held_space:
+        await promote_waitlist(session, departure, cbm_per_teu)
+    return booking
+
+
+async def reject_booking(session: AsyncSession, caller: Caller, reference: str, reason: str, cbm_per_teu: float) -> Booking:
+    booking, departure = await _get_locked(session, caller, reference)
+    held_space = booking.status in SPACE_HOLDING
+    transition(booking, S.REJECTED, reason)
+    booking.version += 1
+    await session.flush()
+    if held_space:
+        await promote_waitlist(session, departure, cbm_per_teu)
+    return booking
+
+
+async def receive_cargo(
+    session: AsyncSession, caller: Caller, reference: str, data: ReceiptIn, tolerance: float
+) -> Booking:
+    """Record the CFS measurement; from now on the measured figures count."""
+    booking, departure = await _get_locked(session, caller, reference)
+    now = utcnow()
+    received_at = data.received_at or now
+    if received_at > now:
+        raise Unprocessable("received_at", "must not be in the future")
+    if booking.status != S.CARGO_RECEIVED:
+        transition(booking, S.CARGO_RECEIVED)
+    service = departure.service
+    # A non-stackable booking keeps the space its footprint blocks above the goods.
+    blocked_above = _occupied_uplift(booking)
+    booking.measured_pieces = data.pieces
+    booking.measured_weight_kg = data.weight_kg
+    booking.measured_volume_cbm = data.volume_cbm
+    booking.received_at = received_at
+    booking.chargeable_cbm = chargeable_cbm(data.volume_cbm + blocked_above, data.weight_kg, service.weight_per_cbm_kg)
+    booking.measured_price_amount = price_for(service, booking.chargeable_cbm)
+    booking.measurement_discrepancy = (
+        data.pieces != booking.pieces
+        or abs(data.weight_kg - booking.weight_kg) > tolerance * booking.weight_kg
+        or abs(data.volume_cbm - booking.volume_cbm) > tolerance * booking.volume_cbm
+    )
+    booking.status_reason = data.note
+    booking.version += 1
+    booking.updated_at = now
+    await session.flush()
+    return booking
+
+
+def _occupied_uplift(booking: Booking) -> float:
+    """Extra volume non-stackable lines block beyond their own volume."""
+    uplift = 0.0
+    for line in booking.lines:
+        if not line.stackable:
+            footprint = line.packages * line.length_cm * line.width_cm / 10_000
+            uplift += max(footprint * NON_STACKABLE_HEIGHT_M - line.volume_cbm, 0.0)
+    return uplift
+
+
+def booking_read(booking: Booking) -> dict:
+    departure = booking.departure
+    measured = None
+    if booking.received_at is not None:
+        measured = {
+            "pieces": booking.measured_pieces,
+            "weight_kg": booking.measured_weight_kg,
+            "volume_cbm": booking.measured_volume_cbm,
+            "chargeable_cbm": booking.chargeable_cbm,
+            "received_at": booking.received_at,
+            "discrepancy": booking.measurement_discrepancy,
+            "weight_difference_pct": difference_pct(booking.measured_weight_kg or 0.0, booking.weight_kg),
+            "volume_difference_pct": difference_pct(booking.measured_volume_cbm or 0.0, booking.volume_cbm),
+            "price": {"amount": booking.measured_price_amount, "currency": booking.currency},
+        }
+    return {
+        "reference": booking.reference,
+        "status": booking.status,
+        "status_reason": booking.status_reason,
+        "departure_id": booking.departure_id,
+        "requested_departure_id": booking.requested_departure_id,
+        "service": departure.service.code,
+        "origin": booking.origin.code,
+        "destination": booking.destination.code,
+        "cutoff_at": departure.cutoff_at,
+        "departs_at": departure.departs_at,
+        "consignee": booking.consignee,
+        "cargo": [
+            {
+                "description": line.description,
+                "hs_code": line.hs_code,
+                "packages": line.packages,
+                "package_type": line.package_type,
+                "length_cm": line.length_cm,
+                "width_cm": line.width_cm,
+                "height_cm": line.height_cm,
+                "weight_kg": line.weight_kg,
+                "stackable": line.stackable,
+                "dangerous_goods": {"un_number": line.un_number, "dg_class": line.dg_class, "packing_group": line.packing_group}
+                if line.dg_class
+                else None,
+                "temperature_c": {"min_c": line.temperature_min_c, "max_c": line.temperature_max_c}
+                if line.temperature_min_c is not None
+                else None,
+                "volume_cbm": line.volume_cbm,
+                "chargeable_cbm": line.chargeable_cbm,
+            }
+            for line in booking.lines
+        ],
+        "references": booking.references,
+        "allow_rollover": booking.allow_rollover,
+        "pieces": booking.pieces,
+        "weight_kg": booking.weight_kg,
+        "volume_cbm": booking.volume_cbm,
+        "declared_chargeable_cbm": booking.declared_chargeable_cbm,
+        "chargeable_cbm": booking.chargeable_cbm,
+        "price": {"amount": booking.price_amount, "currency": booking.currency},
+        "measured": measured,
+        "version": booking.version,
+        "created_at": booking.created_at,
+        "updated_at": booking.updated_at,
+    }

@@ -1,0 +1,146 @@
+"""The ``caravan`` command: serve, migrate, seed the demo, create organisations."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from app.config import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def migrate(database_url: str | None = None) -> None:
+    """Apply every Alembic migration to the configured database."""
+    from alembic import command
+    from alembic.config import Config
+
+    settings = get_settings()
+    url = database_url or settings.database_url
+    _ensure_sqlite_dir(url)
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["database_url"] = url
+    config.attributes["configure_logging"] = False
+    command.upgrade(config, "head")
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    if url.startswith("sqlite") and ":///" in url:
+        path = url.split(":///", 1)[1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def _with_session(fn):
+    from app.db import make_engine, make_sessionmaker
+
+    settings = get_settings()
+    engine = make_engine(settings.async_database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            result = await fn(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+def cmd_create_org(args: argparse.Namespace) -> int:
+    from app.accounts import service
+    from app.accounts.schemas import ALL_SCOPES, EXPORTER_SCOPES, Role, Scope
+
+    role = Role(args.role)
+    scopes = [Scope(s) for s in args.scopes.split(",")] if args.scopes else list(
+        ALL_SCOPES if role is Role.OPERATOR else EXPORTER_SCOPES
+    )
+
+    async def run(session):
+        org = await service.create_organization(session, args.name, role)
+        _, key = await service.create_api_key(session, org, scopes, "created by caravan admin")
+        return org, key
+
+    migrate()
+    org, key = asyncio.run(_with_session(run))
+    print(f"organisation {org.id} ({org.name}, {org.role})")
+    print(f"API key (shown once): {key}")
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from app.demo import seed_demo
+
+    migrate()
+    keys = asyncio.run(_with_session(seed_demo))
+    _print_keys(keys)
+    return 0
+
+
+def _print_keys(keys: dict[str, str]) -> None:
+    print("Demo API keys (shown once):")
+    for who, key in keys.items():
+        print(f"  {who:<10} {key}")
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    migrate()
+    print("database is at the latest migration")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    migrate()
+    if args.demo:
+        from app.demo import seed_demo
+
+        _print_keys(asyncio.run(_with_session(seed_demo)))
+    print(f"Caravan on http://{args.host}:{args.port}  (docs: http://{args.host}:{args.port}/docs)", flush=True)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=args.log_level == "debug",
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="caravan", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="apply migrations and run the API")
+    serve.add_argument("--host", default=os.environ.get("CARAVAN_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("CARAVAN_PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--demo", action="store_true", help="seed the demo network and print demo keys")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("seed-demo", help="seed the demo network and print fresh demo keys").set_defaults(func=cmd_seed_demo)
+
+    admin = sub.add_parser("admin", help="administration")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    create_org = admin_sub.add_parser("create-org", help="create an organisation and print an API key")
+    create_org.add_argument("--name", required=True)
+    create_org.add_argument("--role", required=True, choices=["operator", "exporter"])
+    create_org.add_argument("--scopes", help="comma-separated; default: every scope the role may hold")
+    create_org.set_defaults(func=cmd_create_org)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""The demo network: Wuhan's hubs, the border crossings, European and Central Asian terminals,
+the container types, the China–Europe rail lines with weekly departures, and demo organisations.
+
+Seeding is idempotent: the network is created once; every call mints fresh demo keys.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts import service as accounts
+from app.accounts.models import Organization
+from app.accounts.schemas import ALL_SCOPES, EXPORTER_SCOPES, Role
+from app.db import utcnow
+from app.network import service as network
+from app.network.models import Hub
+from app.network.schemas import ContainerTypeCreate, DepartureCreate, HubCreate, ServiceCreate, StopIn
+
+WUHAN_RAIL = "CNWUH-WJS"
+
+# code, name, kind, UN/LOCODE, time zone, handling hours
+HUBS = [
+    ("CNWUH-WJS", "Wuhan Wujiashan rail terminal (Han'ou)", "RAIL_TERMINAL", "CNWUH", "Asia/Shanghai", 12),
+    ("CNWUH-HOC", "Han'ou CFS warehouse, Wujiashan", "CFS", "CNWUH", "Asia/Shanghai", 8),
+    ("CNWUH-YLP", "Wuhan Yangluo river port", "RIVER_PORT", "CNWUH", "Asia/Shanghai", 18),
+    ("CNWUH-WUH", "Wuhan Tianhe international airport", "AIRPORT", "CNWUH", "Asia/Shanghai", 6),
+    ("CNAKL", "Alashankou rail border crossing", "BORDER_CROSSING", "CNAKL", "Asia/Urumqi", 24),
+    ("KZDRU", "Dostyk rail border station", "BORDER_CROSSING", "KZDRU", "Asia/Almaty", 24),
+    ("CNKHG", "Khorgos rail border crossing", "BORDER_CROSSING", "CNKHG", "Asia/Urumqi", 24),
+    ("KZAKL", "Altynkol rail border station", "BORDER_CROSSING", "KZAKL", "Asia/Almaty", 24),
+    ("CNERL", "Erenhot rail border crossing", "BORDER_CROSSING", "CNERL", "Asia/Shanghai", 24),
+    ("MNZMU", "Zamyn-Uud rail border station", "BORDER_CROSSING", "MNZMU", "Asia/Ulaanbaatar", 24),
+    ("CNMZL", "Manzhouli rail border crossing", "BORDER_CROSSING", "CNMZL", "Asia/Shanghai", 24),
+    ("RUZBK", "Zabaikalsk rail border station", "BORDER_CROSSING", "RUZBK", "Asia/Chita", 24),
+    ("BYBRS", "Brest gauge-change station", "BORDER_CROSSING", "BYBRS", "Europe/Minsk", 24),
+    ("PLMAW", "Małaszewicze gauge-change terminal", "BORDER_CROSSING", "PLMAW", "Europe/Warsaw", 24),
+    ("DEDUI", "Duisburg intermodal terminal (duisport)", "RAIL_TERMINAL", "DEDUI", "Europe/Berlin", 12),
+    ("DEHAM", "Hamburg Billwerder rail terminal", "RAIL_TERMINAL", "DEHAM", "Europe/Berlin", 12),
+    ("PLLOD", "Łódź Olechów rail terminal", "RAIL_TERMINAL", "PLLOD", "Europe/Warsaw", 12),
+    ("ESMAD", "Madrid Abroñigal rail terminal", "RAIL_TERMINAL", "ESMAD", "Europe/Madrid", 12),
+    ("ITMIL", "Milan Melzo rail terminal", "RAIL_TERMINAL", "ITMIL", "Europe/Rome", 12),
+    ("HUBUD", "Budapest BILK rail terminal", "RAIL_TERMINAL", "HUBUD", "Europe/Budapest", 12),
+    ("KZALA", "Almaty Zhetygen rail terminal", "RAIL_TERMINAL", "KZALA", "Asia/Almaty", 12),
+    ("UZTAS", "Tashkent Chukursay rail terminal", "RAIL_TERMINAL", "UZTAS", "Asia/Tashkent", 12),
+]
+
+# code, name, TEU, payload kg, usable CBM, inner height m, cost EUR, reefer
+CONTAINER_TYPES = [
+    ("20GP", "20' general purpose", 1, 28000, 28.0, 2.393, "3500", False),
+    ("40GP", "40' general purpose", 2, 26500, 58.0, 2.393, "5400", False),
+    ("40HC", "40' high cube", 2, 26500, 66.0, 2.698, "5600", False),
+    ("40RH", "40' high cube reefer", 2, 29000, 59.0, 2.554, "9000", True),
+]
+
+RAIL_FORBIDDEN_DG = ["1", "2.1", "2.3", "5.2", "6.2", "7"]
+ALASHANKOU = [("CNAKL", 92), ("KZDRU", 110)]
+KHORGOS = [("CNKHG", 90), ("KZAKL", 106)]
+ERENHOT = [("CNERL", 40), ("MNZMU", 56)]
+MANZHOULI = [("CNMZL", 70), ("RUZBK", 88)]
+BREST = [("BYBRS", 250), ("PLMAW", 270)]
+
+# code, name, destination, stops, transit hours, capacity FEU, reefer, weekday (Mon=0)
+RAIL_LINES = [
+    ("WUH-DUI-AKL", "Wuhan – Duisburg via Alashankou", "DEDUI", ALASHANKOU + BREST, 16 * 24, 50, True, 0),
+    ("WUH-HAM-ERL", "Wuhan – Hamburg via Erenhot", "DEHAM", ERENHOT + [("BYBRS", 260), ("PLMAW", 280)], 18 * 24, 46, True, 2),
+    ("WUH-LOD-MZL", "Wuhan – Łódź via Manzhouli", "PLLOD", MANZHOULI + [("BYBRS", 290), ("PLMAW", 310)], 15 * 24 + 12, 41, False, 4),
+    ("WUH-MAD-AKL", "Wuhan – Madrid via Alashankou", "ESMAD", ALASHANKOU + BREST, 22 * 24, 44, False, 1),
+    ("WUH-MIL-KHG", "Wuhan – Milan via Khorgos", "ITMIL", KHORGOS + BREST, 20 * 24, 42, False, 3),
+    ("WUH-BUD-KHG", "Wuhan – Budapest via Khorgos", "HUBUD", KHORGOS + BREST, 17 * 24, 43, False, 5),
+    ("WUH-ALA-KHG", "Wuhan – Almaty via Khorgos", "KZALA", KHORGOS, 13 * 24, 55, False, 1),
+    ("WUH-TAS-KHG", "Wuhan – Tashkent via Khorgos", "UZTAS", KHORGOS, 14 * 24, 48, False, 4),
+]
+WEEKS = 8
+CUTOFF_BEFORE = timedelta(days=4)
+
+
+async def seed_network(session: AsyncSession, now: datetime | None = None) -> bool:
+    """Create the demo network unless it exists; True when it was created."""
+    if await session.scalar(select(Hub.id).where(Hub.code == WUHAN_RAIL)):
+        return False
+    now = now or utcnow()
+    for code, name, kind, locode, zone, handling in HUBS:
+        await network.create_hub(
+            session,
+            HubCreate(code=code, name=name, kind=kind, un_locode=locode, timezone=zone, handling_hours=handling),
+        )
+    for code, name, teu, payload, cbm, height, cost, reefer in CONTAINER_TYPES:
+        await network.create_container_type(
+            session,
+            ContainerTypeCreate(
+                code=code, name=name, teu=teu, payload_kg=payload, usable_cbm=cbm, inner_height_m=height,
+                cost=Decimal(cost), reefer=reefer,
+            ),
+        )
+    shanghai = ZoneInfo("Asia/Shanghai")
+    local_now = now.astimezone(shanghai)
+    for code, name, destination, stops, transit_hours, capacity_feu, reefer, weekday in RAIL_LINES:
+        await network.create_service(
+            session,
+            ServiceCreate(
+                code=code,
+                name=name,
+                mode="RAIL",
+                origin=WUHAN_RAIL,
+                destination=destination,
+                stops=[StopIn(hub=hub, offset_hours=hours) for hub, hours in stops],
+                weight_per_cbm_kg=500,
+                forbidden_dg_classes=RAIL_FORBIDDEN_DG,
+                reefer_allowed=reefer,
+                container_types=["20GP", "40GP", "40HC", *(["40RH"] if reefer else [])],
+                currency="EUR",
+                rate_per_cbm=Decimal("118.00"),
+                minimum_charge=Decimal("150.00"),
+            ),
+        )
+        # First departure on the line's weekday at least 6 days out, so its cut-off is still ahead.
+        first_day = (local_now + timedelta(days=6)).date()
+        first_day += timedelta(days=(weekday - first_day.weekday()) % 7)
+        for week in range(WEEKS):
+            departs_at = datetime.combine(first_day + timedelta(weeks=week), time(10, 0), shanghai)
+            await network.create_departure(
+                session,
+                DepartureCreate(
+                    service=code,
+                    departs_at=departs_at,
+                    cutoff_at=departs_at - CUTOFF_BEFORE,
+                    arrives_at=departs_at + timedelta(hours=transit_hours),
+                    capacity_teu=capacity_feu * 2,
+                    max_payload_kg=21000,
+                ),
+            )
+    return True
+
+
+DEMO_ORGS = [
+    ("operator", "Han'ou Consolidation Hub", Role.OPERATOR),
+    ("exporter", "Wuhan Festive Crafts Co., Ltd.", Role.EXPORTER),
+    ("partner", "Rhein Forwarding GmbH", Role.EXPORTER),
+]
+
+
+async def seed_demo(session: AsyncSession) -> dict[str, str]:
+    """Seed the network and the demo organisations; return fresh keys by role."""
+    await seed_network(session)
+    keys = {}
+    for label, name, role in DEMO_ORGS:
+        org = await session.scalar(select(Organization).where(Organization.name == name))
+        if org is None:
+            org = await accounts.create_organization(session, name, role)
+        scopes = list(ALL_SCOPES if role is Role.OPERATOR else EXPORTER_SCOPES)
+        _, key = await accounts.create_api_key(session, org, scopes, f"demo {label} key")
+        keys[label] = key
+    return keys

@@ -1,0 +1,114 @@
+"""Bounded field types shared by every domain's schemas.
+
+Every string is length-capped and free of control characters and lone
+surrogates (PostgreSQL rejects NUL, and a surrogate cannot be encoded), so no
+such input ever reaches the database and turns into a 500.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import Path
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+
+MAX_ID = 2_147_483_647
+
+
+def _clean_text(value: str) -> str:
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category == "Cs" or (category == "Cc" and ch not in "\n\t"):
+            raise ValueError("must not contain control characters")
+    return value
+
+
+def text(max_length: int, min_length: int = 1) -> object:
+    """A trimmed, bounded, printable string type."""
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(_clean_text),
+    ]
+
+
+Name = text(200)
+ShortText = text(64)
+LongText = text(1000)
+
+UN_LOCODE_PATTERN = r"^[A-Z]{2}[A-Z2-9]{3}$"
+HUB_CODE_PATTERN = r"^[A-Z]{2}[A-Z2-9]{3}(-[A-Z0-9]{2,6})?$"
+UnLocode = Annotated[str, StringConstraints(pattern=UN_LOCODE_PATTERN)]
+HubCode = Annotated[str, StringConstraints(pattern=HUB_CODE_PATTERN)]
+ServiceCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$")]
+ContainerTypeCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}[A-Z0-9]{2}$")]
+HsCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6,10}$")]
+def _un_number(value: str) -> str:
+    if value == "0000":
+        raise ValueError("0000 is not a UN number")
+    return value
+
+
+UnNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$"), AfterValidator(_un_number)]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+DG_CLASSES = (
+    "1", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "2.1", "2.2", "2.3", "3",
+    "4.1", "4.2", "4.3", "5.1", "5.2", "6.1", "6.2", "7", "8", "9",
+)
+
+
+def _dg_class(value: str) -> str:
+    if value not in DG_CLASSES:
+        raise ValueError(f"not a UN dangerous-goods class; one of {', '.join(DG_CLASSES)}")
+    return value
+
+
+DgClass = Annotated[str, StringConstraints(max_length=3), AfterValidator(_dg_class)]
+
+
+def dg_class_forbidden(dg_class: str, forbidden: list[str]) -> bool:
+    """True when ``dg_class`` is forbidden itself or by its main class (``1.4`` by ``1``)."""
+    main = dg_class.split(".")[0]
+    return dg_class in forbidden or main in forbidden
+
+
+CURRENCIES = ("EUR", "USD", "CNY", "GBP", "PLN", "CHF", "HUF", "CZK", "KZT", "UZS", "SEK", "DKK", "NOK", "JPY", "HKD")
+
+
+def _currency(value: str) -> str:
+    if value not in CURRENCIES:
+        raise ValueError(f"not a supported ISO 4217 currency; one of {', '.join(CURRENCIES)}")
+    return value
+
+
+Currency = Annotated[str, StringConstraints(max_length=3), AfterValidator(_currency)]
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError("not an IANA time zone such as Asia/Shanghai") from None
+    return value
+
+
+TimeZone = Annotated[
+    str, StringConstraints(max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$"),
+    AfterValidator(_timezone),
+]
+
+
+def _sane_year(value: datetime) -> datetime:
+    if not 2000 <= value.year <= 2100:
+        raise ValueError("must be between the years 2000 and 2100")
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, AfterValidator(_sane_year)]
+
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdField = Annotated[int, Field(ge=1, le=MAX_ID)]

@@ -1,0 +1,154 @@
+"""create_app(): routers, error handlers, middleware, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.accounts.router import router as accounts_router
+from app.bookings.router import router as bookings_router
+from app.config import Settings, get_settings
+from app.db import make_engine, make_sessionmaker
+from app.errors import PROBLEM_MEDIA_TYPE, AppError, FieldError, problem
+from app.middleware import BodySizeLimit
+from app.network.router import router as network_router
+
+log = logging.getLogger("caravan")
+
+
+class ProblemFieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[ProblemFieldError] | None = None
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "description": text}
+    for code, text in {
+        400: "Bad request",
+        401: "Missing, unknown or revoked API key",
+        403: "The key lacks the scope or role",
+        404: "Not found, or not yours",
+        409: "Conflicts with the current state",
+        413: "Request body too large",
+        422: "Invalid input; `errors` names the fields",
+    }.items()
+}
+
+
+def _problem_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:] or parts
+    return ".".join(parts) or "body"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return _problem_response(exc.status, exc.to_problem(request.url.path), exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [FieldError(_field_name(tuple(e.get("loc", ()))), str(e.get("msg", "invalid"))) for e in exc.errors()]
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
+        return _problem_response(
+            422, problem(422, "validation-error", "Invalid input", detail, errors, request.url.path)
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+        return _problem_response(
+            exc.status_code,
+            problem(exc.status_code, title.lower().replace(" ", "-"), title, str(exc.detail), None, request.url.path),
+            getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _problem_response(
+            500, problem(500, "internal-error", "Internal error", "an unexpected error occurred; it has been logged")
+        )
+
+
+def _openapi_with_problem_media(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with error responses declared as application/problem+json."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status.startswith(("4", "5")) and "application/json" in content:
+                    response["content"] = {PROBLEM_MEDIA_TYPE: content["application/json"]}
+    schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key: cvn_…",
+    }
+    schema["security"] = [{"bearer": []}]
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(settings.async_database_url, pool_size=settings.db_pool_size, echo=settings.sql_echo)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Caravan",
+        version="0.1.0",
+        description="Booking and consolidation service for China–Europe rail LCL freight.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+
+    install_error_handlers(app)
+    for router in (accounts_router, network_router, bookings_router):
+        app.include_router(router, responses=PROBLEM_RESPONSES)
+
+    @app.get("/healthz", tags=["meta"])
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers (touches no database)."""
+        return {"status": "ok"}
+
+    app.openapi = lambda: _openapi_with_problem_media(app)  # type: ignore[method-assign]
+    app.add_middleware(
+        BodySizeLimit,
+        limit=settings.max_body_bytes,
+        large_limit=settings.max_plan_body_bytes,
+        large_paths=("/v1/plan",),
+    )
+    return app

@@ -1,0 +1,1 @@
+"""The network: hubs, container types, services (scheduled lines) and departures."""

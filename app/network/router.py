@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+
+from app.accounts.dependencies import CurrentCaller, Session
+from app.accounts.schemas import Scope
+from app.bookings.service import booked_cbm_by_departure
+from app.fields import HUB_CODE_PATTERN, IdPath, Timestamp
+from app.network import service
+from app.network.schemas import (
+    ContainerTypeCreate,
+    ContainerTypeRead,
+    DepartureCreate,
+    DepartureRead,
+    DepartureStatus,
+    DepartureUpdate,
+    HubCreate,
+    HubKind,
+    HubRead,
+    Mode,
+    ServiceCreate,
+    ServiceRead,
+)
+from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
+
+router = APIRouter(prefix="/v1", tags=["network"])
+
+HubCodeInPath = Annotated[str, Path(pattern=HUB_CODE_PATTERN)]
+ServiceCodeInPath = Annotated[str, Path(pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$")]
+PlaceQuery = Annotated[str | None, Query(pattern=HUB_CODE_PATTERN, description="Hub code or UN/LOCODE")]
+ServiceCodeQuery = Annotated[str | None, Query(pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$")]
+
+
+def _cbm_per_teu(request: Request) -> float:
+    return request.app.state.settings.cbm_per_teu
+
+
+@router.get("/hubs", response_model=Page[HubRead])
+async def list_hubs(
+    caller: CurrentCaller, session: Session, limit: Limit = 20, cursor: Cursor = None, kind: HubKind | None = None
+):
+    rows = await service.list_hubs(session, decode_cursor(cursor), limit, kind.value if kind else None)
+    items, next_cursor = page_of(rows, limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.post("/hubs", status_code=201, response_model=HubRead)
+async def create_hub(body: HubCreate, caller: CurrentCaller, session: Session):
+    caller.require(Scope.NETWORK_WRITE, operator=True)
+    return await service.create_hub(session, body)
+
+
+@router.get("/hubs/{code}", response_model=HubRead)
+async def get_hub(code: HubCodeInPath, caller: CurrentCaller, session: Session):
+    return await service.find_hub(session, code)
+
+
+@router.get("/container-types", response_model=list[ContainerTypeRead])
+async def list_container_types(caller: CurrentCaller, session: Session):
+    return await service.list_container_types(session)
+
+
+@router.post("/container-types", status_code=201, response_model=ContainerTypeRead)
+async def create_container_type(body: ContainerTypeCreate, caller: CurrentCaller, session: Session):
+    caller.require(Scope.NETWORK_WRITE, operator=True)
+    return await service.create_container_type(session, body)
+
+
+@router.get("/services", response_model=Page[ServiceRead])
+async def list_services(
+    caller: CurrentCaller, session: Session, limit: Limit = 20, cursor: Cursor = None, mode: Mode | None = None
+):
+    rows = await service.list_services(session, decode_cursor(cursor), limit, mode.value if mode else None)
+    items, next_cursor = page_of(rows, limit)
+    return {"items": [service.service_read(s) for s in items], "next_cursor": next_cursor}
+
+
+@router.post("/services", status_code=201, response_model=ServiceRead)
+async def create_service(body: ServiceCreate, caller: CurrentCaller, session: Session):
+    caller.require(Scope.NETWORK_WRITE, operator=True)
+    created = await service.create_service(session, body)
+    return service.service_read(created)
+
+
+@router.get("/services/{code}", response_model=ServiceRead)
+async def get_service(code: ServiceCodeInPath, caller: CurrentCaller, session: Session):
+    return service.service_read(await service.find_service(session, code))
+
+
+@router.get("/departures", response_model=Page[DepartureRead])
+async def list_departures(
+    request: Request,
+    caller: CurrentCaller,
+    session: Session,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+    origin: PlaceQuery = None,
+    destination: PlaceQuery = None,
+    departs_after: Timestamp | None = None,
+    departs_before: Timestamp | None = None,
+    service_code: Annotated[ServiceCodeQuery, Query(alias="service")] = None,
+    status: DepartureStatus | None = None,
+):
+    rows = await service.list_departures(
+        session,
+        decode_cursor(cursor),
+        limit,
+        origin=origin,
+        destination=destination,
+        departs_after=departs_after,
+        departs_before=departs_before,
+        service=service_code,
+        status=status.value if status else None,
+    )
+    items, next_cursor = page_of(rows, limit)
+    booked = await booked_cbm_by_departure(session, [d.id for d in items])
+    per_teu = _cbm_per_teu(request)
+    return {
+        "items": [service.departure_read(d, booked.get(d.id, 0.0), per_teu) for d in items],
+        "next_cursor": next_cursor,
+    }
+
+
+@router.post("/departures", status_code=201, response_model=DepartureRead)
+async def create_departure(request: Request, body: DepartureCreate, caller: CurrentCaller, session: Session):
+    caller.require(Scope.NETWORK_WRITE, operator=True)
+    departure = await service.create_departure(session, body)
+    return service.departure_read(departure, 0.0, _cbm_per_teu(request))
+
+
+@router.get("/departures/{departure_id}", response_model=DepartureRead)
+async def get_departure(request: Request, departure_id: IdPath, caller: CurrentCaller, session: Session):
+    departure = await service.get_departure(session, departure_id)
+    booked = await booked_cbm_by_departure(session, [departure.id])
+    return service.departure_read(departure, booked.get(departure.id, 0.0), _cbm_per_teu(request))
+
+
+@router.patch("/departures/{departure_id}", response_model=DepartureRead)
+async def update_departure(
+    request: Request, departure_id: IdPath, body: DepartureUpdate, caller: CurrentCaller, session: Session
+):
+    caller.require(Scope.NETWORK_WRITE, operator=True)
+    departure = await service.get_departure(session, departure_id, lock=True)
+    booked = (await booked_cbm_by_departure(session, [departure.id])).get(departure.id, 0.0)
+    per_teu = _cbm_per_teu(request)
+    await service.update_departure(session, departure, body, booked, per_teu)
+    return service.departure_read(departure, booked, per_teu)

@@ -1,0 +1,300 @@
+"""Rules of the network: hubs, container types, services and departures."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.errors import Conflict, NotFound, Unprocessable
+from app.network.models import ContainerType, Departure, Hub, Service, ServiceStop
+from app.network.schemas import (
+    ContainerTypeCreate,
+    DepartureCreate,
+    DepartureStatus,
+    DepartureUpdate,
+    HubCreate,
+    ServiceCreate,
+)
+
+# Which status a departure may move to from each status.
+DEPARTURE_TRANSITIONS: dict[str, set[str]] = {
+    "OPEN": {"CLOSED", "CANCELLED", "DEPARTED"},
+    "CLOSED": {"OPEN", "DEPARTED", "CANCELLED"},
+    "DEPARTED": {"ARRIVED"},
+    "ARRIVED": set(),
+    "CANCELLED": set(),
+}
+
+
+async def _insert(session: AsyncSession, row: object, what: str) -> None:
+    """Flush a new row inside a savepoint; a unique clash becomes a 409, not a 500."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        raise Conflict(f"{what} already exists") from None
+
+
+# --- hubs -------------------------------------------------------------------
+
+async def create_hub(session: AsyncSession, data: HubCreate) -> Hub:
+    if await session.scalar(select(Hub.id).where(Hub.code == data.code)):
+        raise Conflict(f"hub {data.code} already exists")
+    hub = Hub(**data.model_dump(), country=data.un_locode[:2])
+    await _insert(session, hub, f"hub {data.code}")
+    return hub
+
+
+async def get_hub(session: AsyncSession, code: str, field: str = "hub") -> Hub:
+    hub = await session.scalar(select(Hub).where(Hub.code == code))
+    if hub is None:
+        raise Unprocessable(field, f"unknown hub {code}")
+    return hub
+
+
+async def find_hub(session: AsyncSession, code: str) -> Hub:
+    hub = await session.scalar(select(Hub).where(Hub.code == code))
+    if hub is None:
+        raise NotFound(f"hub {code} not found")
+    return hub
+
+
+async def list_hubs(session: AsyncSession, after_id: int, limit: int, kind: str | None = None) -> list[Hub]:
+    query = select(Hub).where(Hub.id > after_id)
+    if kind:
+        query = query.where(Hub.kind == kind)
+    return list(await session.scalars(query.order_by(Hub.id).limit(limit + 1)))
+
+
+# --- container types --------------------------------------------------------
+
+async def create_container_type(session: AsyncSession, data: ContainerTypeCreate) -> ContainerType:
+    if await session.scalar(select(ContainerType.id).where(ContainerType.code == data.code)):
+        raise Conflict(f"container type {data.code} already exists")
+    row = ContainerType(**data.model_dump())
+    await _insert(session, row, f"container type {data.code}")
+    return row
+
+
+async def list_container_types(session: AsyncSession) -> list[ContainerType]:
+    return list(await session.scalars(select(ContainerType).order_by(ContainerType.id)))
+
+
+async def container_types_by_code(session: AsyncSession, codes: list[str]) -> dict[str, ContainerType]:
+    rows = await session.scalars(select(ContainerType).where(ContainerType.code.in_(codes)))
+    return {row.code: row for row in rows}
+
+
+# --- services ---------------------------------------------------------------
+
+async def create_service(session: AsyncSession, data: ServiceCreate) -> Service:
+    if await session.scalar(select(Service.id).where(Service.code == data.code)):
+        raise Conflict(f"service {data.code} already exists")
+    origin = await get_hub(session, data.origin, "origin")
+    destination = await get_hub(session, data.destination, "destination")
+    stop_hubs = [await get_hub(session, stop.hub, f"stops.{i}.hub") for i, stop in enumerate(data.stops)]
+    types = await container_types_by_code(session, data.container_types)
+    for index, code in enumerate(data.container_types):
+        if code not in types:
+            raise Unprocessable(f"container_types.{index}", f"unknown container type {code}")
+    if data.reefer_allowed and not any(t.reefer for t in types.values()):
+        raise Unprocessable("reefer_allowed", "a service that takes reefer cargo must offer a reefer container type")
+    service = Service(
+        code=data.code,
+        name=data.name,
+        mode=data.mode.value,
+        origin=origin,
+        destination=destination,
+        weight_per_cbm_kg=data.weight_per_cbm_kg,
+        forbidden_dg_classes=sorted(set(data.forbidden_dg_classes)),
+        reefer_allowed=data.reefer_allowed,
+        container_types=list(dict.fromkeys(data.container_types)),
+        currency=data.currency,
+        rate_per_cbm=data.rate_per_cbm,
+        minimum_charge=data.minimum_charge,
+        stops=[
+            ServiceStop(sequence=i + 1, hub=hub, offset_hours=stop.offset_hours)
+            for i, (stop, hub) in enumerate(zip(data.stops, stop_hubs))
+        ],
+    )
+    await _insert(session, service, f"service {data.code}")
+    return service
+
+
+async def get_service(session: AsyncSession, code: str, field: str = "service") -> Service:
+    service = await session.scalar(select(Service).where(Service.code == code))
+    if service is None:
+        raise Unprocessable(field, f"unknown service {code}")
+    return service
+
+
+async def find_service(session: AsyncSession, code: str) -> Service:
+    service = await session.scalar(select(Service).where(Service.code == code))
+    if service is None:
+        raise NotFound(f"service {code} not found")
+    return service
+
+
+async def list_services(
+    session: AsyncSession, after_id: int, limit: int, mode: str | None = None
+) -> list[Service]:
+    query = select(Service).where(Service.id > after_id)
+    if mode:
+        query = query.where(Service.mode == mode)
+    return list(await session.scalars(query.order_by(Service.id).limit(limit + 1)))
+
+
+def service_read(service: Service) -> dict:
+    return {
+        "id": service.id,
+        "code": service.code,
+        "name": service.name,
+        "mode": service.mode,
+        "origin": service.origin.code,
+        "destination": service.destination.code,
+        "stops": [
+            {"hub": s.hub.code, "un_locode": s.hub.un_locode, "offset_hours": s.offset_hours} for s in service.stops
+        ],
+        "weight_per_cbm_kg": service.weight_per_cbm_kg,
+        "forbidden_dg_classes": service.forbidden_dg_classes,
+        "reefer_allowed": service.reefer_allowed,
+        "container_types": service.container_types,
+        "currency": service.currency,
+        "rate_per_cbm": service.rate_per_cbm,
+        "minimum_charge": service.minimum_charge,
+    }
+
+
+def route_hubs(service: Service) -> list[Hub]:
+    """Every hub the service calls at, in order: origin, stops, destination."""
+    return [service.origin, *(s.hub for s in service.stops), service.destination]
+
+
+# --- departures -------------------------------------------------------------
+
+async def create_departure(session: AsyncSession, data: DepartureCreate) -> Departure:
+    service = await get_service(session, data.service)
+    if service.stops:
+        last_offset = timedelta(hours=service.stops[-1].offset_hours)
+        if data.departs_at + last_offset >= data.arrives_at:
+            raise Unprocessable("arrives_at", "must be after the service's last intermediate stop")
+    clash = await session.scalar(
+        select(Departure.id).where(Departure.service_id == service.id, Departure.departs_at == data.departs_at)
+    )
+    if clash:
+        raise Conflict(f"service {service.code} already departs at {data.departs_at.isoformat()}")
+    departure = Departure(
+        service=service,
+        departs_at=data.departs_at,
+        cutoff_at=data.cutoff_at,
+        arrives_at=data.arrives_at,
+        capacity_teu=data.capacity_teu,
+        max_payload_kg=data.max_payload_kg,
+        status=data.status.value,
+    )
+    await _insert(session, departure, "departure")
+    return departure
+
+
+async def get_departure(session: AsyncSession, departure_id: int, *, lock: bool = False) -> Departure:
+    """The departure, or 404. ``lock`` takes its row lock (FOR UPDATE) for space control."""
+    query = select(Departure).where(Departure.id == departure_id)
+    if lock:
+        query = query.with_for_update(of=Departure)
+    departure = await session.scalar(query)
+    if departure is None:
+        raise NotFound(f"departure {departure_id} not found", "departure_id")
+    return departure
+
+
+def departures_query(
+    origin: str | None = None,
+    destination: str | None = None,
+    departs_after: datetime | None = None,
+    departs_before: datetime | None = None,
+    service: str | None = None,
+    status: str | None = None,
+) -> Select:
+    query = select(Departure).join(Departure.service)
+    if origin:
+        origin_hub = aliased(Hub)
+        query = query.join(origin_hub, Service.origin_hub_id == origin_hub.id).where(
+            or_(origin_hub.code == origin, origin_hub.un_locode == origin)
+        )
+    if destination:
+        destination_hub = aliased(Hub)
+        query = query.join(destination_hub, Service.destination_hub_id == destination_hub.id).where(
+            or_(destination_hub.code == destination, destination_hub.un_locode == destination)
+        )
+    if departs_after:
+        query = query.where(Departure.departs_at >= departs_after)
+    if departs_before:
+        query = query.where(Departure.departs_at < departs_before)
+    if service:
+        query = query.where(Service.code == service)
+    if status:
+        query = query.where(Departure.status == status)
+    return query
+
+
+async def list_departures(session: AsyncSession, after_id: int, limit: int, **filters) -> list[Departure]:
+    query = departures_query(**filters).where(Departure.id > after_id).order_by(Departure.id).limit(limit + 1)
+    return list(await session.scalars(query))
+
+
+async def update_departure(
+    session: AsyncSession, departure: Departure, data: DepartureUpdate, booked_cbm: float, cbm_per_teu: float
+) -> Departure:
+    if data.status is not None and data.status.value != departure.status:
+        if data.status.value not in DEPARTURE_TRANSITIONS[departure.status]:
+            raise Conflict(f"a departure cannot go from {departure.status} to {data.status.value}")
+        departure.status = data.status.value
+    if data.capacity_teu is not None:
+        if data.capacity_teu * cbm_per_teu < booked_cbm:
+            raise Conflict(
+                f"{booked_cbm:.3f} CBM is already confirmed; {data.capacity_teu} TEU would oversell the departure"
+            )
+        departure.capacity_teu = data.capacity_teu
+    if data.cutoff_at is not None:
+        if data.cutoff_at > departure.departs_at:
+            raise Unprocessable("cutoff_at", "must not be after departs_at")
+        departure.cutoff_at = data.cutoff_at
+    await session.flush()
+    return departure
+
+
+def departure_read(departure: Departure, booked_cbm: float, cbm_per_teu: float) -> dict:
+    service = departure.service
+    capacity_cbm = departure.capacity_teu * cbm_per_teu
+    calls = [{"hub": service.origin.code, "un_locode": service.origin.un_locode, "arrives_at": None,
+              "departs_at": departure.departs_at}]
+    for stop in service.stops:
+        at = departure.departs_at + timedelta(hours=stop.offset_hours)
+        calls.append({"hub": stop.hub.code, "un_locode": stop.hub.un_locode, "arrives_at": at, "departs_at": at})
+    calls.append({"hub": service.destination.code, "un_locode": service.destination.un_locode,
+                  "arrives_at": departure.arrives_at, "departs_at": None})
+    return {
+        "id": departure.id,
+        "service": service.code,
+        "mode": service.mode,
+        "origin": service.origin.code,
+        "destination": service.destination.code,
+        "departs_at": departure.departs_at,
+        "cutoff_at": departure.cutoff_at,
+        "arrives_at": departure.arrives_at,
+        "calls": calls,
+        "capacity_teu": departure.capacity_teu,
+        "capacity_cbm": round(capacity_cbm, 3),
+        "booked_cbm": round(booked_cbm, 3),
+        "available_cbm": round(max(capacity_cbm - booked_cbm, 0.0), 3),
+        "max_payload_kg": departure.max_payload_kg,
+        "status": departure.status,
+    }
+
+
+def is_open_for_booking(departure: Departure, now: datetime) -> bool:
+    return departure.status == DepartureStatus.OPEN.value and now < departure.cutoff_at

@@ -1,0 +1,8 @@
+"""Imports every domain's models so that ``Base.metadata`` is complete (Alembic, the CLI)."""
+
+from app.accounts import models as accounts_models  # noqa: F401
+from app.bookings import models as bookings_models  # noqa: F401
+from app.db import Base
+from app.network import models as network_models  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,106 @@
+"""Test fixtures: one migrated database per run (SQLite by default, PostgreSQL when
+CARAVAN_TEST_DATABASE_URL says so), emptied after every test; the app driven
+through httpx."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.cli import migrate
+from app.config import Settings, async_database_url
+from app.main import create_app
+from app.registry import metadata
+from tests import factories
+
+_tmp = tempfile.mkdtemp(prefix="caravan-test-")
+DATABASE_URL = os.environ.get("CARAVAN_TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{_tmp}/test.db"
+IS_POSTGRES = DATABASE_URL.startswith(("postgres", "postgresql"))
+
+postgres_only = pytest.mark.skipif(not IS_POSTGRES, reason="needs PostgreSQL (CARAVAN_TEST_DATABASE_URL)")
+
+
+def pytest_report_header(config) -> str:
+    return f"caravan test database: {'PostgreSQL' if IS_POSTGRES else 'SQLite'}"
+
+
+async def _reset_postgres() -> None:
+    engine = create_async_engine(async_database_url(DATABASE_URL))
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """A database at the latest migration, created fresh for this run."""
+    if IS_POSTGRES:
+        asyncio.run(_reset_postgres())
+    os.environ["CARAVAN_DATABASE_URL"] = DATABASE_URL
+    migrate(DATABASE_URL)
+    return DATABASE_URL
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url)
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings):
+    application = create_app(settings)
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+async def _empty_tables(request) -> AsyncIterator[None]:
+    """Every test starts on empty tables (the rows a test writes are its own)."""
+    yield
+    if "database_url" not in request.fixturenames:
+        return
+    engine = request.getfixturevalue("app").state.engine
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    async with engine.begin() as conn:
+        if IS_POSTGRES:
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                await conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://caravan.test") as c:
+        yield c
+
+
+@pytest.fixture
+async def operator(app) -> dict[str, str]:
+    """Headers of the hub operator's all-scopes key (bootstrapped as the CLI does)."""
+    return {"Authorization": f"Bearer {await factories.bootstrap_operator(app)}"}
+
+
+@pytest.fixture
+async def exporter(client, operator) -> dict[str, str]:
+    return await factories.org_headers(client, operator, "Wuhan Festive Crafts", "exporter")
+
+
+@pytest.fixture
+async def other_exporter(client, operator) -> dict[str, str]:
+    return await factories.org_headers(client, operator, "Hubei Fitness Gear", "exporter")
+
+
+@pytest.fixture
+async def network(client, operator) -> dict:
+    """A small network: Wuhan rail terminal, two border crossings, Duisburg, one line, one departure."""
+    return await factories.small_network(client, operator)

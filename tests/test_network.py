@@ -1,0 +1,86 @@
+from tests import factories
+
+
+async def test_hubs_services_departures_round_trip(client, operator, exporter, network):
+    hubs = (await client.get("/v1/hubs", headers=exporter)).json()
+    assert [h["code"] for h in hubs["items"]] == [h["code"] for h in factories.HUBS]
+    assert hubs["items"][0]["country"] == "CN"
+    service = (await client.get("/v1/services/WUH-DUI", headers=exporter)).json()
+    assert [s["hub"] for s in service["stops"]] == ["CNAKL", "PLMAW"]
+    departure = (await client.get(f"/v1/departures/{network['departure_id']}", headers=exporter)).json()
+    assert departure["capacity_cbm"] == 66.0 and departure["available_cbm"] == 66.0
+    assert [c["hub"] for c in departure["calls"]] == ["CNWUH-WJS", "CNAKL", "PLMAW", "DEDUI"]
+
+
+async def test_departures_filter_by_place_and_window(client, operator, exporter, network):
+    first, second, third = network["departures"]
+    response = await client.get(
+        "/v1/departures",
+        params={"origin": "CNWUH", "destination": "DEDUI", "departs_after": second["departs_at"]},
+        headers=exporter,
+    )
+    assert [d["id"] for d in response.json()["items"]] == [second["id"], third["id"]]
+    response = await client.get(
+        "/v1/departures", params={"departs_before": second["departs_at"]}, headers=exporter
+    )
+    assert [d["id"] for d in response.json()["items"]] == [first["id"]]
+    response = await client.get("/v1/departures", params={"destination": "DEHAM"}, headers=exporter)
+    assert response.json()["items"] == []
+
+
+async def test_lists_page_with_a_stable_cursor(client, operator, exporter, network):
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 1} | ({"cursor": cursor} if cursor else {})
+        page = (await client.get("/v1/departures", params=params, headers=exporter)).json()
+        seen += [d["id"] for d in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [d["id"] for d in network["departures"]]
+    bad = await client.get("/v1/departures", params={"cursor": "garbage!"}, headers=exporter)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+
+
+async def test_network_rules(client, operator, network):
+    duplicate = await client.post("/v1/hubs", json=factories.HUBS[0], headers=operator)
+    assert duplicate.status_code == 409
+    mismatch = dict(factories.HUBS[0], code="CNSHA-YSH")
+    assert (await client.post("/v1/hubs", json=mismatch, headers=operator)).status_code == 422
+    bad_zone = dict(factories.HUBS[0], code="CNWUH-ABC", timezone="Mars/Olympus")
+    response = await client.post("/v1/hubs", json=bad_zone, headers=operator)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "timezone"
+    unknown_hub = factories.service_body("WUH-XXX", destination="DEHAM")
+    response = await client.post("/v1/services", json=unknown_hub, headers=operator)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "destination"
+    unknown_type = factories.service_body("WUH-YYY", container_types=["45XX"])
+    response = await client.post("/v1/services", json=unknown_type, headers=operator)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "container_types.0"
+    no_reefer_box = factories.service_body("WUH-ZZZ", container_types=["40HC"], reefer_allowed=True)
+    response = await client.post("/v1/services", json=no_reefer_box, headers=operator)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "reefer_allowed"
+    backwards = factories.departure_body(days_out=40)
+    backwards["arrives_at"], backwards["departs_at"] = backwards["departs_at"], backwards["arrives_at"]
+    assert (await client.post("/v1/departures", json=backwards, headers=operator)).status_code == 422
+    naive = factories.departure_body(days_out=41)
+    naive["departs_at"] = naive["departs_at"][:19]
+    response = await client.post("/v1/departures", json=naive, headers=operator)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "departs_at"
+    twice = factories.departure_body(days_out=10)
+    twice["departs_at"] = network["departures"][0]["departs_at"]
+    assert (await client.post("/v1/departures", json=twice, headers=operator)).status_code == 409
+
+
+async def test_departure_status_machine_and_capacity(client, operator, exporter, network):
+    departure_id = network["departure_id"]
+    booked = await client.post(
+        "/v1/bookings", json=factories.booking_body(departure_id, cargo=[factories.line_of_cbm(40)]), headers=exporter
+    )
+    assert booked.json()["status"] == "CONFIRMED"
+    shrink = await client.patch(f"/v1/departures/{departure_id}", json={"capacity_teu": 1}, headers=operator)
+    assert shrink.status_code == 409
+    closed = await client.patch(f"/v1/departures/{departure_id}", json={"status": "CLOSED"}, headers=operator)
+    assert closed.json()["status"] == "CLOSED"
+    arrived = await client.patch(f"/v1/departures/{departure_id}", json={"status": "ARRIVED"}, headers=operator)
+    assert arrived.status_code == 409
+    assert (await client.patch(f"/v1/departures/{departure_id}", json={"status": "OPEN"}, headers=exporter)).status_code == 403
