@@ -1,0 +1,1 @@
+"""Itinerary search over the multimodal network (see :mod:`app.routing.search`)."""
