@@ -30,15 +30,15 @@ HUBS = [
     ("CNWUH-YLP", "Wuhan Yangluo river port", "RIVER_PORT", "CNWUH", "Asia/Shanghai", 18),
     ("CNWUH-WUH", "Wuhan Tianhe international airport", "AIRPORT", "CNWUH", "Asia/Shanghai", 6),
     ("CNAKL", "Alashankou rail border crossing", "BORDER_CROSSING", "CNAKL", "Asia/Urumqi", 24),
-    ("KZDRU", "Dostyk rail border station", "BORDER_CROSSING", "KZDRU", "Asia/Almaty", 24),
-    ("CNKHG", "Khorgos rail border crossing", "BORDER_CROSSING", "CNKHG", "Asia/Urumqi", 24),
-    ("KZAKL", "Altynkol rail border station", "BORDER_CROSSING", "KZAKL", "Asia/Almaty", 24),
-    ("CNERL", "Erenhot rail border crossing", "BORDER_CROSSING", "CNERL", "Asia/Shanghai", 24),
-    ("MNZMU", "Zamyn-Uud rail border station", "BORDER_CROSSING", "MNZMU", "Asia/Ulaanbaatar", 24),
-    ("CNMZL", "Manzhouli rail border crossing", "BORDER_CROSSING", "CNMZL", "Asia/Shanghai", 24),
+    ("KZDOS", "Dostyk rail border station", "BORDER_CROSSING", "KZDOS", "Asia/Almaty", 24),
+    ("CNHRS", "Khorgos rail border crossing", "BORDER_CROSSING", "CNHRS", "Asia/Urumqi", 24),
+    ("KZHOR", "Altynkol rail border station", "BORDER_CROSSING", "KZHOR", "Asia/Almaty", 24),
+    ("CNERC", "Erenhot rail border crossing", "BORDER_CROSSING", "CNERC", "Asia/Shanghai", 24),
+    ("MNZUU", "Zamyn-Uud rail border station", "BORDER_CROSSING", "MNZUU", "Asia/Ulaanbaatar", 24),
+    ("CNMLX", "Manzhouli rail border crossing", "BORDER_CROSSING", "CNMLX", "Asia/Shanghai", 24),
     ("RUZBK", "Zabaikalsk rail border station", "BORDER_CROSSING", "RUZBK", "Asia/Chita", 24),
-    ("BYBRS", "Brest gauge-change station", "BORDER_CROSSING", "BYBRS", "Europe/Minsk", 24),
-    ("PLMAW", "Małaszewicze gauge-change terminal", "BORDER_CROSSING", "PLMAW", "Europe/Warsaw", 24),
+    ("BYBQT", "Brest gauge-change station", "BORDER_CROSSING", "BYBQT", "Europe/Minsk", 24),
+    ("PLMAA", "Małaszewicze gauge-change terminal", "BORDER_CROSSING", "PLMAA", "Europe/Warsaw", 24),
     ("DEDUI", "Duisburg intermodal terminal (duisport)", "RAIL_TERMINAL", "DEDUI", "Europe/Berlin", 12),
     ("DEHAM", "Hamburg Billwerder rail terminal", "RAIL_TERMINAL", "DEHAM", "Europe/Berlin", 12),
     ("PLLOD", "Łódź Olechów rail terminal", "RAIL_TERMINAL", "PLLOD", "Europe/Warsaw", 12),
@@ -58,17 +58,17 @@ CONTAINER_TYPES = [
 ]
 
 RAIL_FORBIDDEN_DG = ["1", "2.1", "2.3", "5.2", "6.2", "7"]
-ALASHANKOU = [("CNAKL", 92), ("KZDRU", 110)]
-KHORGOS = [("CNKHG", 90), ("KZAKL", 106)]
-ERENHOT = [("CNERL", 40), ("MNZMU", 56)]
-MANZHOULI = [("CNMZL", 70), ("RUZBK", 88)]
-BREST = [("BYBRS", 250), ("PLMAW", 270)]
+ALASHANKOU = [("CNAKL", 92), ("KZDOS", 110)]
+KHORGOS = [("CNHRS", 90), ("KZHOR", 106)]
+ERENHOT = [("CNERC", 40), ("MNZUU", 56)]
+MANZHOULI = [("CNMLX", 70), ("RUZBK", 88)]
+BREST = [("BYBQT", 250), ("PLMAA", 270)]
 
 # code, name, destination, stops, transit hours, capacity FEU, reefer, weekday (Mon=0)
 RAIL_LINES = [
     ("WUH-DUI-AKL", "Wuhan – Duisburg via Alashankou", "DEDUI", ALASHANKOU + BREST, 16 * 24, 50, True, 0),
-    ("WUH-HAM-ERL", "Wuhan – Hamburg via Erenhot", "DEHAM", ERENHOT + [("BYBRS", 260), ("PLMAW", 280)], 18 * 24, 46, True, 2),
-    ("WUH-LOD-MZL", "Wuhan – Łódź via Manzhouli", "PLLOD", MANZHOULI + [("BYBRS", 290), ("PLMAW", 310)], 15 * 24 + 12, 41, False, 4),
+    ("WUH-HAM-ERL", "Wuhan – Hamburg via Erenhot", "DEHAM", ERENHOT + [("BYBQT", 260), ("PLMAA", 280)], 18 * 24, 46, True, 2),
+    ("WUH-LOD-MZL", "Wuhan – Łódź via Manzhouli", "PLLOD", MANZHOULI + [("BYBQT", 290), ("PLMAA", 310)], 15 * 24 + 12, 41, False, 4),
     ("WUH-MAD-AKL", "Wuhan – Madrid via Alashankou", "ESMAD", ALASHANKOU + BREST, 22 * 24, 44, False, 1),
     ("WUH-MIL-KHG", "Wuhan – Milan via Khorgos", "ITMIL", KHORGOS + BREST, 20 * 24, 42, False, 3),
     ("WUH-BUD-KHG", "Wuhan – Budapest via Khorgos", "HUBUD", KHORGOS + BREST, 17 * 24, 43, False, 5),

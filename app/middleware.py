@@ -9,10 +9,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.errors import PROBLEM_MEDIA_TYPE, problem
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodySizeLimit:
     """Reject bodies over ``limit`` bytes (``large_limit`` for paths in ``large_paths``).
 
@@ -41,28 +37,33 @@ class BodySizeLimit:
                     await self._refuse(send, limit)
                     return
         received = 0
+        refused = False
         response_started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            # Past the limit: answer 413 ourselves and tell the app the client left,
+            # so it stops reading; whatever it answers then is dropped.
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > limit:
-                    raise _TooLarge
+                if received > limit and not response_started:
+                    refused = True
+                    await self._refuse(send, limit)
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal response_started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 response_started = True
             await send(message)
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not response_started:
-                await self._refuse(send, limit)
+        await self.app(scope, counting_receive, guarded_send)
 
     @staticmethod
     async def _refuse(send: Send, limit: int) -> None:

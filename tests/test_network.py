@@ -6,10 +6,10 @@ async def test_hubs_services_departures_round_trip(client, operator, exporter, n
     assert [h["code"] for h in hubs["items"]] == [h["code"] for h in factories.HUBS]
     assert hubs["items"][0]["country"] == "CN"
     service = (await client.get("/v1/services/WUH-DUI", headers=exporter)).json()
-    assert [s["hub"] for s in service["stops"]] == ["CNAKL", "PLMAW"]
+    assert [s["hub"] for s in service["stops"]] == ["CNAKL", "PLMAA"]
     departure = (await client.get(f"/v1/departures/{network['departure_id']}", headers=exporter)).json()
     assert departure["capacity_cbm"] == 66.0 and departure["available_cbm"] == 66.0
-    assert [c["hub"] for c in departure["calls"]] == ["CNWUH-WJS", "CNAKL", "PLMAW", "DEDUI"]
+    assert [c["hub"] for c in departure["calls"]] == ["CNWUH-WJS", "CNAKL", "PLMAA", "DEDUI"]
 
 
 async def test_departures_filter_by_place_and_window(client, operator, exporter, network):
