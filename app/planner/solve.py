@@ -42,7 +42,7 @@ EXACT_MAX_ITEMS = 150
 EXACT_MAX_CALLS = 3
 EXACT_DET_TIME = 0.5  # CP-SAT deterministic time units per call
 # groups larger than this are packed in stratified chunks of about this size
-CHUNK_ITEMS = 600
+CHUNK_ITEMS = 1300
 
 
 def _effective_locked(inst: Instance, locked: Sequence[Container]) -> tuple[Container, ...]:
