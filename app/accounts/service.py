@@ -108,12 +108,13 @@ async def caller_for_key(session: AsyncSession, key: str) -> Caller | None:
     """The caller a bearer key stands for, or None when the key is unknown or revoked."""
     if not key.startswith(KEY_PREFIX) or len(key) > 128:
         return None
-    row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
+    row = (
+        await session.execute(
+            select(ApiKey.id, ApiKey.organization_id, ApiKey.scopes, ApiKey.revoked_at, Organization.role)
+            .join(Organization, Organization.id == ApiKey.organization_id)
+            .where(ApiKey.key_hash == hash_key(key))
+        )
+    ).first()
     if row is None or row.revoked_at is not None:
         return None
-    return Caller(
-        organization_id=row.organization_id,
-        role=Role(row.organization.role),
-        scopes=frozenset(row.scopes),
-        api_key_id=row.id,
-    )
+    return Caller(organization_id=row.organization_id, role=Role(row.role), scopes=frozenset(row.scopes), api_key_id=row.id)

@@ -282,29 +282,29 @@ async def create_booking(session: AsyncSession, caller: Caller, data: BookingCre
     booking = Booking(
         reference=_new_reference(),
         organization_id=caller.organization_id,
-        departure_id=departure.id,
         requested_departure_id=departure.id,
         status=S.RECEIVED.value,
-        origin_hub_id=origin.id,
-        destination_hub_id=destination.id,
+        origin=origin,
+        destination=destination,
         consignee=data.consignee.model_dump(mode="json"),
         references=[r.model_dump(mode="json") for r in data.references],
         allow_rollover=data.allow_rollover,
         measurement_discrepancy=False,
+        version=1,
     )
     _apply_cargo(booking, totals, service)
-    session.add(booking)
-    await session.flush()
-
+    # Decide before inserting, so the booking is written once with its outcome.
+    target = departure
     if await _fits(session, departure, booking.chargeable_cbm, cbm_per_teu):
         transition(booking, S.CONFIRMED)
     elif data.allow_rollover and (later := await _roll_over(session, booking, departure, cbm_per_teu)):
-        booking.departure_id = later.id
+        target = later
         transition(booking, S.CONFIRMED, f"rolled over from the full departure {departure.id}")
     else:
         transition(booking, S.WAITLISTED, f"departure {departure.id} has no room for {booking.chargeable_cbm} CBM")
+    booking.departure = target
+    session.add(booking)
     await session.flush()
-    await session.refresh(booking, ["departure"])
     return booking
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from app.errors import Conflict, NotFound, Unprocessable
 from app.network.models import ContainerType, Departure, Hub, Service, ServiceStop
@@ -202,10 +202,15 @@ async def create_departure(session: AsyncSession, data: DepartureCreate) -> Depa
 
 async def get_departure(session: AsyncSession, departure_id: int, *, lock: bool = False) -> Departure:
     """The departure, or 404. ``lock`` takes its row lock (FOR UPDATE) for space control."""
-    query = select(Departure).where(Departure.id == departure_id)
+    # One round trip: the service's stops come joined instead of by a second select.
+    query = (
+        select(Departure)
+        .where(Departure.id == departure_id)
+        .options(joinedload(Departure.service).joinedload(Service.stops))
+    )
     if lock:
         query = query.with_for_update(of=Departure)
-    departure = await session.scalar(query)
+    departure = (await session.scalars(query)).unique().one_or_none()
     if departure is None:
         raise NotFound(f"departure {departure_id} not found", "departure_id")
     return departure

@@ -1,0 +1,121 @@
+"""Shared by the benchmarks: a throwaway PostgreSQL server and a lean HTTP/1.1 load client."""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def postgres_server():
+    """Yield the URL of a fresh PostgreSQL server (Debian's binaries), removed afterwards.
+
+    Runs the server as the ``postgres`` user when started as root.
+    """
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    if not bins:
+        raise SystemExit("PostgreSQL is not installed: apt-get install postgresql, or pass --database-url")
+    pgbin = bins[-1]
+    data = tempfile.mkdtemp(prefix="caravan-bench-pg-")
+    port = free_port()
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_user:
+        shutil.chown(data, "postgres")
+    run = lambda *args: subprocess.run([*as_user, *args], check=True, stdout=subprocess.DEVNULL)  # noqa: E731
+    run(f"{pgbin}/initdb", "-D", data, "-A", "trust", "-U", "postgres")
+    run(f"{pgbin}/pg_ctl", "-D", data, "-l", f"{data}/server.log", "-w", "start", "-o",
+        f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=200")
+    try:
+        run(f"{pgbin}/createdb", "-h", "127.0.0.1", "-p", str(port), "caravan")
+        yield f"postgresql://postgres@127.0.0.1:{port}/caravan"
+    finally:
+        subprocess.run([*as_user, f"{pgbin}/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"], stdout=subprocess.DEVNULL)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def wait_for_http(port: int, path: str = "/healthz", timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                if sock.recv(64).startswith(b"HTTP/1.1 200"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"server on port {port} did not come up")
+
+
+@dataclass
+class LoadResult:
+    requests: int = 0
+    errors: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+async def _one_connection(port, make_request, stop_at, result: LoadResult, measure_from: float) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while (now := time.perf_counter()) < stop_at:
+            writer.write(make_request())
+            await writer.drain()
+            status_line = await reader.readline()
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            if length:
+                await reader.readexactly(length)
+            if now >= measure_from:
+                status = int(status_line.split()[1])
+                result.statuses[status] = result.statuses.get(status, 0) + 1
+                result.requests += 1
+                result.latencies_ms.append((time.perf_counter() - now) * 1000)
+    finally:
+        writer.close()
+
+
+async def drive(port: int, make_request, concurrency: int, seconds: float, warmup_s: float = 1.0) -> LoadResult:
+    """Keep ``concurrency`` keep-alive connections busy for ``seconds`` after a warm-up."""
+    result = LoadResult()
+    start = time.perf_counter()
+    measure_from = start + warmup_s
+    stop_at = measure_from + seconds
+    await asyncio.gather(*(_one_connection(port, make_request, stop_at, result, measure_from) for _ in range(concurrency)))
+    result.seconds = seconds
+    return result
+
+
+def http_request(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    if body or method in ("POST", "PATCH", "PUT"):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body

@@ -1,0 +1,96 @@
+"""Booking throughput against a trivial endpoint of the same server, side by side.
+
+Starts PostgreSQL (or uses --database-url), seeds the demo network, serves the
+API with uvicorn (two workers, uvloop, httptools), then drives, in one run,
+GET /healthz and POST /v1/bookings (spread over every open departure) from
+--concurrency keep-alive clients. Prints requests/s, p50/p99 latency and the
+ratio bookings/s ÷ trivial requests/s, which is what to compare across machines.
+
+    .venv/bin/python bench/api.py [--concurrency 32] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._support import drive, free_port, http_request, postgres_server, wait_for_http  # noqa: E402
+
+
+def seed(env: dict[str, str]) -> tuple[str, list[int]]:
+    out = subprocess.run([sys.executable, "-m", "app.cli", "seed-demo"], env=env, check=True, capture_output=True, text=True)
+    key = next(line.split()[-1] for line in out.stdout.splitlines() if line.strip().startswith("exporter"))
+    code = (
+        "import asyncio\n"
+        "from sqlalchemy import select\n"
+        "from app.cli import _with_session\n"
+        "from app.network.models import Departure\n"
+        "async def ids(s): return list(await s.scalars(select(Departure.id).where(Departure.status == 'OPEN')))\n"
+        "print(asyncio.run(_with_session(ids)))\n"
+    )
+    ids = json.loads(subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True).stdout)
+    return key, ids
+
+
+def booking_json(departure_id: int) -> bytes:
+    return json.dumps({
+        "departure_id": departure_id,
+        "consignee": {"name": "Rhein Deko GmbH", "address": "Hafenstraße 1", "city": "Duisburg", "country": "DE"},
+        "cargo": [{"description": "Festive decorations", "hs_code": "950510", "packages": 4, "package_type": "CARTON",
+                   "length_cm": 60, "width_cm": 40, "height_cm": 50, "weight_kg": 72}],
+    }).encode()
+
+
+def run(database_url: str, concurrency: int, seconds: float, workers: int) -> None:
+    env = {**os.environ, "CARAVAN_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
+    key, departure_ids = seed(env)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"],
+        env={**env, "CARAVAN_DB_POOL_SIZE": str(max(4, concurrency // workers))},
+        cwd=ROOT,
+    )
+    try:
+        wait_for_http(port)
+        auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        trivial = http_request("GET", "/healthz", {})
+        bodies = itertools.cycle([http_request("POST", "/v1/bookings", auth, booking_json(d)) for d in departure_ids])
+        health = asyncio.run(drive(port, lambda: trivial, concurrency, seconds))
+        bookings = asyncio.run(drive(port, lambda: next(bodies), concurrency, seconds))
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+    print(f"PostgreSQL, {workers} uvicorn workers, {concurrency} concurrent keep-alive clients, {seconds:.0f} s per phase")
+    print(f"{'endpoint':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}  statuses")
+    for name, result in (("GET /healthz", health), ("POST /v1/bookings", bookings)):
+        print(f"{name:<22}{result.rate:>9.0f}{result.percentile(50):>9.1f}{result.percentile(99):>9.1f}  {result.statuses}")
+    print(f"ratio bookings/s ÷ trivial req/s: {bookings.rate / health.rate:.3f}  (departures used: {len(departure_ids)})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", help="an empty PostgreSQL database; default: start a throwaway server")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if args.database_url:
+        run(args.database_url, args.concurrency, args.seconds, args.workers)
+    else:
+        with postgres_server() as url:
+            run(url, args.concurrency, args.seconds, args.workers)
+
+
+if __name__ == "__main__":
+    main()
