@@ -112,6 +112,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Plan one instance file; the plan goes to standard output, errors to standard error."""
+    import json
+
+    from app.planner import PlannerInputError, instance_from_dict, plan_to_dict, solve
+
+    try:
+        with open(args.instance, encoding="utf-8") as handle:
+            document = json.load(handle)
+        instance = instance_from_dict(document)
+    except (OSError, ValueError) as error:
+        if isinstance(error, PlannerInputError):
+            print(f"caravan plan: invalid instance: {error.field}: {error.message}", file=sys.stderr)
+        else:
+            print(f"caravan plan: cannot read {args.instance}: {error}", file=sys.stderr)
+        return 2
+    json.dump(plan_to_dict(solve(instance, time_limit_s=args.time_limit)), sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="caravan", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("seed-demo", help="seed the demo network and print fresh demo keys").set_defaults(func=cmd_seed_demo)
+
+    plan = sub.add_parser("plan", help="plan a FORMAT.md instance file and print the plan")
+    plan.add_argument("instance", help="path to the instance JSON")
+    plan.add_argument("--time-limit", type=float, default=None, help="seconds for the improvement phase")
+    plan.set_defaults(func=cmd_plan)
 
     admin = sub.add_parser("admin", help="administration")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)

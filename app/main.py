@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.accounts.router import router as accounts_router
 from app.bookings.router import router as bookings_router
 from app.config import Settings, get_settings
+from app.consolidation.router import router as consolidation_router
 from app.db import make_engine, make_sessionmaker
 from app.errors import PROBLEM_MEDIA_TYPE, AppError, FieldError, problem
 from app.middleware import BodySizeLimit
@@ -136,7 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
 
     install_error_handlers(app)
-    for router in (accounts_router, network_router, bookings_router):
+    for router in (accounts_router, network_router, bookings_router, consolidation_router):
         app.include_router(router, responses=PROBLEM_RESPONSES)
 
     @app.get("/healthz", tags=["meta"])

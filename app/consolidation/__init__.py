@@ -1,0 +1,1 @@
+"""Consolidation: runs the pure planner on instances and on departures' bookings, stores plans."""
