@@ -61,6 +61,13 @@ class Booking(Base):
         order_by="CargoLine.sequence", lazy="selectin", cascade="all, delete-orphan"
     )
 
+    def record(self, event: object) -> None:
+        """Note a domain event (a status change…) for whoever publishes them before commit."""
+        self.__dict__.setdefault("_pending_events", []).append(event)
+
+    def pop_events(self) -> list[object]:
+        return self.__dict__.pop("_pending_events", [])
+
 
 class CargoLine(Base):
     """One line of declared cargo: packages of one kind; dimensions per package, weight for the line."""

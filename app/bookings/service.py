@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
@@ -81,14 +82,29 @@ def etag(booking: Booking) -> str:
     return f'"{booking.reference}-v{booking.version}"'
 
 
+@dataclass(frozen=True)
+class StatusChanged:
+    """Domain event: a booking moved from one status to another."""
+
+    booking: Booking
+    previous: BookingStatus
+    current: BookingStatus
+    reason: str | None
+    at: datetime
+
+
 def transition(booking: Booking, target: BookingStatus, reason: str | None = None) -> None:
-    """Move the booking along the status machine, or 409 with the reason it cannot."""
+    """Move the booking along the status machine, or 409 with the reason it cannot.
+
+    Every change is recorded on the booking as a ``StatusChanged`` event.
+    """
     current = BookingStatus(booking.status)
     if target not in TRANSITIONS[current]:
         raise Conflict(f"a {current.value} booking cannot become {target.value}")
     booking.status = target.value
     booking.status_reason = reason
     booking.updated_at = utcnow()
+    booking.record(StatusChanged(booking, current, target, reason, booking.updated_at))
 
 
 # --- space control --------------------------------------------------------------
