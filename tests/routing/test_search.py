@@ -455,3 +455,61 @@ def test_results_are_deterministic_and_network_reusable():
     assert a == b == c
     keys = [(it.arrives_at, it.price, it.n_legs) for it in a]
     assert keys == sorted(keys)
+
+
+# --------------------------------------------------------------------------
+# regression cases for the pruning (each kills a specific wrong variant)
+# --------------------------------------------------------------------------
+
+T0 = utc(2026, 3, 2)
+
+
+def h(hours: float):
+    return T0 + timedelta(hours=hours)
+
+
+PRUNE_HUBS = [Hub("O", SH, 0), Hub("X", ALM, 0), Hub("Y", WAW, 3), Hub("D", BER, 0)]
+
+
+def test_cheaper_label_that_arrives_exactly_at_a_cutoff_is_used_and_not_pruned():
+    # At X: label L1 (available h10, price 10) and L2 (available h20, price 1).
+    # DIR O->D (h52, 5) is found first.  U1 (cut-off h15) can only be caught by
+    # L1 -> (h55, 11), dominated by DIR; but that must not stop the scan of
+    # X's departures, because U2 (cut-off h20 == L2's availability) gives the
+    # non-dominated (h60, 2).
+    trips = [
+        trip("T1", [("O", None, h(0)), ("X", h(10), None)]),
+        trip("T2", [("O", None, h(0)), ("X", h(20), None)]),
+        trip("DIR", [("O", None, h(0)), ("D", h(52), None)]),
+        trip("U1", [("X", None, h(16), h(15)), ("D", h(55), None)]),
+        trip("U2", [("X", None, h(21), h(20)), ("D", h(60), None)]),
+    ]
+    price_fn = by_trip(T1=10, T2=1, DIR=5, U1=1, U2=1)
+    res = run(trips, "O", "D", h(-2), price_fn, hubs=PRUNE_HUBS)
+    assert [(trips_of(it), it.price) for it in res] == [(["DIR"], 5), (["T2", "U2"], 2)]
+
+
+def test_lower_bound_does_not_prune_a_faster_dearer_option():
+    # A (1 leg, h25, 5) is found before the label at X; B+C reaches D at h20
+    # for 6 with 2 legs: faster, so it must survive the target pruning.
+    trips = [
+        trip("A", [("O", None, h(0), h(0)), ("D", h(25), None)]),
+        trip("B", [("O", None, h(1), h(1)), ("X", h(10), None)]),
+        trip("C", [("X", None, h(10), h(10)), ("D", h(20), None)]),
+    ]
+    res = run(trips, "O", "D", h(-2), by_trip(A=5, B=5, C=1), hubs=PRUNE_HUBS)
+    assert [(trips_of(it), it.price) for it in res] == [(["B", "C"], 6), (["A"], 5)]
+
+
+def test_lower_bound_with_handling_on_a_three_leg_chain():
+    # O->X->Y->D where Y's 3 h handling is part of the bound from X; the
+    # 3-leg option (h30, 3) is faster than the direct one (h33, 1); the bound
+    # from X is exactly 25 h, so any over-estimate would prune it.
+    trips = [
+        trip("DIR", [("O", None, h(0), h(0)), ("D", h(33), None)]),
+        trip("L1", [("O", None, h(1), h(1)), ("X", h(5), None)]),
+        trip("L2", [("X", None, h(5), h(5)), ("Y", h(15), None)]),
+        trip("L3", [("Y", None, h(18), h(18)), ("D", h(30), None)]),
+    ]
+    res = run(trips, "O", "D", h(-2), by_trip(DIR=1, L1=1, L2=1, L3=1), hubs=PRUNE_HUBS)
+    assert [(trips_of(it), it.price) for it in res] == [(["L1", "L2", "L3"], 3), (["DIR"], 1)]
