@@ -19,6 +19,7 @@ from app.config import Settings, get_settings
 from app.consolidation.router import router as consolidation_router
 from app.db import make_engine, make_sessionmaker
 from app.errors import PROBLEM_MEDIA_TYPE, AppError, FieldError, problem
+from app.idempotency import IdempotencyMiddleware
 from app.middleware import BodySizeLimit
 from app.network.router import router as network_router
 
@@ -146,6 +147,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.openapi = lambda: _openapi_with_problem_media(app)  # type: ignore[method-assign]
+    # Starlette wraps in reverse order: the size limit runs first, then idempotency.
+    app.add_middleware(IdempotencyMiddleware, sessionmaker_getter=lambda scope: scope["app"].state.sessionmaker)
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_body_bytes,

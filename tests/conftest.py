@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.cli import migrate
@@ -31,22 +31,31 @@ def pytest_report_header(config) -> str:
     return f"caravan test database: {'PostgreSQL' if IS_POSTGRES else 'SQLite'}"
 
 
-async def _reset_postgres() -> None:
-    engine = create_async_engine(async_database_url(DATABASE_URL))
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
+async def _postgres_admin(statement: str) -> None:
+    engine = create_async_engine(async_database_url(DATABASE_URL), isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(statement))
     await engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def database_url() -> str:
-    """A database at the latest migration, created fresh for this run."""
+    """A database at the latest migration, created fresh for this run.
+
+    On PostgreSQL each run gets its own database beside the one named in
+    CARAVAN_TEST_DATABASE_URL, so parallel runs on one server never collide.
+    """
+    url = DATABASE_URL
     if IS_POSTGRES:
-        asyncio.run(_reset_postgres())
-    os.environ["CARAVAN_DATABASE_URL"] = DATABASE_URL
-    migrate(DATABASE_URL)
-    return DATABASE_URL
+        name = f"caravan_run_{os.getpid()}"
+        asyncio.run(_postgres_admin(f"DROP DATABASE IF EXISTS {name}"))
+        asyncio.run(_postgres_admin(f"CREATE DATABASE {name}"))
+        url = make_url(DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    os.environ["CARAVAN_DATABASE_URL"] = url
+    migrate(url)
+    yield url
+    if IS_POSTGRES:
+        asyncio.run(_postgres_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 @pytest.fixture(scope="session")

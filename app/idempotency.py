@@ -1,0 +1,206 @@
+"""Idempotency-Key for every POST (API.md): the first response is replayed.
+
+Same key and same request within 24 h: the stored status and body come back
+and nothing runs twice. Same key, different request: 422. Same key while the
+first request still runs: 409. Keys are scoped to the API key that sent them.
+
+A pure ASGI middleware: it claims the key in its own short transaction before
+the request runs (the unique constraint decides races between processes),
+and stores the response after. Server errors (5xx) release the key so the
+client may retry. If a process dies mid-request the claim stays for
+``LEASE`` and may then be retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.accounts.models import ApiKey
+from app.accounts.service import KEY_PREFIX, hash_key
+from app.db import Base, utcnow
+from app.errors import PROBLEM_MEDIA_TYPE, FieldError, problem
+
+RETENTION = timedelta(hours=24)
+LEASE = timedelta(minutes=2)
+MAX_KEY_LENGTH = 255
+REPLAYED_HEADERS = ("content-type", "etag", "location")
+
+
+class IdempotencyRecord(Base):
+    """A claimed Idempotency-Key and, once done, the response it produced."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("api_key_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(12))  # IN_FLIGHT | DONE
+    response_status: Mapped[int | None]
+    response_headers: Mapped[dict[str, Any] | None]
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+def _problem(status: int, slug: str, title: str, detail: str, field: str | None = None) -> tuple[int, bytes]:
+    errors = [FieldError(field, detail)] if field else None
+    return status, json.dumps(problem(status, slug, title, detail, errors)).encode()
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp, sessionmaker_getter) -> None:
+        self.app = app
+        self.sessionmaker_getter = sessionmaker_getter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        key = headers.get("idempotency-key")
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+            await _send(send, *_problem(422, "validation-error", "Invalid input",
+                                        f"must be 1-{MAX_KEY_LENGTH} printable characters", "Idempotency-Key"))
+            return
+        sessionmaker = self.sessionmaker_getter(scope)
+        api_key_id = await _api_key_id(sessionmaker, headers.get("authorization", ""))
+        if api_key_id is None:  # not authenticated: the app answers 401
+            await self.app(scope, receive, send)
+            return
+
+        body, disconnected = await _read_body(receive)
+        if disconnected:
+            return
+        request_hash = hashlib.sha256(
+            b"\n".join([scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b""), body])
+        ).hexdigest()
+
+        outcome = await _claim(sessionmaker, api_key_id, key, request_hash)
+        if outcome is not None:
+            await _send(send, *outcome[:2], extra_headers=outcome[2], replayed=outcome[3])
+            return
+
+        captured: dict[str, Any] = {"status": 500, "headers": [], "body": bytearray()}
+        replay_sent = False
+
+        async def replay_receive() -> Message:
+            nonlocal replay_sent
+            if not replay_sent:
+                replay_sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        async def capturing_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = message.get("headers", [])
+            elif message["type"] == "http.response.body":
+                captured["body"] += message.get("body", b"")
+            await send(message)
+
+        try:
+            await self.app(scope, replay_receive, capturing_send)
+        finally:
+            await _finish(sessionmaker, api_key_id, key, captured)
+
+
+async def _api_key_id(sessionmaker, authorization: str) -> int | None:
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token.startswith(KEY_PREFIX) or len(token) > 128:
+        return None
+    async with sessionmaker() as session:
+        row = (await session.execute(select(ApiKey.id, ApiKey.revoked_at).where(ApiKey.key_hash == hash_key(token)))).first()
+        await session.commit()
+    return row.id if row is not None and row.revoked_at is None else None
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    chunks = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return bytes(chunks), True
+        chunks += message.get("body", b"")
+        if not message.get("more_body", False):
+            return bytes(chunks), False
+
+
+async def _claim(sessionmaker, api_key_id: int, key: str, request_hash: str):
+    """Claim the key (None: go ahead) or the answer to give instead: (status, body, headers, replayed)."""
+    now = utcnow()
+    async with sessionmaker() as session:
+        try:
+            async with session.begin_nested():
+                session.add(IdempotencyRecord(api_key_id=api_key_id, key=key, request_hash=request_hash,
+                                              state="IN_FLIGHT", expires_at=now + LEASE))
+            await session.commit()
+            return None
+        except IntegrityError:
+            pass
+        record = await session.scalar(
+            select(IdempotencyRecord).where(IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key)
+            .with_for_update()
+        )
+        if record is None or record.expires_at <= now:  # gone or stale: take it over
+            if record is not None:
+                await session.delete(record)
+                await session.flush()
+            session.add(IdempotencyRecord(api_key_id=api_key_id, key=key, request_hash=request_hash,
+                                          state="IN_FLIGHT", expires_at=now + LEASE))
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                return (*_problem(409, "conflict", "Conflict", "a request with this Idempotency-Key is in progress"), [], False)
+            return None
+        await session.commit()
+    if record.request_hash != request_hash:
+        return (*_problem(422, "validation-error", "Invalid input",
+                          "this Idempotency-Key was used with a different request", "Idempotency-Key"), [], False)
+    if record.state != "DONE":
+        return (*_problem(409, "conflict", "Conflict", "a request with this Idempotency-Key is in progress"), [], False)
+    headers = [(k.encode(), v.encode()) for k, v in (record.response_headers or {}).items() if k != "content-type"]
+    content_type = (record.response_headers or {}).get("content-type", "application/json")
+    return record.response_status, (record.response_body or "").encode(), [(b"content-type", content_type.encode()), *headers], True
+
+
+async def _finish(sessionmaker, api_key_id: int, key: str, captured: dict[str, Any]) -> None:
+    where = (IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key)
+    async with sessionmaker() as session:
+        if captured["status"] >= 500:
+            await session.execute(delete(IdempotencyRecord).where(*where))
+        else:
+            kept = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in captured["headers"]}
+            await session.execute(
+                update(IdempotencyRecord).where(*where).values(
+                    state="DONE",
+                    response_status=captured["status"],
+                    response_headers={k: kept[k] for k in REPLAYED_HEADERS if k in kept},
+                    response_body=bytes(captured["body"]).decode("utf-8", errors="replace"),
+                    expires_at=utcnow() + RETENTION,
+                )
+            )
+        await session.commit()
+
+
+async def _send(send: Send, status: int, body: bytes, extra_headers: list | None = None, replayed: bool = False) -> None:
+    headers = extra_headers or [(b"content-type", PROBLEM_MEDIA_TYPE.encode())]
+    if replayed:
+        headers = [*headers, (b"idempotent-replayed", b"true")]
+    headers = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,94 @@
+"""Idempotency-Key on POST: replay, mismatch, in-flight, scoping."""
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.bookings.models import Booking
+from app.db import utcnow
+from app.idempotency import IdempotencyRecord
+from tests.factories import booking_body, line_of_cbm
+
+
+async def bookings_count(app) -> int:
+    async with app.state.sessionmaker() as session:
+        return await session.scalar(select(func.count()).select_from(Booking))
+
+
+async def test_same_key_same_body_replays_the_first_response(app, client, exporter, network):
+    body = booking_body(network["departure_id"])
+    headers = exporter | {"Idempotency-Key": "order-4711"}
+    first = await client.post("/v1/bookings", json=body, headers=headers)
+    second = await client.post("/v1/bookings", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert second.json() == first.json()
+    assert second.headers["etag"] == first.headers["etag"] and second.headers["location"] == first.headers["location"]
+    assert second.headers.get("idempotent-replayed") == "true"
+    assert await bookings_count(app) == 1
+
+
+async def test_same_key_different_body_is_422(app, client, exporter, network):
+    headers = exporter | {"Idempotency-Key": "order-4712"}
+    assert (await client.post("/v1/bookings", json=booking_body(network["departure_id"]), headers=headers)).status_code == 201
+    other = booking_body(network["departure_id"], cargo=[line_of_cbm(3)])
+    response = await client.post("/v1/bookings", json=other, headers=headers)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert await bookings_count(app) == 1
+
+
+async def test_key_in_flight_is_409(app, client, exporter, network):
+    body = booking_body(network["departure_id"])
+    first = await client.post("/v1/bookings", json=body, headers=exporter | {"Idempotency-Key": "probe"})
+    assert first.status_code == 201
+    # Claim another key for the very same request, as a request still running would hold it.
+    async with app.state.sessionmaker() as session:
+        probe = await session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == "probe"))
+        session.add(IdempotencyRecord(api_key_id=probe.api_key_id, key="running", request_hash=probe.request_hash,
+                                      state="IN_FLIGHT", expires_at=utcnow() + timedelta(minutes=1)))
+        await session.commit()
+    response = await client.post("/v1/bookings", json=body, headers=exporter | {"Idempotency-Key": "running"})
+    assert response.status_code == 409 and "in progress" in response.json()["detail"]
+    assert await bookings_count(app) == 1
+
+
+async def test_stale_claim_is_taken_over(app, client, exporter, network):
+    body = booking_body(network["departure_id"])
+    first = await client.post("/v1/bookings", json=body, headers=exporter | {"Idempotency-Key": "probe"})
+    async with app.state.sessionmaker() as session:
+        probe = await session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == "probe"))
+        session.add(IdempotencyRecord(api_key_id=probe.api_key_id, key="crashed", request_hash=probe.request_hash,
+                                      state="IN_FLIGHT", expires_at=utcnow() - timedelta(seconds=1)))
+        await session.commit()
+    response = await client.post("/v1/bookings", json=body, headers=exporter | {"Idempotency-Key": "crashed"})
+    assert first.status_code == response.status_code == 201
+    assert await bookings_count(app) == 2
+
+
+async def test_concurrent_duplicates_run_once(app, client, exporter, network):
+    body = booking_body(network["departure_id"])
+    headers = exporter | {"Idempotency-Key": "burst"}
+    responses = await asyncio.gather(*(client.post("/v1/bookings", json=body, headers=headers) for _ in range(8)))
+    assert {r.status_code for r in responses} <= {201, 409}
+    assert await bookings_count(app) == 1
+    references = {r.json()["reference"] for r in responses if r.status_code == 201}
+    assert len(references) == 1
+
+
+async def test_keys_are_scoped_to_the_api_key(app, client, exporter, other_exporter, network):
+    body = booking_body(network["departure_id"])
+    a = await client.post("/v1/bookings", json=body, headers=exporter | {"Idempotency-Key": "shared"})
+    b = await client.post("/v1/bookings", json=body, headers=other_exporter | {"Idempotency-Key": "shared"})
+    assert a.status_code == b.status_code == 201 and a.json()["reference"] != b.json()["reference"]
+    assert await bookings_count(app) == 2
+
+
+async def test_errors_are_replayed_too_and_bad_keys_refused(app, client, exporter, network):
+    headers = exporter | {"Idempotency-Key": "bad-body"}
+    first = await client.post("/v1/bookings", json={"departure_id": -1}, headers=headers)
+    second = await client.post("/v1/bookings", json={"departure_id": -1}, headers=headers)
+    assert first.status_code == second.status_code == 422 and first.json() == second.json()
+    too_long = await client.post("/v1/bookings", json={}, headers=exporter | {"Idempotency-Key": "k" * 256})
+    assert too_long.status_code == 422 and too_long.json()["errors"][0]["field"] == "Idempotency-Key"
+    unauthenticated = await client.post("/v1/bookings", json={}, headers={"Idempotency-Key": "anon"})
+    assert unauthenticated.status_code == 401
