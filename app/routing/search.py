@@ -275,7 +275,8 @@ class Network:
     _zones: list[ZoneInfo] = field(repr=False)
     _trip_list: list[Trip] = field(repr=False)
     # per hub: boarding cutoffs (sorted) and parallel entries
-    # (trip_idx, call_idx, alights) with alights = ((call_j, hub_j, arr_j, avail_j), ...)
+    # (trip_idx, call_idx, alights) with alights = ((pair_id, call_j, hub_j, arr_j, avail_j), ...);
+    # pair_id numbers each (trip, board call, alight call) for per-query price caching
     _cut: list[list[int]] = field(repr=False)
     _ent: list[list[tuple]] = field(repr=False)
     # reverse static graph for lower bounds: v -> [(u, min (arr_v - cutoff_u))]
@@ -296,6 +297,7 @@ class Network:
         trips_by_id: dict[str, Trip] = {}
         raw: list[list[tuple[int, int, int, tuple]]] = [[] for _ in range(n)]
         best_edge: dict[tuple[int, int], int] = {}
+        pair_id = 0
         for ti, trip in enumerate(trip_list):
             if trip.id in trips_by_id:
                 raise ValueError(f"duplicate trip id {trip.id}")
@@ -322,7 +324,8 @@ class Network:
                     hj, arr_j, _d, _c = calls[j]
                     if arr_j is None or hj == hi:
                         continue
-                    alights.append((j, hj, arr_j, arr_j + handling[hj]))
+                    alights.append((pair_id, j, hj, arr_j, arr_j + handling[hj]))
+                    pair_id += 1
                     w = arr_j - cut_i
                     key = (hi, hj)
                     if w < best_edge.get(key, _INF):
@@ -460,12 +463,17 @@ class _Front:
 
     def insert(self, t, price, label) -> bool:
         """Insert unless matched or beaten; drop the entries it beats."""
-        prices, times, labels = self.prices, self.times, self.labels
-        k = bisect_right(prices, price)
-        if k and times[k - 1] <= t:
+        k = bisect_right(self.prices, price)
+        if k and self.times[k - 1] <= t:
             return False
-        # entries at k.. have price > price (or == handled above: equal price
-        # with earlier-or-equal time would have been caught at k-1).
+        self.add(t, price, label)
+        return True
+
+    def add(self, t, price, label) -> None:
+        """Insert an entry known not to be matched or beaten (see insert)."""
+        prices, times, labels = self.prices, self.times, self.labels
+        # entries before k have a lower price and (not beaten) a later time;
+        # from k on, drop those with a later-or-equal time.
         k = bisect_left(prices, price)
         m = k
         while m < len(prices) and times[m] >= t:
@@ -474,7 +482,6 @@ class _Front:
         prices[k:m] = [price]
         times[k:m] = [t]
         labels[k:m] = [label]
-        return True
 
 
 def _as_exclude(exclude) -> Optional[Callable[[Trip], bool]]:
@@ -526,14 +533,10 @@ def search(
     cut_idx, ent_idx = net._cut, net._ent
 
     excluded: dict[int, bool] = {}
-    prices: dict[tuple[int, int, int], Optional[Decimal]] = {}
+    prices: dict[int, Optional[Decimal]] = {}  # pair_id -> leg price
+    missing = object()
 
-    def leg_price(ti: int, i: int, j: int) -> Optional[Decimal]:
-        key = (ti, i, j)
-        try:
-            return prices[key]
-        except KeyError:
-            pass
+    def leg_price(pid: int, ti: int, i: int, j: int) -> Optional[Decimal]:
         trip = trips[ti]
         pr = price_fn(trip, trip.calls[i].hub, trip.calls[j].hub)
         if pr is not None:
@@ -543,19 +546,24 @@ def search(
                 raise TypeError(f"price_fn must return Decimal or None, got {type(pr).__name__}")
             if pr < 0 or not pr.is_finite():
                 raise ValueError(f"price_fn returned {pr} for trip {trip.id}")
-        prices[key] = pr
+        prices[pid] = pr
         return pr
 
+    # Destination front (time = arrival); its lists are mutated in place, so
+    # these aliases stay valid.  ``dver`` counts insertions so that cached
+    # best-time look-ups are refreshed only when the front changed.
     dest_front = _Front()
+    d_prices, d_times = dest_front.prices, dest_front.times
+    dver = 0
     dest_labels: list[_Label] = []
-    bags: dict[int, _Front] = {}
+    bags: list[Optional[_Front]] = [None] * len(codes)
     start = _Label(t0, t0, _ZERO, None, -1, -1, -1, _ZERO, 0)
     bags[o] = _Front()
     bags[o].insert(t0, _ZERO, start)
     marked: dict[int, list[_Label]] = {o: [start]}
 
     for k in range(1, max_legs + 1):
-        last_round = k == max_legs
+        limit = max_legs - k  # legs still allowed after this one
         new_marked: dict[int, list[_Label]] = {}
         for h in sorted(marked):
             labs = marked[h]  # avail ascending, price strictly descending
@@ -566,66 +574,93 @@ def search(
             if s >= e:
                 continue
             dist_h = dist[h]
-            nl = len(labs)
+            last_li = len(labs) - 1
             li = 0
-            while li + 1 < nl and labs[li + 1].avail <= cut[s]:
-                li += 1
-            lab = labs[li]
+            lab = labs[0]
             p = lab.price
             p_min = labs[-1].price
+            seen = -1  # dver for which bt_min/bt_p are valid
+            bt_min = bt_p = _INF
             for x in range(s, e):
                 c = cut[x]
-                while li + 1 < nl and labs[li + 1].avail <= c:
+                if li < last_li and labs[li + 1].avail <= c:
                     li += 1
+                    while li < last_li and labs[li + 1].avail <= c:
+                        li += 1
                     lab = labs[li]
                     p = lab.price
+                    seen = -1
+                if seen != dver:
+                    seen = dver
+                    if d_prices:
+                        q = bisect_right(d_prices, p_min)
+                        bt_min = d_times[q - 1] if q else _INF
+                        q = bisect_right(d_prices, p)
+                        bt_p = d_times[q - 1] if q else _INF
                 lb = c + dist_h
-                if dest_front.prices:
-                    if dest_front.best_time(p_min) <= lb:
-                        break  # every later departure is dominated too
-                    if dest_front.best_time(p) <= lb:
-                        continue
+                if bt_min <= lb:
+                    break  # every later departure is dominated too
+                if bt_p <= lb:
+                    continue
                 ti, i, alights = ent[x]
                 ex = excluded.get(ti)
                 if ex is None:
                     ex = excluded[ti] = bool(excl(trips[ti])) if excl is not None else False
                 if ex:
                     continue
-                for j, hj, arr_j, avail_j in alights:
+                # bt_p may go stale (too large) while this trip's alights add
+                # destination labels: that only prunes less, never wrongly.
+                for pid, j, hj, arr_j, avail_j in alights:
                     if hj == d:
-                        if dest_front.best_time(p) <= arr_j:
+                        if bt_p <= arr_j:
                             continue
-                        pr = leg_price(ti, i, j)
+                        pr = prices.get(pid, missing)
+                        if pr is missing:
+                            pr = leg_price(pid, ti, i, j)
                         if pr is None:
                             continue
                         np_ = p + pr
+                        q = bisect_right(d_prices, np_)
+                        if q and d_times[q - 1] <= arr_j:
+                            continue
                         nlab = _Label(arr_j, arr_j, np_, lab, ti, i, j, pr, k)
-                        if dest_front.insert(arr_j, np_, nlab):
-                            dest_labels.append(nlab)
+                        dest_front.add(arr_j, np_, nlab)
+                        dest_labels.append(nlab)
+                        dver += 1
                         continue
-                    if last_round or k + hops[hj] > max_legs:
+                    if hops[hj] > limit:
                         continue
                     bound = avail_j + dist[hj]
-                    if dest_front.prices and dest_front.best_time(p) <= bound:
+                    if bt_p <= bound:
                         continue
-                    bag = bags.get(hj)
-                    if bag is not None and bag.best_time(p) <= avail_j:
-                        continue
-                    pr = leg_price(ti, i, j)
+                    bag = bags[hj]
+                    if bag is not None:
+                        b_prices = bag.prices
+                        q = bisect_right(b_prices, p)
+                        if q and bag.times[q - 1] <= avail_j:
+                            continue
+                    pr = prices.get(pid, missing)
+                    if pr is missing:
+                        pr = leg_price(pid, ti, i, j)
                     if pr is None:
                         continue
                     np_ = p + pr
-                    if dest_front.prices and dest_front.best_time(np_) <= bound:
+                    q = bisect_right(d_prices, np_)
+                    if q and d_times[q - 1] <= bound:
                         continue
                     if bag is None:
                         bag = bags[hj] = _Front()
+                    else:
+                        q = bisect_right(bag.prices, np_)
+                        if q and bag.times[q - 1] <= avail_j:
+                            continue
                     nlab = _Label(avail_j, arr_j, np_, lab, ti, i, j, pr, k)
-                    if bag.insert(avail_j, np_, nlab):
-                        lst = new_marked.get(hj)
-                        if lst is None:
-                            new_marked[hj] = [nlab]
-                        else:
-                            lst.append(nlab)
+                    bag.add(avail_j, np_, nlab)
+                    lst = new_marked.get(hj)
+                    if lst is None:
+                        new_marked[hj] = [nlab]
+                    else:
+                        lst.append(nlab)
         marked = {}
         for h, lst in new_marked.items():
             dh = dist[h]
