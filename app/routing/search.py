@@ -264,8 +264,9 @@ class LocalTimes(NamedTuple):
 
 @dataclass(eq=False)
 class Network:
-    """Immutable index over hubs and trips; build it once with
-    :meth:`Network.build` and share it between queries."""
+    """Index over hubs and trips; build it once with :meth:`Network.build`
+    and share it between queries (treat it as read-only; the only state a
+    query adds is a per-destination cache of lower bounds)."""
 
     hubs: dict[str, Hub]
     trips: dict[str, Trip]
@@ -544,7 +545,7 @@ def search(
                 pr = Decimal(pr)
             elif not isinstance(pr, Decimal):
                 raise TypeError(f"price_fn must return Decimal or None, got {type(pr).__name__}")
-            if pr < 0 or not pr.is_finite():
+            if not pr.is_finite() or pr < _ZERO:
                 raise ValueError(f"price_fn returned {pr} for trip {trip.id}")
         prices[pid] = pr
         return pr

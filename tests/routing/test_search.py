@@ -432,6 +432,9 @@ def test_bad_inputs_rejected():
         search(net, "WUH", "DUI", ready, price_fn=flat(-1))
     with pytest.raises(TypeError):
         search(net, "WUH", "DUI", ready, price_fn=lambda t, a, b: 1.5)
+    for bad in ("NaN", "Infinity"):
+        with pytest.raises(ValueError):
+            search(net, "WUH", "DUI", ready, price_fn=lambda t, a, b, bad=bad: Decimal(bad))
     with pytest.raises(ValueError):
         Hub("X", "Mars/Olympus", 1)
     with pytest.raises(ValueError):
