@@ -13,6 +13,14 @@ from app.config import get_settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _project_root() -> Path:
+    """Where alembic.ini and migrations/ live: beside the package, or (installed) the working directory."""
+    for candidate in (ROOT, Path.cwd()):
+        if (candidate / "alembic.ini").is_file() and (candidate / "migrations").is_dir():
+            return candidate
+    raise SystemExit("alembic.ini and migrations/ not found; run from the project directory")
+
+
 def migrate(database_url: str | None = None) -> None:
     """Apply every Alembic migration to the configured database."""
     from alembic import command
@@ -21,8 +29,9 @@ def migrate(database_url: str | None = None) -> None:
     settings = get_settings()
     url = database_url or settings.database_url
     _ensure_sqlite_dir(url)
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    root = _project_root()
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("script_location", str(root / "migrations"))
     config.attributes["database_url"] = url
     config.attributes["configure_logging"] = False
     command.upgrade(config, "head")
