@@ -56,6 +56,16 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Retry safely: the same key and body within 24 h replays the first response; "
+    "a different body is 422; while the first is still running, 409. Scoped to the API key.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+
 def _problem_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
@@ -103,7 +113,9 @@ def _openapi_with_problem_media(app: FastAPI) -> dict[str, Any]:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     for path_item in schema.get("paths", {}).values():
-        for operation in path_item.values():
+        for method, operation in path_item.items():
+            if method == "post":
+                operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
             for status, response in operation.get("responses", {}).items():
                 content = response.get("content", {})
                 if status.startswith(("4", "5")) and "application/json" in content:

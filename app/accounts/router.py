@@ -28,8 +28,8 @@ async def list_organizations(caller: CurrentCaller, session: Session, limit: Lim
 
 @router.get("/organizations/{organization_id}", response_model=OrganizationRead)
 async def get_organization(organization_id: IdPath, caller: CurrentCaller, session: Session):
-    if organization_id != caller.organization_id:
-        caller.require(Scope.ORGS_WRITE, operator=True)
+    if organization_id != caller.organization_id and not (caller.is_operator and Scope.ORGS_WRITE.value in caller.scopes):
+        raise NotFound(f"organisation {organization_id} not found")
     return await service.get_organization(session, organization_id)
 
 
