@@ -54,7 +54,7 @@ async def create_hub(body: HubCreate, caller: CurrentCaller, session: Session):
 
 @router.get("/hubs/{code}", response_model=HubRead)
 async def get_hub(code: HubCodeInPath, caller: CurrentCaller, session: Session):
-    return await service.find_hub(session, code)
+    return await service.get_hub(session, code, field=None)
 
 
 @router.get("/container-types", response_model=list[ContainerTypeRead])
@@ -86,7 +86,7 @@ async def create_service(body: ServiceCreate, caller: CurrentCaller, session: Se
 
 @router.get("/services/{code}", response_model=ServiceRead)
 async def get_service(code: ServiceCodeInPath, caller: CurrentCaller, session: Session):
-    return service.service_read(await service.find_service(session, code))
+    return service.service_read(await service.get_service(session, code, field=None))
 
 
 @router.get("/departures", response_model=Page[DepartureRead])

@@ -49,17 +49,15 @@ async def create_hub(session: AsyncSession, data: HubCreate) -> Hub:
     return hub
 
 
-async def get_hub(session: AsyncSession, code: str, field: str = "hub") -> Hub:
-    hub = await session.scalar(select(Hub).where(Hub.code == code))
-    if hub is None:
-        raise Unprocessable(field, f"unknown hub {code}")
-    return hub
+def _missing(what: str, code: str, field: str | None) -> Exception:
+    """A code named in a request body is a 422 on that field; the resource of the path is a 404."""
+    return Unprocessable(field, f"unknown {what} {code}") if field else NotFound(f"{what} {code} not found")
 
 
-async def find_hub(session: AsyncSession, code: str) -> Hub:
+async def get_hub(session: AsyncSession, code: str, field: str | None = "hub") -> Hub:
     hub = await session.scalar(select(Hub).where(Hub.code == code))
     if hub is None:
-        raise NotFound(f"hub {code} not found")
+        raise _missing("hub", code, field)
     return hub
 
 
@@ -125,17 +123,10 @@ async def create_service(session: AsyncSession, data: ServiceCreate) -> Service:
     return service
 
 
-async def get_service(session: AsyncSession, code: str, field: str = "service") -> Service:
+async def get_service(session: AsyncSession, code: str, field: str | None = "service") -> Service:
     service = await session.scalar(select(Service).where(Service.code == code))
     if service is None:
-        raise Unprocessable(field, f"unknown service {code}")
-    return service
-
-
-async def find_service(session: AsyncSession, code: str) -> Service:
-    service = await session.scalar(select(Service).where(Service.code == code))
-    if service is None:
-        raise NotFound(f"service {code} not found")
+        raise _missing("service", code, field)
     return service
 
 
