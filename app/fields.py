@@ -112,3 +112,38 @@ Timestamp = Annotated[AwareDatetime, AfterValidator(_sane_year)]
 
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdField = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+# --- ISO 6346 container numbers -------------------------------------------------
+
+def _iso6346_letter_values() -> dict[str, int]:
+    values, n = {}, 10
+    for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        if n % 11 == 0:  # 11, 22, 33 are skipped
+            n += 1
+        values[letter] = n
+        n += 1
+    return values
+
+
+_ISO6346_VALUES = _iso6346_letter_values()
+CONTAINER_NUMBER_PATTERN = r"^[A-Z]{3}[UJZ][0-9]{7}$"
+
+
+def iso6346_check_digit(first_ten: str) -> int:
+    """The check digit of an ISO 6346 container number from its first ten characters."""
+    total = sum(
+        (_ISO6346_VALUES[ch] if ch.isalpha() else int(ch)) * (2 ** position) for position, ch in enumerate(first_ten)
+    )
+    return total % 11 % 10
+
+
+def _container_number(value: str) -> str:
+    if iso6346_check_digit(value[:10]) != int(value[10]):
+        raise ValueError(f"check digit should be {iso6346_check_digit(value[:10])} (ISO 6346)")
+    return value
+
+
+ContainerNumber = Annotated[
+    str, StringConstraints(max_length=11, pattern=CONTAINER_NUMBER_PATTERN), AfterValidator(_container_number)
+]

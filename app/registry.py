@@ -2,6 +2,7 @@
 
 from app.accounts import models as accounts_models  # noqa: F401
 from app.bookings import models as bookings_models  # noqa: F401
+from app.consolidation import models as consolidation_models  # noqa: F401
 from app.db import Base
 from app import idempotency  # noqa: F401
 from app.network import models as network_models  # noqa: F401

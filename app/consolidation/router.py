@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.accounts.dependencies import CurrentCaller
+from app.accounts.dependencies import CurrentCaller, Session
 from app.accounts.schemas import Scope
 from app.consolidation import service
-from app.consolidation.schemas import PlanDocument
+from app.consolidation.schemas import DeparturePlanRead, LoadingList, LockIn, ContainerUpdate, PlanContainerRead, PlanDocument
+from app.fields import IdPath
 
 router = APIRouter(prefix="/v1", tags=["consolidation"])
 
@@ -33,3 +34,62 @@ async def plan(
     caller.require(Scope.PLANS_WRITE, operator=True)
     # The planner is CPU-bound; keep the event loop free for other requests.
     return await run_in_threadpool(service.plan_instance, instance, time_limit_s)
+
+
+PlanTimeLimit = Annotated[float, Query(gt=0, le=60, description="Planner budget in seconds")]
+
+
+@router.post("/departures/{departure_id}/plan", status_code=201, response_model=DeparturePlanRead)
+async def plan_departure(departure_id: IdPath, caller: CurrentCaller, session: Session, time_limit_s: PlanTimeLimit = 5.0):
+    """Plan the departure's confirmed and received bookings: a new plan version (locked containers kept)."""
+    caller.require(Scope.PLANS_WRITE, operator=True)
+    departure, stored = await service.plan_departure(session, caller, departure_id, time_limit_s)
+    return await service.plan_read(session, departure, stored)
+
+
+@router.get("/departures/{departure_id}/plan", response_model=DeparturePlanRead)
+async def current_plan(departure_id: IdPath, caller: CurrentCaller, session: Session):
+    """The current (latest) plan: containers, their bookings, fill, cost and bound; 404 when none."""
+    caller.require(Scope.BOOKINGS_READ, operator=True)
+    departure, stored = await service.get_current_plan(session, departure_id)
+    return await service.plan_read(session, departure, stored)
+
+
+@router.post("/departures/{departure_id}/plan/lock", response_model=DeparturePlanRead)
+async def lock_plan(departure_id: IdPath, body: LockIn, caller: CurrentCaller, session: Session):
+    """Lock containers of the current plan (stuffing lists issued); later plans keep them as they are."""
+    caller.require(Scope.PLANS_WRITE, operator=True)
+    departure, stored = await service.lock_containers(session, departure_id, body)
+    return await service.plan_read(session, departure, stored)
+
+
+@router.patch("/containers/{container_id}", response_model=PlanContainerRead)
+async def update_container(container_id: IdPath, body: ContainerUpdate, caller: CurrentCaller, session: Session):
+    """Record the container's ISO 6346 number (check digit verified) and seal number."""
+    caller.require(Scope.PLANS_WRITE, operator=True)
+    container = await service.update_container(session, container_id, body)
+    return await service.container_read(session, container)
+
+
+@router.get(
+    "/containers/{container_id}/loading-list",
+    response_model=LoadingList,
+    responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with ?format=csv or Accept: text/csv"}},
+)
+async def loading_list(
+    request: Request,
+    container_id: IdPath,
+    caller: CurrentCaller,
+    session: Session,
+    format: Annotated[Literal["json", "csv"] | None, Query(description="csv for a spreadsheet")] = None,
+):
+    """The container's loading list: bookings, exporters, pieces, weight, volume, DG, temperature, consignees."""
+    caller.require(Scope.BOOKINGS_READ, operator=True)
+    document = await service.loading_list(session, container_id)
+    wants_csv = format == "csv" or (format is None and "text/csv" in request.headers.get("accept", ""))
+    if wants_csv:
+        return Response(
+            service.loading_list_csv(document), media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="loading-list-{container_id}.csv"'},
+        )
+    return document

@@ -1,6 +1,15 @@
 from __future__ import annotations
 
-from pydantic import BaseModel
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from app.fields import ContainerNumber, IdField
+
+SealNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40,
+                                              pattern=r"^[A-Za-z0-9][A-Za-z0-9 /-]*$")]
 
 
 class PlannedContainer(BaseModel):
@@ -23,3 +32,99 @@ class PlanDocument(BaseModel):
     unassigned: list[UnassignedShipment]
     cost: float
     lower_bound: float
+
+
+# --- stored departure plans ----------------------------------------------------------
+
+class ContainerFill(BaseModel):
+    weight_kg: float
+    occupied_cbm: float
+    payload_kg: float = Field(description="The type's payload, capped by the departure's max_payload_kg")
+    usable_cbm: float
+    weight_pct: float
+    volume_pct: float
+
+
+class PlanContainerRead(BaseModel):
+    id: int
+    sequence: int
+    type: str
+    teu: int
+    destination: str
+    locked: bool
+    locked_at: datetime | None
+    container_number: str | None
+    seal_number: str | None
+    fill: ContainerFill
+    bookings: list[str] = Field(description="Booking references")
+
+
+class UnassignedBooking(BaseModel):
+    booking: str
+    reason: str
+
+
+class DeparturePlanRead(BaseModel):
+    id: int
+    departure_id: int
+    version: int
+    cost: Decimal
+    lower_bound: Decimal
+    currency: str
+    teu: int
+    capacity_teu: int
+    created_at: datetime
+    created_by_key_id: int | None
+    containers: list[PlanContainerRead]
+    unassigned: list[UnassignedBooking]
+    warnings: list[str]
+
+
+class LockIn(BaseModel):
+    """Lock some containers of the current plan (by id), or all of them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    containers: list[IdField] | None = Field(default=None, min_length=1, max_length=500)
+    all: bool = False
+
+    @model_validator(mode="after")
+    def _one_of(self) -> LockIn:
+        if (self.containers is None) == (not self.all):
+            raise ValueError("give either containers (a list of ids) or all: true")
+        return self
+
+
+class ContainerUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    container_number: ContainerNumber | None = Field(default=None, description="ISO 6346, check digit verified")
+    seal_number: SealNumber | None = None
+
+
+class LoadingListLine(BaseModel):
+    booking: str
+    exporter: str
+    status: str
+    pieces: int
+    weight_kg: float
+    volume_cbm: float
+    measured: bool
+    dangerous_goods: list[str] = Field(description="'UN1263 class 3 PG II' per DG line")
+    temperature_c: dict[str, float] | None
+    consignee: dict[str, Any]
+
+
+class LoadingList(BaseModel):
+    container_id: int
+    departure_id: int
+    plan_version: int
+    type: str
+    destination: str
+    container_number: str | None
+    seal_number: str | None
+    locked: bool
+    lines: list[LoadingListLine]
+    total_pieces: int
+    total_weight_kg: float
+    total_volume_cbm: float
