@@ -103,6 +103,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    # The embedded default delivers webhooks from the API process itself.
+    if args.no_worker:
+        os.environ["CARAVAN_WEBHOOK_WORKER"] = "false"
+    os.environ.setdefault("CARAVAN_WEBHOOK_WORKER", "true")
+    get_settings.cache_clear()
     migrate()
     if args.demo:
         from app.demo import seed_demo
@@ -142,6 +147,31 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Deliver webhooks until SIGINT/SIGTERM; run as many as you like (rows are claimed, never shared)."""
+    import signal
+
+    from app.db import make_engine, make_sessionmaker
+    from app.webhooks.worker import Worker
+
+    settings = get_settings()
+
+    async def run() -> None:
+        engine = make_engine(settings.async_database_url, pool_size=max(2, settings.webhook_concurrency))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await Worker(make_sessionmaker(engine), settings).run(stop)
+        finally:
+            await engine.dispose()
+
+    print("caravan worker: delivering webhooks", flush=True)
+    asyncio.run(run())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="caravan", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -152,7 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--demo", action="store_true", help="seed the demo network and print demo keys")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--no-worker", action="store_true", help="do not deliver webhooks from this process")
     serve.set_defaults(func=cmd_serve)
+    sub.add_parser("worker", help="deliver webhooks from the outbox").set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("seed-demo", help="seed the demo network and print fresh demo keys").set_defaults(func=cmd_seed_demo)

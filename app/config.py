@@ -32,6 +32,19 @@ class Settings(BaseSettings):
     # Container space per TEU used by the foundation's space control.
     cbm_per_teu: float = 33.0
 
+    # Webhooks: run a delivery worker inside the API process (``caravan serve`` turns it on);
+    # allow callback URLs on private or loopback addresses (tests, closed networks).
+    webhook_worker: bool = False
+    webhook_allow_private_urls: bool = False
+    webhook_timeout_seconds: float = 10.0
+    webhook_lease_seconds: float = 60.0
+    webhook_max_attempts: int = 12
+    webhook_retry_base_seconds: float = 10.0
+    webhook_retry_max_seconds: float = 3600.0
+    webhook_batch_size: int = 100
+    webhook_concurrency: int = 16
+    webhook_poll_seconds: float = 1.0
+
     @property
     def async_database_url(self) -> str:
         return async_database_url(self.database_url)

@@ -21,7 +21,10 @@ from app.db import make_engine, make_sessionmaker
 from app.errors import PROBLEM_MEDIA_TYPE, AppError, FieldError, problem
 from app.idempotency import IdempotencyMiddleware
 from app.middleware import BodySizeLimit
+from app.webhooks.worker import start_embedded_worker
 from app.network.router import router as network_router
+from app.tracking.router import router as tracking_router
+from app.webhooks.router import router as webhooks_router
 
 log = logging.getLogger("caravan")
 
@@ -136,7 +139,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        worker = start_embedded_worker(app) if settings.webhook_worker else None
         yield
+        if worker:
+            await worker.stop()
         await engine.dispose()
 
     app = FastAPI(
@@ -150,7 +156,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
 
     install_error_handlers(app)
-    for router in (accounts_router, network_router, bookings_router, consolidation_router):
+    for router in (
+        accounts_router, network_router, bookings_router, consolidation_router, tracking_router, webhooks_router
+    ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
 
     @app.get("/healthz", tags=["meta"])

@@ -1,0 +1,1 @@
+"""Tracking: itinerary legs, DCSA-style events, fan-out to bookings, ETAs and connection risk."""

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from app.accounts.dependencies import CurrentCaller, Session
+from app.accounts.schemas import Scope
+from app.fields import MAX_ID, Timestamp
+from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
+from app.tracking import service
+from app.tracking.schemas import BookingReference, ContainerNumberIn, EventCreate, EventRead, EventType, TrackingRead
+
+router = APIRouter(prefix="/v1", tags=["tracking"])
+
+Reference = Annotated[str, Path(pattern=r"^CVN[A-Z0-9]{8}$", description="Booking reference such as CVN7K3QX9PA")]
+
+
+@router.post("/events", status_code=201, response_model=EventRead)
+async def create_event(body: EventCreate, caller: CurrentCaller, session: Session):
+    """Record a transport, equipment or shipment event and apply it to the bookings it concerns."""
+    caller.require(Scope.EVENTS_WRITE)
+    recorded = await service.record_event(session, caller, body)
+    return service.event_read(recorded.event)
+
+
+@router.get("/events", response_model=Page[EventRead])
+async def list_events(
+    caller: CurrentCaller,
+    session: Session,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+    booking: Annotated[BookingReference | None, Query(description="Booking reference")] = None,
+    container: Annotated[ContainerNumberIn | None, Query(description="ISO 6346 container number")] = None,
+    departure: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    event_type: EventType | None = None,
+    since: Annotated[Timestamp | None, Query(description="Events recorded at or after this time")] = None,
+):
+    """The event feed in the order Caravan recorded the events; exporters see their own."""
+    caller.require(Scope.EVENTS_READ)
+    rows = await service.list_events(
+        session, caller, decode_cursor(cursor), limit,
+        booking=booking, container=container, departure_id=departure, event_type=event_type, since=since,
+    )
+    items, next_cursor = page_of(rows, limit)
+    return {"items": [service.event_read(e) for e in items], "next_cursor": next_cursor}
+
+
+@router.get("/bookings/{reference}/tracking", response_model=TrackingRead)
+async def booking_tracking(reference: Reference, caller: CurrentCaller, session: Session):
+    """Legs, the event timeline, the current ETA and whether a connection is at risk."""
+    caller.require(Scope.BOOKINGS_READ)
+    return await service.tracking_for(session, caller, reference)

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.bookings.schemas import BookingStatus
+from app.fields import HUB_CODE_PATTERN, IdField, LongText, Timestamp
+from app.network.schemas import Mode
+
+
+class EventType(StrEnum):
+    TRANSPORT = "TRANSPORT"
+    EQUIPMENT = "EQUIPMENT"
+    SHIPMENT = "SHIPMENT"
+
+
+class EventClassifier(StrEnum):
+    PLN = "PLN"
+    EST = "EST"
+    ACT = "ACT"
+
+
+# The codes DCSA Track & Trace 2.2.0 defines for each event type (shared/standards).
+# SHIPMENT adds CANC, which the API contract names for a cancelled booking.
+TRANSPORT_CODES = ("ARRI", "DEPA")
+EQUIPMENT_CODES = ("LOAD", "DISC", "GTIN", "GTOT", "STUF", "STRP", "PICK", "DROP", "INSP", "RSEA")
+SHIPMENT_CODES = (
+    "RECE", "DRFT", "PENA", "PENU", "REJE", "APPR", "ISSU", "SURR", "SUBM", "VOID", "CONF", "REQS", "CMPL",
+    "HOLD", "RELS", "CANC",
+)
+CODES: dict[EventType, tuple[str, ...]] = {
+    EventType.TRANSPORT: TRANSPORT_CODES,
+    EventType.EQUIPMENT: EQUIPMENT_CODES,
+    EventType.SHIPMENT: SHIPMENT_CODES,
+}
+
+# SHIPMENT codes Caravan writes itself (never accepted from callers): booking status
+# changes that DCSA has no shipment code for, and connection risk raised / cleared.
+STATUS_CODES: dict[BookingStatus, str] = {
+    BookingStatus.RECEIVED: "RECE",
+    BookingStatus.CONFIRMED: "CONF",
+    BookingStatus.WAITLISTED: "PENA",
+    BookingStatus.REJECTED: "REJE",
+    BookingStatus.CANCELLED: "CANC",
+    BookingStatus.CARGO_RECEIVED: "CRCV",
+    BookingStatus.STUFFED: "STFD",
+    BookingStatus.IN_TRANSIT: "TRNS",
+    BookingStatus.ARRIVED: "ARRV",
+    BookingStatus.DELIVERED: "CMPL",
+}
+AT_RISK_CODE = "RISK"
+RECOVERED_CODE = "SAFE"
+
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Z]{4}$")]
+Location = Annotated[str, StringConstraints(pattern=HUB_CODE_PATTERN)]
+ContainerNumberIn = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}[UJZ][0-9]{7}$")]
+BookingReference = Annotated[str, StringConstraints(pattern=r"^CVN[A-Z0-9]{8}$")]
+
+
+class EventCreate(BaseModel):
+    """A DCSA-style event. TRANSPORT names a departure, EQUIPMENT a container, SHIPMENT a booking."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_type: EventType
+    event_classifier: EventClassifier
+    code: Code = Field(description="TRANSPORT: ARRI DEPA; EQUIPMENT: GTIN GTOT STUF STRP LOAD DISC …; SHIPMENT: RECE CONF CANC …")
+    event_datetime: Timestamp = Field(description="When it happened (ACT) or is planned/expected to (PLN/EST)")
+    location: Location | None = Field(default=None, description="Hub code or the UN/LOCODE of a hub")
+    mode: Mode | None = None
+    departure_id: IdField | None = None
+    container_number: ContainerNumberIn | None = None
+    booking_reference: BookingReference | None = None
+    reason: LongText | None = None
+
+
+class EventRead(BaseModel):
+    id: int
+    event_type: EventType
+    event_classifier: EventClassifier
+    code: str
+    event_datetime: datetime
+    event_created_at: datetime
+    location: str | None
+    un_locode: str | None
+    mode: Mode | None
+    departure_id: int | None
+    container_number: str | None
+    booking_reference: str | None
+    booking_status: BookingStatus | None = None
+    reason: str | None = None
+
+
+class LegRead(BaseModel):
+    sequence: int
+    mode: Mode
+    departure_id: int
+    from_hub: str
+    to_hub: str
+    planned_departure_at: datetime | None
+    estimated_departure_at: datetime | None
+    actual_departure_at: datetime | None
+    planned_arrival_at: datetime | None
+    estimated_arrival_at: datetime | None
+    actual_arrival_at: datetime | None
+    connection_at_risk: bool
+
+
+class TrackingRead(BaseModel):
+    reference: str
+    status: BookingStatus
+    origin: str
+    destination: str
+    eta: datetime | None = Field(description="Actual arrival at the destination once known, else the current estimate")
+    at_risk: bool
+    legs: list[LegRead]
+    events: list[EventRead] = Field(description="The booking's timeline, by event time")

@@ -1,0 +1,703 @@
+"""Tracking rules: legs from the timetable, events in, fan-out to the bookings riding them, ETAs and risk.
+
+How the pieces fit:
+
+- A departure's live timetable is a row per call (``DepartureCall``), created from
+  the schedule the first time something needs it. TRANSPORT events set a call's
+  reported estimate (EST), actual time (ACT) or plan (PLN); the estimates of every
+  later call are then derived again from those facts (``derive_estimates``), so a
+  delay at any stop shifts the rest of the run and late or out-of-order events give
+  the same answer as in-order ones.
+- A confirmed booking has legs: one per hop between consecutive calls of its
+  departure, from its origin to its destination. They are written in the
+  transaction that confirms it (a ``before_flush`` hook reads the ``StatusChanged``
+  events ``transition()`` records), and lazily for older bookings.
+- An event on a departure updates, with a handful of set-based statements, the legs
+  of every booking riding it, their statuses (``transition_many``), one SHIPMENT
+  event per status change, and the webhook outbox. Nothing on that path loops over
+  bookings in Python except bookings with a transfer to another departure, whose
+  connection risk is checked one by one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, event, exists, func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, aliased
+
+from app.accounts.service import Caller
+from app.bookings.models import Booking
+from app.bookings.schemas import BookingStatus
+from app.bookings.service import SPACE_HOLDING, StatusChanged, get_booking, transition_many
+from app.db import utcnow
+from app.errors import Forbidden, Unprocessable
+from app.network.models import Departure, Hub
+from app.network.service import get_departure, route_hubs
+from app.tracking.models import DepartureCall, Leg, TrackingEvent
+from app.tracking.schemas import (
+    AT_RISK_CODE,
+    CODES,
+    RECOVERED_CODE,
+    STATUS_CODES,
+    EventClassifier,
+    EventCreate,
+    EventType,
+)
+
+S = BookingStatus
+RIDING = tuple(s.value for s in SPACE_HOLDING)
+# An ACT event may be stamped a little ahead of our clock (the sender's clock drifts).
+CLOCK_SKEW = timedelta(minutes=5)
+TIMELINE_LIMIT = 500
+
+
+# --- the timetable ----------------------------------------------------------------
+
+@dataclass
+class CallTimes:
+    """One call's times, as plain data (the derivation is pure)."""
+
+    hub_id: int
+    planned_arrival_at: datetime | None
+    planned_departure_at: datetime | None
+    reported_arrival_at: datetime | None = None
+    reported_departure_at: datetime | None = None
+    actual_arrival_at: datetime | None = None
+    actual_departure_at: datetime | None = None
+    estimated_arrival_at: datetime | None = None
+    estimated_departure_at: datetime | None = None
+
+
+def schedule(departure: Departure) -> list[CallTimes]:
+    """The departure's calls as timetabled: origin, stops at departs_at + offset, destination."""
+    service = departure.service
+    calls = [CallTimes(service.origin.id, None, departure.departs_at)]
+    for stop in service.stops:
+        at = departure.departs_at + timedelta(hours=stop.offset_hours)
+        calls.append(CallTimes(stop.hub.id, at, at))
+    calls.append(CallTimes(service.destination.id, departure.arrives_at, None))
+    return derive_estimates(calls)
+
+
+def derive_estimates(calls: list[CallTimes]) -> list[CallTimes]:
+    """Fill ``estimated_*`` along the run from the facts: actual, else reported, else the previous
+    estimate plus the timetabled gap (so a delay, or a gain, carries on to every later point)."""
+    previous_planned: datetime | None = None
+    previous_estimate: datetime | None = None
+    for call in calls:
+        for kind in ("arrival", "departure"):
+            planned = getattr(call, f"planned_{kind}_at")
+            if planned is None and kind == "arrival" and call is calls[0]:
+                continue
+            if planned is None and kind == "departure" and call is calls[-1]:
+                continue
+            actual = getattr(call, f"actual_{kind}_at")
+            reported = getattr(call, f"reported_{kind}_at")
+            if actual is not None:
+                estimate = actual
+            elif reported is not None:
+                estimate = reported
+            elif previous_estimate is not None and previous_planned is not None and planned is not None:
+                estimate = previous_estimate + (planned - previous_planned)
+            else:
+                estimate = planned
+            setattr(call, f"estimated_{kind}_at", estimate)
+            if planned is not None:
+                previous_planned = planned
+            previous_estimate = estimate
+    return calls
+
+
+CALL_FIELDS = (
+    "planned_arrival_at", "planned_departure_at", "reported_arrival_at", "reported_departure_at",
+    "actual_arrival_at", "actual_departure_at", "estimated_arrival_at", "estimated_departure_at",
+)
+
+
+def _times(row: DepartureCall) -> CallTimes:
+    return CallTimes(row.hub_id, **{f: getattr(row, f) for f in CALL_FIELDS})
+
+
+async def ensure_calls(session: AsyncSession, departure: Departure) -> list[DepartureCall]:
+    """The departure's call rows, created from the schedule when missing (its row lock should be held)."""
+    rows = list(
+        await session.scalars(
+            select(DepartureCall).where(DepartureCall.departure_id == departure.id).order_by(DepartureCall.sequence)
+        )
+    )
+    if rows:
+        return rows
+    rows = [
+        DepartureCall(departure_id=departure.id, sequence=i, **{"hub_id": c.hub_id, **{f: getattr(c, f) for f in CALL_FIELDS}})
+        for i, c in enumerate(schedule(departure))
+    ]
+    session.add_all(rows)
+    await session.flush()
+    return rows
+
+
+def _current_calls_sync(session: Session, departure: Departure) -> list[CallTimes]:
+    rows = session.scalars(
+        select(DepartureCall).where(DepartureCall.departure_id == departure.id).order_by(DepartureCall.sequence)
+    ).all()
+    return [_times(r) for r in rows] if rows else schedule(departure)
+
+
+# --- legs ---------------------------------------------------------------------------
+
+def legs_along(departure: Departure, calls: list[CallTimes], origin_hub_id: int, destination_hub_id: int) -> list[dict]:
+    """Leg rows (as dicts) for a ride on ``departure`` from one of its calls to a later one."""
+    hubs = [c.hub_id for c in calls]
+    start, end = hubs.index(origin_hub_id), hubs.index(destination_hub_id)
+    legs = []
+    for i in range(start, end):
+        here, there = calls[i], calls[i + 1]
+        legs.append(
+            {
+                "mode": departure.service.mode,
+                "departure_id": departure.id,
+                "from_hub_id": here.hub_id,
+                "to_hub_id": there.hub_id,
+                "planned_departure_at": here.planned_departure_at,
+                "estimated_departure_at": here.estimated_departure_at,
+                "actual_departure_at": here.actual_departure_at,
+                "planned_arrival_at": there.planned_arrival_at,
+                "estimated_arrival_at": there.estimated_arrival_at,
+                "actual_arrival_at": there.actual_arrival_at,
+            }
+        )
+    return legs
+
+
+async def ensure_legs(session: AsyncSession, departure: Departure) -> None:
+    """Give legs to riding bookings of ``departure`` made before tracking existed (one query when none lack them)."""
+    missing = list(
+        await session.execute(
+            select(Booking.id, Booking.origin_hub_id, Booking.destination_hub_id).where(
+                Booking.departure_id == departure.id,
+                Booking.status.in_(RIDING),
+                ~exists().where(Leg.booking_id == Booking.id),
+            )
+        )
+    )
+    if not missing:
+        return
+    calls = [_times(c) for c in await ensure_calls(session, departure)]
+    rows = []
+    for booking_id, origin_id, destination_id in missing:
+        for sequence, leg in enumerate(legs_along(departure, calls, origin_id, destination_id), start=1):
+            rows.append({**leg, "booking_id": booking_id, "sequence": sequence, "at_risk": False})
+    await session.execute(insert(Leg), rows)
+
+
+async def booking_legs(session: AsyncSession, booking: Booking) -> list[Leg]:
+    """The booking's legs; a riding booking without any gets them now (persisted with the request)."""
+    query = select(Leg).where(Leg.booking_id == booking.id).order_by(Leg.sequence)
+    legs = list(await session.scalars(query))
+    if not legs and booking.status in RIDING:
+        await ensure_legs(session, booking.departure)
+        legs = list(await session.scalars(query))
+    return legs
+
+
+# --- publishing booking status changes (same transaction) -----------------------------
+
+def shipment_payload(
+    reference: str, status: BookingStatus | None, code: str, at: datetime, created_at: datetime, reason: str | None
+) -> dict[str, Any]:
+    return {
+        "event_type": EventType.SHIPMENT.value,
+        "event_classifier": EventClassifier.ACT.value,
+        "code": code,
+        "event_datetime": at.isoformat(),
+        "event_created_at": created_at.isoformat(),
+        "location": None,
+        "un_locode": None,
+        "mode": None,
+        "departure_id": None,
+        "container_number": None,
+        "booking_reference": reference,
+        "booking_status": status.value if status else None,
+        "reason": reason,
+    }
+
+
+def _publish_status_changes(session: Session, flush_context: Any, instances: Any) -> None:
+    """before_flush: turn the StatusChanged events bookings recorded into SHIPMENT events
+    (and legs, on confirmation), so they are written in the same flush as the change."""
+    bookings = [obj for obj in [*session.new, *session.dirty] if isinstance(obj, Booking)]
+    published: list[tuple[TrackingEvent, int]] = []
+    for booking in bookings:
+        for change in booking.pop_events():
+            if not isinstance(change, StatusChanged):
+                continue
+            if change.current is S.CONFIRMED:
+                _add_legs_sync(session, booking)
+            now = utcnow()
+            row = TrackingEvent(
+                event_type=EventType.SHIPMENT.value,
+                event_classifier=EventClassifier.ACT.value,
+                code=STATUS_CODES[change.current],
+                event_datetime=change.at,
+                created_at=now,
+                booking=booking,
+                payload=shipment_payload(
+                    booking.reference, change.current, STATUS_CODES[change.current], change.at, now, change.reason
+                ),
+            )
+            session.add(row)
+            published.append((row, booking.organization_id))
+    if published:
+        from app.webhooks.service import enqueue_sync
+
+        enqueue_sync(session, published)
+
+
+def _add_legs_sync(session: Session, booking: Booking) -> None:
+    if booking.id is not None and session.scalar(select(Leg.id).where(Leg.booking_id == booking.id).limit(1)):
+        return
+    departure = booking.departure
+    calls = _current_calls_sync(session, departure)
+    for sequence, leg in enumerate(legs_along(departure, calls, booking.origin.id, booking.destination.id), start=1):
+        session.add(Leg(booking=booking, sequence=sequence, at_risk=False, **leg))
+
+
+event.listen(Session, "before_flush", _publish_status_changes)
+
+
+# --- recording events ------------------------------------------------------------------
+
+@dataclass
+class Recorded:
+    """What ``record_event`` wrote: the event, and how many bookings it moved."""
+
+    event: TrackingEvent
+    bookings_updated: int
+    events_generated: int
+
+
+async def _resolve_location(session: AsyncSession, location: str, among: list[Hub] | None = None) -> Hub:
+    """A hub by code or by UN/LOCODE (which must then name one hub, or one of ``among``)."""
+    hubs = list(await session.scalars(select(Hub).where(or_(Hub.code == location, Hub.un_locode == location))))
+    if not hubs:
+        raise Unprocessable("location", f"no hub has the code or UN/LOCODE {location}")
+    exact = [h for h in hubs if h.code == location]
+    if exact:
+        hubs = exact
+    if among is not None:
+        allowed = {h.id for h in among}
+        hubs = [h for h in hubs if h.id in allowed]
+        if not hubs:
+            raise Unprocessable("location", f"the departure does not call at {location}")
+    if len(hubs) > 1:
+        raise Unprocessable("location", f"{location} names several hubs; give the hub code")
+    return hubs[0]
+
+
+def _check_shape(data: EventCreate, now: datetime) -> None:
+    if data.code not in CODES[data.event_type]:
+        raise Unprocessable(
+            "code", f"{data.code} is not a {data.event_type.value} event code; one of {', '.join(CODES[data.event_type])}"
+        )
+    subject = {
+        EventType.TRANSPORT: "departure_id",
+        EventType.EQUIPMENT: "container_number",
+        EventType.SHIPMENT: "booking_reference",
+    }[data.event_type]
+    for name in ("departure_id", "container_number", "booking_reference"):
+        given = getattr(data, name) is not None
+        if name == subject and not given:
+            raise Unprocessable(name, f"a {data.event_type.value} event names its {name}")
+        if name != subject and given:
+            raise Unprocessable(name, f"a {data.event_type.value} event names a {subject}, not a {name}")
+    if data.event_classifier is EventClassifier.ACT and data.event_datetime > now + CLOCK_SKEW:
+        raise Unprocessable("event_datetime", "an actual (ACT) event cannot be in the future")
+    if data.event_type is not EventType.SHIPMENT and data.location is None:
+        raise Unprocessable("location", f"a {data.event_type.value} event happens at a hub")
+
+
+async def record_event(session: AsyncSession, caller: Caller, data: EventCreate) -> Recorded:
+    """Validate and store one event, then apply it to every booking it concerns."""
+    now = utcnow()
+    _check_shape(data, now)
+    if data.event_type is EventType.TRANSPORT:
+        if not caller.is_operator:
+            raise Forbidden("transport events come from the hub operator's keys (or a partner's operator-role key)")
+        return await _record_transport(session, caller, data, now)
+    if data.event_type is EventType.EQUIPMENT:
+        if not caller.is_operator:
+            raise Forbidden("equipment events come from the hub operator's keys (or a partner's operator-role key)")
+        raise Unprocessable("container_number", f"unknown container {data.container_number}")
+    return await _record_shipment(session, caller, data, now)
+
+
+def _event_row(data: EventCreate, caller: Caller, now: datetime, hub: Hub | None, **subject: Any) -> TrackingEvent:
+    payload = {
+        "event_type": data.event_type.value,
+        "event_classifier": data.event_classifier.value,
+        "code": data.code,
+        "event_datetime": data.event_datetime.isoformat(),
+        "event_created_at": now.isoformat(),
+        "location": hub.code if hub else None,
+        "un_locode": hub.un_locode if hub else None,
+        "mode": subject.pop("mode", None),
+        "departure_id": subject.get("departure_id"),
+        "container_number": subject.get("container_number"),
+        "booking_reference": subject.pop("booking_reference", None),
+        "booking_status": subject.pop("booking_status", None),
+        "reason": data.reason,
+    }
+    return TrackingEvent(
+        event_type=data.event_type.value,
+        event_classifier=data.event_classifier.value,
+        code=data.code,
+        event_datetime=data.event_datetime,
+        created_at=now,
+        hub_id=hub.id if hub else None,
+        mode=payload["mode"],
+        recorded_by_organization_id=caller.organization_id,
+        payload=payload,
+        **subject,
+    )
+
+
+async def _record_shipment(session: AsyncSession, caller: Caller, data: EventCreate, now: datetime) -> Recorded:
+    """A SHIPMENT event is recorded on the booking as told; it does not move the booking's status."""
+    booking = await session.scalar(select(Booking).where(Booking.reference == data.booking_reference))
+    if booking is None or (not caller.is_operator and booking.organization_id != caller.organization_id):
+        raise Unprocessable("booking_reference", f"unknown booking {data.booking_reference}")
+    hub = await _resolve_location(session, data.location) if data.location else None
+    row = _event_row(
+        data, caller, now, hub, booking_id=booking.id, booking_reference=booking.reference,
+        mode=data.mode.value if data.mode else None,
+    )
+    session.add(row)
+    await session.flush()
+    await _notify(session, [(row, booking.organization_id)])
+    return Recorded(row, 0, 0)
+
+
+async def _record_transport(session: AsyncSession, caller: Caller, data: EventCreate, now: datetime) -> Recorded:
+    try:
+        departure = await get_departure(session, data.departure_id, lock=True)
+    except Exception as error:  # NotFound → the field is wrong, not the path
+        if getattr(error, "status", None) == 404:
+            raise Unprocessable("departure_id", f"unknown departure {data.departure_id}") from None
+        raise
+    mode = departure.service.mode
+    if data.mode is not None and data.mode.value != mode:
+        raise Unprocessable("mode", f"departure {departure.id} runs by {mode}")
+    hubs = route_hubs(departure.service)
+    hub = await _resolve_location(session, data.location, hubs)
+    index = [h.id for h in hubs].index(hub.id)
+    kind = "departure" if data.code == "DEPA" else "arrival"
+    if kind == "departure" and index == len(hubs) - 1:
+        raise Unprocessable("location", f"departure {departure.id} ends at {hub.code}; it does not depart from there")
+    if kind == "arrival" and index == 0:
+        raise Unprocessable("location", f"departure {departure.id} starts at {hub.code}; it does not arrive there")
+
+    row = _event_row(data, caller, now, hub, departure_id=departure.id, mode=mode)
+    session.add(row)
+
+    await ensure_legs(session, departure)
+    calls = await ensure_calls(session, departure)
+    before = [_times(c) for c in calls]
+    call = calls[index]
+    field = {"PLN": "planned", "EST": "reported", "ACT": "actual"}[data.event_classifier.value]
+    setattr(call, f"{field}_{kind}_at", data.event_datetime)
+    after = derive_estimates([_times(c) for c in calls])
+    for row_call, derived in zip(calls, after):
+        row_call.estimated_arrival_at = derived.estimated_arrival_at
+        row_call.estimated_departure_at = derived.estimated_departure_at
+    await session.flush()
+    await _update_legs(session, departure.id, before, after)
+
+    generated: list[tuple[TrackingEvent | dict, int]] = []
+    moved = 0
+    if data.event_classifier is EventClassifier.ACT:
+        changes = []
+        if kind == "departure":
+            reason = f"departed {hub.code} on departure {departure.id}"
+            first_legs = select(Leg.booking_id).where(
+                Leg.departure_id == departure.id, Leg.from_hub_id == hub.id, Leg.sequence == 1
+            )
+            changes += await transition_many(session, first_legs, S.IN_TRANSIT, reason)
+        else:
+            reason = f"arrived at {hub.code} on departure {departure.id}"
+            later = aliased(Leg)
+            last_legs = select(Leg.booking_id).where(
+                Leg.departure_id == departure.id,
+                Leg.to_hub_id == hub.id,
+                ~exists().where(later.booking_id == Leg.booking_id, later.sequence > Leg.sequence),
+            )
+            # A booking whose departure was never reported travelled all the same.
+            changes += await transition_many(session, last_legs, S.IN_TRANSIT, reason)
+            changes += await transition_many(session, last_legs, S.ARRIVED, reason)
+        moved = len({c.booking_id for c in changes})
+        generated += [
+            (shipment_payload(c.reference, c.current, STATUS_CODES[c.current], data.event_datetime, now, reason)
+             | {"_booking_id": c.booking_id}, c.organization_id)
+            for c in changes
+        ]
+    generated += await _check_connections(session, departure.id, now)
+    await session.flush()
+    rows = await _insert_generated(session, generated)
+    await _notify(session, [(row, None), *rows])
+    return Recorded(row, moved, len(rows))
+
+
+async def _update_legs(session: AsyncSession, departure_id: int, before: list[CallTimes], after: list[CallTimes]) -> None:
+    """Copy the calls' changed times onto every leg of the departure: two executemany UPDATEs."""
+    departing, arriving = [], []
+    for old, new in zip(before, after):
+        dep = (new.planned_departure_at, new.estimated_departure_at, new.actual_departure_at)
+        arr = (new.planned_arrival_at, new.estimated_arrival_at, new.actual_arrival_at)
+        if dep != (old.planned_departure_at, old.estimated_departure_at, old.actual_departure_at):
+            departing.append({"d": departure_id, "h": new.hub_id, "p": dep[0], "e": dep[1], "a": dep[2]})
+        if arr != (old.planned_arrival_at, old.estimated_arrival_at, old.actual_arrival_at):
+            arriving.append({"d": departure_id, "h": new.hub_id, "p": arr[0], "e": arr[1], "a": arr[2]})
+    legs = Leg.__table__
+    if departing:
+        await session.execute(
+            legs.update()
+            .where(legs.c.departure_id == bindparam("d"), legs.c.from_hub_id == bindparam("h"))
+            .values(planned_departure_at=bindparam("p"), estimated_departure_at=bindparam("e"),
+                    actual_departure_at=bindparam("a")),
+            departing,
+        )
+    if arriving:
+        await session.execute(
+            legs.update()
+            .where(legs.c.departure_id == bindparam("d"), legs.c.to_hub_id == bindparam("h"))
+            .values(planned_arrival_at=bindparam("p"), estimated_arrival_at=bindparam("e"),
+                    actual_arrival_at=bindparam("a")),
+            arriving,
+        )
+
+
+async def _check_connections(session: AsyncSession, departure_id: int, now: datetime) -> list[tuple[dict, int]]:
+    """Re-check the transfers of bookings riding the departure onto another departure.
+
+    A connection is at risk when the estimated (or actual) arrival at the transfer
+    hub is later than the next leg's departure cut-off. Flags the leg; a SHIPMENT
+    event RISK (or SAFE, when a later estimate recovers) reports each change.
+    """
+    other = aliased(Leg)
+    transferring = (
+        select(Leg.booking_id)
+        .join(other, and_(other.booking_id == Leg.booking_id, other.departure_id != Leg.departure_id))
+        .where(Leg.departure_id == departure_id)
+    )
+    rows = list(
+        await session.execute(
+            select(Leg, Departure.cutoff_at, Booking.reference, Booking.organization_id, Booking.status)
+            .join(Departure, Departure.id == Leg.departure_id)
+            .join(Booking, Booking.id == Leg.booking_id)
+            .where(Leg.booking_id.in_(transferring), Booking.status.in_(RIDING))
+            .order_by(Leg.booking_id, Leg.sequence)
+            .execution_options(populate_existing=True)
+        )
+    )
+    by_booking: dict[int, list] = defaultdict(list)
+    for leg, cutoff, reference, org_id, status in rows:
+        by_booking[leg.booking_id].append((leg, cutoff, reference, org_id, status))
+    generated: list[tuple[dict, int]] = []
+    for booking_id, legs in by_booking.items():
+        was = any(leg.at_risk for leg, *_ in legs)
+        reasons = []
+        for (leg, *_), (nxt, next_cutoff, *_) in zip(legs, legs[1:]):
+            risk = False
+            if nxt.departure_id != leg.departure_id and nxt.actual_departure_at is None:
+                arrival = leg.actual_arrival_at or leg.estimated_arrival_at
+                risk = arrival is not None and arrival > next_cutoff
+                if risk:
+                    reasons.append(
+                        f"estimated arrival at the transfer hub {arrival.isoformat()} is after the cut-off "
+                        f"{next_cutoff.isoformat()} of departure {nxt.departure_id}"
+                    )
+            if leg.at_risk != risk:
+                leg.at_risk = risk
+        now_at_risk = bool(reasons)
+        if now_at_risk != was:
+            _, _, reference, org_id, status = legs[0]
+            code = AT_RISK_CODE if now_at_risk else RECOVERED_CODE
+            reason = "; ".join(reasons) if now_at_risk else "the connection is expected to be made again"
+            generated.append(
+                (shipment_payload(reference, S(status), code, now, now, reason[:1000]) | {"_booking_id": booking_id},
+                 org_id)
+            )
+    return generated
+
+
+async def _insert_generated(session: AsyncSession, generated: list[tuple[dict, int]]) -> list[tuple[dict, int]]:
+    """Insert generated SHIPMENT events in one statement; returns (row dict with id, audience org)."""
+    if not generated:
+        return []
+    params = []
+    for payload, _org in generated:
+        payload = dict(payload)
+        booking_id = payload.pop("_booking_id")
+        params.append(
+            {
+                "event_type": EventType.SHIPMENT.value,
+                "event_classifier": EventClassifier.ACT.value,
+                "code": payload["code"],
+                "event_datetime": datetime.fromisoformat(payload["event_datetime"]),
+                "created_at": datetime.fromisoformat(payload["event_created_at"]),
+                "booking_id": booking_id,
+                "payload": payload,
+            }
+        )
+    ids = list(
+        await session.scalars(
+            insert(TrackingEvent).returning(TrackingEvent.id, sort_by_parameter_order=True), params
+        )
+    )
+    return [({"id": i, **p}, org) for i, p, (_, org) in zip(ids, params, generated)]
+
+
+async def _notify(session: AsyncSession, events: list[tuple[Any, int | None]]) -> None:
+    """Hand new events to the webhook outbox (same transaction)."""
+    from app.webhooks.service import enqueue
+
+    await enqueue(session, events)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+def event_read(row: TrackingEvent | dict) -> dict:
+    if isinstance(row, dict):
+        return {"id": row["id"], **row["payload"]}
+    return {"id": row.id, **row.payload}
+
+
+def _riding_departures(booking_ids: Select) -> Select:
+    """Departures the given bookings ride (legs of space-holding bookings)."""
+    return (
+        select(Leg.departure_id)
+        .join(Booking, Booking.id == Leg.booking_id)
+        .where(Leg.booking_id.in_(booking_ids), Booking.status.in_(RIDING))
+    )
+
+
+def visible_to(caller: Caller):
+    """SQL condition: the events the caller may see. Operators see all; an exporter sees the
+    events of its own bookings and the TRANSPORT events of departures its bookings ride."""
+    if caller.is_operator:
+        return None
+    own = select(Booking.id).where(Booking.organization_id == caller.organization_id)
+    return or_(
+        TrackingEvent.booking_id.in_(own),
+        and_(TrackingEvent.event_type == EventType.TRANSPORT.value, TrackingEvent.departure_id.in_(_riding_departures(own))),
+    )
+
+
+async def list_events(
+    session: AsyncSession,
+    caller: Caller,
+    after_id: int,
+    limit: int,
+    *,
+    booking: str | None = None,
+    container: str | None = None,
+    departure_id: int | None = None,
+    event_type: EventType | None = None,
+    since: datetime | None = None,
+) -> list[TrackingEvent]:
+    """The feed in the order events were recorded (id); filters combine with AND."""
+    query = select(TrackingEvent).where(TrackingEvent.id > after_id)
+    condition = visible_to(caller)
+    if condition is not None:
+        query = query.where(condition)
+    if booking is not None:
+        found = await session.scalar(select(Booking).where(Booking.reference == booking))
+        if found is None or (not caller.is_operator and found.organization_id != caller.organization_id):
+            return []
+        query = query.where(_about_booking(found.id))
+    if container is not None:
+        query = query.where(TrackingEvent.container_number == container)
+    if departure_id is not None:
+        query = query.where(TrackingEvent.departure_id == departure_id)
+    if event_type is not None:
+        query = query.where(TrackingEvent.event_type == event_type.value)
+    if since is not None:
+        query = query.where(TrackingEvent.created_at >= since)
+    return list(await session.scalars(query.order_by(TrackingEvent.id).limit(limit + 1)))
+
+
+def _about_booking(booking_id: int):
+    """Events on the booking, and TRANSPORT events of its departures at the hubs its legs touch."""
+    legs_at = select(Leg.departure_id, Leg.from_hub_id, Leg.to_hub_id).where(Leg.booking_id == booking_id).subquery()
+    return or_(
+        TrackingEvent.booking_id == booking_id,
+        and_(
+            TrackingEvent.event_type == EventType.TRANSPORT.value,
+            exists().where(
+                legs_at.c.departure_id == TrackingEvent.departure_id,
+                or_(legs_at.c.from_hub_id == TrackingEvent.hub_id, legs_at.c.to_hub_id == TrackingEvent.hub_id),
+            ),
+        ),
+    )
+
+
+async def tracking_for(session: AsyncSession, caller: Caller, reference: str) -> dict:
+    booking = await get_booking(session, caller, reference)
+    legs = await booking_legs(session, booking)
+    events = list(
+        await session.scalars(
+            select(TrackingEvent)
+            .where(_about_booking(booking.id))
+            .order_by(TrackingEvent.event_datetime, TrackingEvent.id)
+            .limit(TIMELINE_LIMIT)
+        )
+    )
+    riding = booking.status in RIDING
+    last = legs[-1] if legs and riding else None
+    return {
+        "reference": booking.reference,
+        "status": booking.status,
+        "origin": booking.origin.code,
+        "destination": booking.destination.code,
+        "eta": (last.actual_arrival_at or last.estimated_arrival_at or last.planned_arrival_at) if last else None,
+        "at_risk": riding and any(leg.at_risk for leg in legs),
+        "legs": [
+            {
+                "sequence": leg.sequence,
+                "mode": leg.mode,
+                "departure_id": leg.departure_id,
+                "from_hub": leg.from_hub.code,
+                "to_hub": leg.to_hub.code,
+                "planned_departure_at": leg.planned_departure_at,
+                "estimated_departure_at": leg.estimated_departure_at,
+                "actual_departure_at": leg.actual_departure_at,
+                "planned_arrival_at": leg.planned_arrival_at,
+                "estimated_arrival_at": leg.estimated_arrival_at,
+                "actual_arrival_at": leg.actual_arrival_at,
+                "connection_at_risk": leg.at_risk,
+            }
+            for leg in legs
+        ],
+        "events": [event_read(e) for e in events],
+    }
+
+
+async def add_ride(session: AsyncSession, booking: Booking, departure_id: int, from_hub_id: int, to_hub_id: int) -> None:
+    """Append a ride on another departure to a booking's itinerary (a transfer), as legs.
+
+    The hook for itineraries over several departures (quote options): the booking's
+    own departure gives its first legs on confirmation; each further ride is added here.
+    """
+    departure = await get_departure(session, departure_id, lock=True)
+    calls = [_times(c) for c in await ensure_calls(session, departure)]
+    hubs = [c.hub_id for c in calls]
+    if from_hub_id not in hubs or to_hub_id not in hubs[hubs.index(from_hub_id) + 1:]:
+        raise Unprocessable("departure_id", f"departure {departure_id} does not run from the transfer hub to the next")
+    last = await session.scalar(select(func.max(Leg.sequence)).where(Leg.booking_id == booking.id)) or 0
+    for offset, leg in enumerate(legs_along(departure, calls, from_hub_id, to_hub_id), start=1):
+        session.add(Leg(booking_id=booking.id, sequence=last + offset, at_risk=False, **leg))
+    await session.flush()

@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, the transactional outbox, signed delivery with httpx, the worker."""

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints, field_validator
+from typing import Annotated
+
+from app.tracking.schemas import EventType
+
+CallbackUrl = Annotated[AnyHttpUrl, UrlConstraints(max_length=2000, allowed_schemes=["http", "https"])]
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+class SubscriptionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: CallbackUrl = Field(description="Where events are POSTed; must not resolve to a private or loopback address")
+    event_types: list[EventType] = Field(min_length=1, max_length=3)
+
+    @field_validator("event_types")
+    @classmethod
+    def _unique(cls, value: list[EventType]) -> list[EventType]:
+        return list(dict.fromkeys(value))
+
+
+class SubscriptionRead(BaseModel):
+    id: int
+    url: str
+    event_types: list[EventType]
+    created_at: datetime
+    disabled_at: datetime | None
+    disabled_reason: str | None
+
+
+class SubscriptionCreated(SubscriptionRead):
+    """The one response that carries the signing secret (``whsec_<base64>``); it is not shown again."""
+
+    secret: str
+
+
+class AttemptRead(BaseModel):
+    attempted_at: datetime
+    status_code: int | None
+    latency_ms: float
+    response_body: str | None
+    error: str | None
+
+
+class DeliveryRead(BaseModel):
+    id: int
+    webhook_id: str = Field(description="The webhook-id header: the same on every retry of this delivery")
+    event_id: int
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    created_at: datetime
+    attempt_log: list[AttemptRead]

@@ -1,0 +1,361 @@
+"""Webhook rules: subscriptions, the transactional outbox, signing, and the delivery bookkeeping.
+
+An event's outbox rows (``WebhookDelivery``: one per subscription that may see
+it) are written in the transaction that writes the event, by ``enqueue`` (async
+paths) or ``enqueue_sync`` (the before-flush hook that publishes booking status
+changes). A subscription receives what its organisation may read in the feed:
+an operator's everything, an exporter's the events of its own bookings and the
+TRANSPORT events of departures its bookings ride.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import ipaddress
+import random
+import secrets
+import socket
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from app.accounts.models import Organization
+from app.accounts.schemas import Role
+from app.accounts.service import Caller
+from app.bookings.models import Booking
+from app.bookings.service import SPACE_HOLDING
+from app.db import utcnow
+from app.errors import Conflict, NotFound, Unprocessable
+from app.tracking.models import Leg, TrackingEvent
+from app.tracking.schemas import EventType
+from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from app.webhooks.schemas import DeliveryStatus, SubscriptionCreate
+
+SECRET_PREFIX = "whsec_"
+MAX_SUBSCRIPTIONS_PER_ORG = 25
+RESPONSE_BODY_LIMIT = 1000
+RIDING = tuple(s.value for s in SPACE_HOLDING)
+
+
+# --- signing (Standard Webhooks) -------------------------------------------------------
+
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
+    """``v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>``, the key being the secret's base64 part decoded."""
+    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    digest = hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def webhook_id(delivery_id: int) -> str:
+    return f"msg_{delivery_id}"
+
+
+# --- callback URLs -------------------------------------------------------------------
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+async def url_refusal(url: str) -> str | None:
+    """Why ``url`` may not be called (None when it may): it must resolve, and only to public addresses."""
+    parts = urlsplit(url)
+    host = parts.hostname
+    if not host:
+        return "has no host"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError):
+        return f"the host {host} does not resolve"
+    addresses = {info[4][0] for info in infos}
+    private = sorted(a for a in addresses if not _is_public(a))
+    if private:
+        return f"the host {host} resolves to a private, loopback or reserved address ({private[0]})"
+    return None
+
+
+# --- subscriptions ------------------------------------------------------------------
+
+async def create_subscription(
+    session: AsyncSession, caller: Caller, data: SubscriptionCreate, allow_private: bool
+) -> WebhookSubscription:
+    url = str(data.url)
+    if not allow_private and (refusal := await url_refusal(url)):
+        raise Unprocessable("url", refusal)
+    count = await session.scalar(
+        select(func.count()).where(
+            WebhookSubscription.organization_id == caller.organization_id, WebhookSubscription.deleted_at.is_(None)
+        )
+    )
+    if count >= MAX_SUBSCRIPTIONS_PER_ORG:
+        raise Conflict(f"an organisation has at most {MAX_SUBSCRIPTIONS_PER_ORG} webhook subscriptions")
+    row = WebhookSubscription(
+        organization_id=caller.organization_id,
+        url=url,
+        event_types=[t.value for t in data.event_types],
+        secret=new_secret(),
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def get_subscription(session: AsyncSession, caller: Caller, subscription_id: int) -> WebhookSubscription:
+    row = await session.get(WebhookSubscription, subscription_id)
+    if row is None or row.deleted_at is not None or row.organization_id != caller.organization_id:
+        raise NotFound(f"webhook subscription {subscription_id} not found")
+    return row
+
+
+async def list_subscriptions(session: AsyncSession, caller: Caller, after_id: int, limit: int) -> list[WebhookSubscription]:
+    return list(
+        await session.scalars(
+            select(WebhookSubscription)
+            .where(
+                WebhookSubscription.organization_id == caller.organization_id,
+                WebhookSubscription.deleted_at.is_(None),
+                WebhookSubscription.id > after_id,
+            )
+            .order_by(WebhookSubscription.id)
+            .limit(limit + 1)
+        )
+    )
+
+
+async def delete_subscription(session: AsyncSession, caller: Caller, subscription_id: int) -> None:
+    """Stop the subscription: it disappears from the list and its pending deliveries are cancelled."""
+    row = await get_subscription(session, caller, subscription_id)
+    row.deleted_at = utcnow()
+    await _cancel_pending(session, row.id)
+    await session.flush()
+
+
+async def _cancel_pending(session: AsyncSession, subscription_id: int) -> None:
+    await session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.subscription_id == subscription_id, WebhookDelivery.status == DeliveryStatus.PENDING.value)
+        .values(status=DeliveryStatus.CANCELLED.value, lease_until=None, claim_token=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def list_deliveries(
+    session: AsyncSession, caller: Caller, subscription_id: int, after_id: int, limit: int
+) -> tuple[list[WebhookDelivery], dict[int, list[WebhookAttempt]]]:
+    await get_subscription(session, caller, subscription_id)
+    rows = list(
+        await session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.subscription_id == subscription_id, WebhookDelivery.id > after_id)
+            .order_by(WebhookDelivery.id)
+            .limit(limit + 1)
+        )
+    )
+    attempts: dict[int, list[WebhookAttempt]] = {row.id: [] for row in rows}
+    if rows:
+        for attempt in await session.scalars(
+            select(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(list(attempts))).order_by(WebhookAttempt.id)
+        ):
+            attempts[attempt.delivery_id].append(attempt)
+    return rows, attempts
+
+
+def delivery_read(row: WebhookDelivery, attempts: list[WebhookAttempt]) -> dict:
+    return {
+        "id": row.id,
+        "webhook_id": webhook_id(row.id),
+        "event_id": row.event_id,
+        "status": row.status,
+        "attempts": row.attempts,
+        "next_attempt_at": row.next_attempt_at if row.status == DeliveryStatus.PENDING.value else None,
+        "delivered_at": row.delivered_at,
+        "created_at": row.created_at,
+        "attempt_log": attempts,
+    }
+
+
+# --- the outbox -----------------------------------------------------------------------
+
+def _active_subscriptions():
+    return (
+        select(WebhookSubscription.id, WebhookSubscription.organization_id, WebhookSubscription.event_types,
+               Organization.role)
+        .join(Organization, Organization.id == WebhookSubscription.organization_id)
+        .where(WebhookSubscription.deleted_at.is_(None), WebhookSubscription.disabled_at.is_(None))
+    )
+
+
+def _fields(event: TrackingEvent | dict) -> tuple[Any, str, int | None]:
+    if isinstance(event, dict):
+        return event.get("id"), event["payload"]["event_type"], event["payload"].get("departure_id")
+    return event.id, event.event_type, event.departure_id
+
+
+def _matches(subscription: Any, event_type: str, audience: set[int]) -> bool:
+    if event_type not in subscription.event_types:
+        return False
+    return subscription.role == Role.OPERATOR.value or subscription.organization_id in audience
+
+
+async def enqueue(session: AsyncSession, events: list[tuple[TrackingEvent | dict, int | None]]) -> int:
+    """Write the outbox rows for events already inserted: one INSERT for all of them.
+
+    Each event comes with the organisation whose booking it concerns, or None for a
+    TRANSPORT event, whose audience is every organisation riding the departure.
+    """
+    if not events:
+        return 0
+    subscriptions = list(await session.execute(_active_subscriptions()))
+    if not subscriptions:
+        return 0
+    riders: dict[int, set[int]] = {}
+    now = utcnow()
+    rows = []
+    for event, organization_id in events:
+        event_id, event_type, departure_id = _fields(event)
+        if organization_id is not None:
+            audience = {organization_id}
+        elif event_type == EventType.TRANSPORT.value and departure_id is not None:
+            if departure_id not in riders:
+                riders[departure_id] = set(
+                    await session.scalars(
+                        select(Booking.organization_id)
+                        .join(Leg, Leg.booking_id == Booking.id)
+                        .where(Leg.departure_id == departure_id, Booking.status.in_(RIDING))
+                        .distinct()
+                    )
+                )
+            audience = riders[departure_id]
+        else:
+            audience = set()
+        for subscription in subscriptions:
+            if _matches(subscription, event_type, audience):
+                rows.append({"subscription_id": subscription.id, "event_id": event_id, "status": "PENDING",
+                             "attempts": 0, "next_attempt_at": now, "created_at": now})
+    if rows:
+        await session.execute(insert(WebhookDelivery), rows)
+    return len(rows)
+
+
+def enqueue_sync(session: Session, events: list[tuple[TrackingEvent, int]]) -> None:
+    """The same, inside a flush (booking status changes): outbox rows join the flush that writes the events."""
+    subscriptions = list(session.execute(_active_subscriptions()))
+    for event, organization_id in events:
+        for subscription in subscriptions:
+            if _matches(subscription, event.event_type, {organization_id}):
+                session.add(WebhookDelivery(subscription_id=subscription.id, event=event, status="PENDING", attempts=0))
+
+
+# --- delivery bookkeeping (used by the worker) ----------------------------------------------
+
+def backoff_seconds(attempts: int, base: float, cap: float) -> float:
+    """Exponential back-off with jitter: between half and all of base · 2^(attempts-1), capped."""
+    ceiling = min(cap, base * 2 ** max(attempts - 1, 0))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+async def claim(session: AsyncSession, token: str, batch: int, lease_seconds: float, now: datetime) -> list[Any]:
+    """Lease up to ``batch`` due deliveries to ``token`` (FOR UPDATE SKIP LOCKED: workers never share a row)."""
+    active = select(WebhookSubscription.id).where(
+        WebhookSubscription.deleted_at.is_(None), WebhookSubscription.disabled_at.is_(None)
+    )
+    ids = list(
+        await session.scalars(
+            select(WebhookDelivery.id)
+            .where(
+                WebhookDelivery.status == DeliveryStatus.PENDING.value,
+                WebhookDelivery.next_attempt_at <= now,
+                (WebhookDelivery.lease_until.is_(None)) | (WebhookDelivery.lease_until < now),
+                WebhookDelivery.subscription_id.in_(active),
+            )
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not ids:
+        return []
+    await session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(ids))
+        .values(lease_until=now + timedelta(seconds=lease_seconds), claim_token=token,
+                attempts=WebhookDelivery.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return list(
+        await session.execute(
+            select(WebhookDelivery.id, WebhookDelivery.attempts, WebhookDelivery.subscription_id,
+                   WebhookSubscription.url, WebhookSubscription.secret, TrackingEvent.id.label("event_id"),
+                   TrackingEvent.event_type, TrackingEvent.created_at, TrackingEvent.payload)
+            .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+            .join(TrackingEvent, TrackingEvent.id == WebhookDelivery.event_id)
+            .where(WebhookDelivery.id.in_(ids))
+            .order_by(WebhookDelivery.id)
+        )
+    )
+
+
+async def record_attempt(
+    session: AsyncSession,
+    *,
+    token: str,
+    delivery_id: int,
+    subscription_id: int,
+    attempts: int,
+    status_code: int | None,
+    latency_ms: float,
+    response_body: str | None,
+    error: str | None,
+    max_attempts: int,
+    retry_base: float,
+    retry_cap: float,
+    now: datetime,
+) -> str:
+    """Log the attempt and move the delivery on; returns the delivery's new status.
+
+    Only the lease holder moves the delivery (``claim_token``); a worker whose lease
+    ran out still logs what it saw.
+    """
+    session.add(WebhookAttempt(delivery_id=delivery_id, attempted_at=now, status_code=status_code,
+                               latency_ms=round(latency_ms, 1), response_body=response_body, error=error))
+    mine = (WebhookDelivery.id == delivery_id) & (WebhookDelivery.claim_token == token)
+    if status_code is not None and 200 <= status_code < 300:
+        values = {"status": DeliveryStatus.DELIVERED.value, "delivered_at": now}
+        new_status = DeliveryStatus.DELIVERED.value
+    elif status_code == 410:
+        values = {"status": DeliveryStatus.FAILED.value}
+        new_status = DeliveryStatus.FAILED.value
+    elif attempts >= max_attempts:
+        values = {"status": DeliveryStatus.FAILED.value}
+        new_status = DeliveryStatus.FAILED.value
+    else:
+        values = {"next_attempt_at": now + timedelta(seconds=backoff_seconds(attempts, retry_base, retry_cap))}
+        new_status = DeliveryStatus.PENDING.value
+    result = await session.execute(
+        update(WebhookDelivery).where(mine).values(lease_until=None, claim_token=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount and status_code == 410:
+        await session.execute(
+            update(WebhookSubscription)
+            .where(WebhookSubscription.id == subscription_id, WebhookSubscription.disabled_at.is_(None))
+            .values(disabled_at=now, disabled_reason="the receiver answered 410 Gone")
+            .execution_options(synchronize_session=False)
+        )
+        await _cancel_pending(session, subscription_id)
+    await session.flush()
+    return new_status if result.rowcount else "LEASE_LOST"

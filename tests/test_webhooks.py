@@ -1,0 +1,302 @@
+"""Webhooks: subscriptions, the outbox written with the change, signed delivery with retries,
+a worker killed mid-batch, and two workers sharing the outbox on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from app.config import Settings
+from app.db import make_engine, make_sessionmaker
+from app.webhooks.models import WebhookDelivery, WebhookSubscription
+from app.webhooks.service import backoff_seconds, sign
+from app.webhooks.worker import Worker
+from tests.conftest import postgres_only
+from tests.factories import booking_body
+from tests.live import LiveServer
+from tests.webhook_receiver import Receiver, verify
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture
+def allow_private(app, monkeypatch):
+    """Loopback callback URLs are allowed (the receivers below run on 127.0.0.1)."""
+    monkeypatch.setattr(app.state, "settings", app.state.settings.model_copy(update={"webhook_allow_private_urls": True}))
+
+
+def fast_settings(database_url: str, **overrides) -> Settings:
+    values = dict(database_url=database_url, webhook_allow_private_urls=True, webhook_retry_base_seconds=0.02,
+                  webhook_retry_max_seconds=0.1, webhook_poll_seconds=0.02, webhook_timeout_seconds=5)
+    return Settings(**(values | overrides))
+
+
+@pytest.fixture
+def receiver_server():
+    servers = []
+
+    def start(receiver: Receiver) -> LiveServer:
+        server = LiveServer(receiver).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+async def subscribe(client, headers, url: str, event_types=("SHIPMENT", "TRANSPORT")) -> dict:
+    response = await client.post("/v1/webhook-subscriptions", json={"url": url, "event_types": list(event_types)},
+                                 headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def deliveries(client, headers, subscription_id: int) -> list[dict]:
+    response = await client.get(f"/v1/webhook-subscriptions/{subscription_id}/deliveries", params={"limit": 100},
+                                headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+async def pending(app) -> int:
+    async with app.state.sessionmaker() as session:
+        return await session.scalar(
+            select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.status == "PENDING")
+        )
+
+
+async def drain(app, worker: Worker, deadline_s: float = 30) -> None:
+    """Run worker rounds until nothing is pending (the deadline only guards against a hang)."""
+    deadline = time.monotonic() + deadline_s
+    while await pending(app):
+        assert time.monotonic() < deadline, "deliveries still pending"
+        if not await worker.run_once():
+            await asyncio.sleep(0.02)
+
+
+async def book_many(client, headers, departure_id: int, count: int) -> list[str]:
+    references = []
+    for _ in range(count):
+        response = await client.post("/v1/bookings", json=booking_body(departure_id), headers=headers)
+        assert response.status_code == 201, response.text
+        references.append(response.json()["reference"])
+    return references
+
+
+# --- signing ----------------------------------------------------------------------------
+
+def test_signature_follows_standard_webhooks():
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    # The Standard Webhooks reference test vector.
+    signature = sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, b'{"test": 2432232314}')
+    assert signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+def test_backoff_grows_with_jitter_and_a_cap():
+    for attempt in range(1, 12):
+        delay = backoff_seconds(attempt, 10, 3600)
+        ceiling = min(3600, 10 * 2 ** (attempt - 1))
+        assert ceiling / 2 <= delay <= ceiling
+
+
+# --- subscriptions --------------------------------------------------------------------------
+
+async def test_subscription_lifecycle(client, exporter, other_exporter, allow_private):
+    created = await subscribe(client, exporter, "http://127.0.0.1:9/hook", ["SHIPMENT"])
+    assert re.fullmatch(r"whsec_[A-Za-z0-9+/]+=*", created["secret"])
+    assert len(base64.b64decode(created["secret"][6:])) == 32
+    listed = (await client.get("/v1/webhook-subscriptions", headers=exporter)).json()["items"]
+    assert [s["id"] for s in listed] == [created["id"]] and "secret" not in listed[0]
+    assert (await client.get(f"/v1/webhook-subscriptions/{created['id']}", headers=other_exporter)).status_code == 404
+    assert (await client.delete(f"/v1/webhook-subscriptions/{created['id']}", headers=other_exporter)).status_code == 404
+    assert (await client.delete(f"/v1/webhook-subscriptions/{created['id']}", headers=exporter)).status_code == 204
+    assert (await client.get(f"/v1/webhook-subscriptions/{created['id']}", headers=exporter)).status_code == 404
+    assert (await client.get("/v1/webhook-subscriptions", headers=exporter)).json()["items"] == []
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8080/hook", "http://localhost/hook", "http://10.1.2.3/hook", "http://[::1]/hook",
+    "http://169.254.169.254/latest/meta-data", "http://192.168.1.1/", "http://0.0.0.0/", "http://nonexistent.invalid/",
+    "ftp://example.com/hook", "not a url",
+])
+async def test_private_and_bad_callback_urls_are_refused(client, app, exporter, url):
+    response = await client.post("/v1/webhook-subscriptions", json={"url": url, "event_types": ["SHIPMENT"]},
+                                 headers=exporter)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["url"]
+    async with app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(WebhookSubscription)) == 0
+
+
+async def test_bad_event_types_are_422(client, exporter, allow_private):
+    for event_types in ([], ["PARCEL"], None):
+        response = await client.post("/v1/webhook-subscriptions", json={"url": "http://127.0.0.1/", "event_types": event_types},
+                                     headers=exporter)
+        assert response.status_code == 422 and response.json()["errors"][0]["field"].startswith("event_types")
+
+
+# --- the outbox --------------------------------------------------------------------------------
+
+async def test_outbox_rows_are_written_with_the_change_for_whoever_may_see_it(
+    client, operator, exporter, other_exporter, network, allow_private
+):
+    everything = await subscribe(client, operator, "http://127.0.0.1:9/ops")
+    mine = await subscribe(client, exporter, "http://127.0.0.1:9/mine")
+    theirs = await subscribe(client, other_exporter, "http://127.0.0.1:9/theirs")
+    transport_only = await subscribe(client, exporter, "http://127.0.0.1:9/trains", ["TRANSPORT"])
+    departure_id = network["departure_id"]
+    [reference] = await book_many(client, exporter, departure_id, 1)
+    when = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+    event = {"event_type": "TRANSPORT", "event_classifier": "EST", "code": "DEPA", "location": "CNWUH-WJS",
+             "event_datetime": when, "departure_id": departure_id}
+    assert (await client.post("/v1/events", json=event, headers=operator)).status_code == 201
+    # A refused event writes neither an event nor an outbox row.
+    assert (await client.post("/v1/events", json=event | {"code": "STUF"}, headers=operator)).status_code == 422
+
+    assert len(await deliveries(client, operator, everything["id"])) == 2  # CONF + the train's EST
+    assert len(await deliveries(client, exporter, mine["id"])) == 2
+    assert len(await deliveries(client, exporter, transport_only["id"])) == 1
+    assert await deliveries(client, other_exporter, theirs["id"]) == []  # not their booking, not their train
+    assert (await client.get(f"/v1/webhook-subscriptions/{mine['id']}/deliveries", headers=other_exporter)).status_code == 404
+    assert all(d["status"] == "PENDING" and d["webhook_id"] == f"msg_{d['id']}" for d in await deliveries(client, exporter, mine["id"]))
+    assert reference
+
+
+# --- delivery over real HTTP ------------------------------------------------------------------------
+
+async def test_a_flaky_receiver_still_gets_every_event_once_signed(
+    client, app, operator, exporter, network, database_url, receiver_server, allow_private
+):
+    receiver = Receiver(fail_first=2)
+    server = receiver_server(receiver)
+    subscription = await subscribe(client, exporter, f"{server.url}/hook", ["SHIPMENT"])
+    receiver.secret = subscription["secret"]
+    references = await book_many(client, exporter, network["departure_id"], 6)
+
+    async with httpx.AsyncClient() as http:
+        await drain(app, Worker(app.state.sessionmaker, fast_settings(database_url), http))
+
+    log = await deliveries(client, exporter, subscription["id"])
+    assert len(log) == 6 and all(d["status"] == "DELIVERED" for d in log)
+    assert receiver.bad_signatures == 0
+    assert set(receiver.processed) == {d["webhook_id"] for d in log}
+    assert all(count == 1 for count in receiver.processed_count.values())
+    assert all(receiver.tries[d["webhook_id"]] == 3 for d in log)  # two failures, then 200
+    assert {body["data"]["booking_reference"] for body in receiver.processed.values()} == set(references)
+    first = log[0]
+    assert [a["status_code"] for a in first["attempt_log"]] == [500, 500, 200] and first["attempts"] == 3
+    assert len(first["attempt_log"][0]["response_body"]) == 1000  # truncated
+    assert all(a["latency_ms"] >= 0 for a in first["attempt_log"])
+    body = receiver.processed[first["webhook_id"]]
+    assert body["type"] == "SHIPMENT" and body["data"]["code"] == "CONF" and body["data"]["id"] == first["event_id"]
+
+
+async def test_410_gone_disables_the_subscription(
+    client, app, exporter, network, database_url, receiver_server, allow_private
+):
+    receiver = Receiver(gone=True)
+    server = receiver_server(receiver)
+    subscription = await subscribe(client, exporter, f"{server.url}/hook", ["SHIPMENT"])
+    receiver.secret = subscription["secret"]
+    await book_many(client, exporter, network["departure_id"], 3)
+    async with httpx.AsyncClient() as http:
+        worker = Worker(app.state.sessionmaker, fast_settings(database_url, webhook_concurrency=1, webhook_batch_size=1), http)
+        await drain(app, worker)
+    read = (await client.get(f"/v1/webhook-subscriptions/{subscription['id']}", headers=exporter)).json()
+    assert read["disabled_at"] is not None and "410" in read["disabled_reason"]
+    statuses = sorted(d["status"] for d in await deliveries(client, exporter, subscription["id"]))
+    assert statuses == ["CANCELLED", "CANCELLED", "FAILED"] and sum(receiver.tries.values()) == 1
+
+
+async def test_a_worker_killed_mid_batch_loses_nothing(
+    client, app, exporter, network, database_url, receiver_server, allow_private
+):
+    receiver = Receiver(delay_s=0.2)
+    server = receiver_server(receiver)
+    subscription = await subscribe(client, exporter, f"{server.url}/hook", ["SHIPMENT"])
+    receiver.secret = subscription["secret"]
+    await book_many(client, exporter, network["departure_id"], 12)
+    env = {**os.environ, "CARAVAN_DATABASE_URL": database_url, "CARAVAN_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
+           "CARAVAN_WEBHOOK_LEASE_SECONDS": "1", "CARAVAN_WEBHOOK_BATCH_SIZE": "6", "CARAVAN_WEBHOOK_CONCURRENCY": "2",
+           "CARAVAN_WEBHOOK_POLL_SECONDS": "0.05", "PYTHONPATH": ROOT}
+
+    def start_worker() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env, cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    first = start_worker()
+    try:
+        deadline = time.monotonic() + 30
+        while sum(receiver.tries.values()) < 2:  # killed with a batch of 6 in flight
+            assert time.monotonic() < deadline and first.poll() is None, "the worker did not start delivering"
+            await asyncio.sleep(0.02)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert await pending(app) > 0
+    second = start_worker()
+    try:
+        deadline = time.monotonic() + 60
+        while await pending(app):
+            assert time.monotonic() < deadline and second.poll() is None, "deliveries still pending"
+            await asyncio.sleep(0.1)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=10)
+    log = await deliveries(client, exporter, subscription["id"])
+    assert len(log) == 12 and all(d["status"] == "DELIVERED" for d in log)
+    assert set(receiver.processed) == {d["webhook_id"] for d in log}  # at least once: none lost
+    assert receiver.bad_signatures == 0
+
+
+@postgres_only
+async def test_two_workers_on_postgresql_never_claim_the_same_delivery(
+    client, app, exporter, network, database_url, receiver_server, allow_private
+):
+    receiver = Receiver(delay_s=0.01)
+    server = receiver_server(receiver)
+    subscription = await subscribe(client, exporter, f"{server.url}/hook", ["SHIPMENT"])
+    receiver.secret = subscription["secret"]
+    await book_many(client, exporter, network["departure_id"], 40)
+    settings = fast_settings(database_url, webhook_batch_size=5, webhook_concurrency=5)
+    engines = [make_engine(settings.async_database_url, pool_size=4) for _ in range(2)]
+    stop = asyncio.Event()
+    try:
+        async with httpx.AsyncClient() as http:
+            workers = [Worker(make_sessionmaker(engine), settings, http) for engine in engines]
+            tasks = [asyncio.create_task(worker.run(stop)) for worker in workers]
+            deadline = time.monotonic() + 60
+            while await pending(app):
+                assert time.monotonic() < deadline, "deliveries still pending"
+                await asyncio.sleep(0.05)
+            stop.set()
+            await asyncio.gather(*tasks)
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert len(receiver.accepted) == 40
+    assert set(receiver.accepted.values()) == {1}  # no delivery was sent twice
+    log = await deliveries(client, exporter, subscription["id"])
+    assert all(d["attempts"] == 1 and len(d["attempt_log"]) == 1 for d in log)
+
+
+def test_the_receiver_check_is_strict():
+    secret = "whsec_" + base64.b64encode(b"k" * 32).decode()
+    headers = {"webhook-id": "msg_1", "webhook-timestamp": "1700000000"}
+    good = sign(secret, "msg_1", 1700000000, b"{}")
+    assert verify(secret, headers | {"webhook-signature": good}, b"{}")
+    assert not verify(secret, headers | {"webhook-signature": good}, b"{ }")
