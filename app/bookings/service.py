@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.service import Caller
 from app.bookings.models import Booking, CargoLine
 from app.bookings.schemas import BookingCreate, BookingStatus, BookingUpdate, CargoLineIn, ReceiptIn
+from app.consolidation import space
 from app.db import utcnow
 from app.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
 from app.fields import dg_class_forbidden
@@ -167,8 +168,20 @@ async def free_cbm(session: AsyncSession, departure: Departure, cbm_per_teu: flo
     return departure.capacity_teu * cbm_per_teu - booked
 
 
-async def _fits(session: AsyncSession, departure: Departure, cbm: float, cbm_per_teu: float, exclude: int | None = None) -> bool:
-    return await free_cbm(session, departure, cbm_per_teu, exclude) + 1e-9 >= cbm
+async def _fits(
+    session: AsyncSession, departure: Departure, booking: Booking | float, cbm_per_teu: float, exclude: int | None = None
+) -> bool:
+    """Whether ``booking`` fits the departure as actually planned (the departure's row lock must be held).
+
+    The departure's space-holding bookings plus this one must pack into
+    containers within ``capacity_teu`` — destinations, reefers and DG classes
+    split containers (app/consolidation/space.py); when they do, the booking's
+    place in that packing is written. Given a bare volume instead of a booking,
+    the older rule applies: the chargeable CBM must fit ``capacity_teu × cbm_per_teu``.
+    """
+    if isinstance(booking, Booking):
+        return await space.reserve(session, departure, booking)
+    return await free_cbm(session, departure, cbm_per_teu, exclude) + 1e-9 >= booking
 
 
 async def _later_departures(session: AsyncSession, departure: Departure) -> list[int]:
@@ -194,14 +207,10 @@ async def promote_waitlist(session: AsyncSession, departure: Departure, cbm_per_
     waiting = await session.scalars(
         select(Booking).where(Booking.departure_id == departure.id, Booking.status == S.WAITLISTED.value).order_by(Booking.id)
     )
-    promoted = []
-    free = await free_cbm(session, departure, cbm_per_teu)
-    for booking in waiting:
-        if booking.chargeable_cbm <= free + 1e-9:
-            transition(booking, S.CONFIRMED, "confirmed from the waitlist")
-            booking.version += 1
-            free -= booking.chargeable_cbm
-            promoted.append(booking)
+    promoted = await space.promote(session, departure, list(waiting))
+    for booking in promoted:
+        transition(booking, S.CONFIRMED, "confirmed from the waitlist")
+        booking.version += 1
     await session.flush()
     return promoted
 
@@ -346,7 +355,7 @@ async def create_booking(session: AsyncSession, caller: Caller, data: BookingCre
     _apply_cargo(booking, totals, service)
     # Decide before inserting, so the booking is written once with its outcome.
     target = departure
-    if await _fits(session, departure, booking.chargeable_cbm, cbm_per_teu):
+    if await _fits(session, departure, booking, cbm_per_teu):
         transition(booking, S.CONFIRMED)
     elif data.allow_rollover and (later := await _roll_over(session, booking, departure, cbm_per_teu)):
         target = later
@@ -366,7 +375,7 @@ async def _roll_over(session: AsyncSession, booking: Booking, departure: Departu
     """
     for departure_id in await _later_departures(session, departure):
         later = await get_departure(session, departure_id, lock=True)
-        if is_open_for_booking(later, utcnow()) and await _fits(session, later, booking.chargeable_cbm, cbm_per_teu):
+        if is_open_for_booking(later, utcnow()) and await _fits(session, later, booking, cbm_per_teu):
             return later
     return None
 
@@ -430,13 +439,12 @@ async def amend_booking(
     held_before = booking.chargeable_cbm
     if data.cargo is not None:
         totals = check_cargo(data.cargo, service)
-        if booking.status == S.CONFIRMED and totals.chargeable_cbm > held_before:
-            free = await free_cbm(session, departure, cbm_per_teu, exclude=booking.id)
-            if totals.chargeable_cbm > free + 1e-9:
-                raise Conflict(
-                    f"the amended cargo needs {totals.chargeable_cbm} CBM but departure {departure.id} has {max(free, 0):.3f} CBM free"
-                )
         _apply_cargo(booking, totals, service)
+        if booking.status == S.CONFIRMED and not await _fits(session, departure, booking, cbm_per_teu):
+            raise Conflict(
+                f"the amended cargo ({totals.chargeable_cbm} CBM) does not fit departure {departure.id} "
+                f"as planned within its {departure.capacity_teu} TEU"
+            )
     if data.consignee is not None:
         booking.consignee = data.consignee.model_dump(mode="json")
     if data.references is not None:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.bookings.models import Booking
 from app.db import Base, utcnow
 from app.network.models import ContainerType
 
@@ -92,3 +93,5 @@ class SpaceSlot(Base):
     # The footprint the planner is given (non-stackable lines, plus a conservative
     # allowance for stackable cargo of a mixed booking), which the lines alone tell.
     footprint_m2: Mapped[float | None]
+
+    booking: Mapped[Booking] = relationship(lazy="raise")

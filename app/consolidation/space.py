@@ -1,0 +1,343 @@
+"""Space control backed by the planner: does a booking still fit the departure as actually packed?
+
+A departure's space-holding bookings are kept packed in a *projection*: one
+``space_slots`` row per booking naming the container (slot number and type) it
+would ride in. A decision, taken under the departure's row lock:
+
+1. loads the space-holding bookings with their slot rows in one query, and
+   rebuilds the containers (a booking whose figures changed since it was placed,
+   e.g. by a CFS receipt, or that has no row, is placed again);
+2. tries the cheap sufficient test: put the booking into an existing container
+   that keeps every planner rule (destination, payload capped by the departure's
+   ``max_payload_kg``, volume with non-stackable footprints, reefer set point,
+   DG segregation), best fit first, or open a new container if
+   ``capacity_teu`` leaves room for one;
+3. only when that fails, runs the planner on all the bookings plus this one
+   (a short time limit) and accepts if its plan places everything within
+   ``capacity_teu``; the plan becomes the new projection.
+
+Both ways the answer is a concrete packing that keeps every rule, so a booking
+is never confirmed into an infeasible departure. The converse is not promised:
+the planner is a heuristic (and minimises cost, not TEU), so a booking that some
+cleverer packing could take may be waitlisted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from sqlalchemy import and_, delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+from starlette.concurrency import run_in_threadpool
+
+from app import planner
+from app.bookings.models import Booking
+from app.consolidation import segregation
+from app.consolidation.models import SpaceSlot
+from app.consolidation.service import figures, planner_container_types, planner_footprint, service_container_types
+from app.errors import Unprocessable
+from app.network.models import Departure, Hub
+
+SPACE_HOLDING = ("CONFIRMED", "CARGO_RECEIVED", "STUFFED", "IN_TRANSIT", "ARRIVED", "DELIVERED")
+# Wall-clock budget of a replanning decision, seconds (the planner degrades towards FFD).
+REPLAN_TIME_LIMIT_S = 0.5
+EPS = 1e-9
+
+
+@lru_cache(maxsize=4096)
+def keys_conflict(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return False
+    return any(segregation.incompatible(x, y) for x in a.split("+") for y in b.split("+"))
+
+
+def fingerprint(weight_kg, volume_cbm, measured_weight_kg, measured_volume_cbm, footprint_m2, dg_classes,
+                temperature_min_c, temperature_max_c, destination) -> str:
+    """The figures a placement depends on; a booking whose fingerprint changed is placed again."""
+    numbers = (weight_kg, volume_cbm, measured_weight_kg, measured_volume_cbm, footprint_m2, temperature_min_c,
+               temperature_max_c)
+    return "|".join(["" if v is None else repr(float(v)) for v in numbers]
+                    + [",".join(sorted(dg_classes or [])), destination])
+
+
+def booking_fingerprint(booking: Booking, destination: str) -> str:
+    return fingerprint(booking.weight_kg, booking.volume_cbm, booking.measured_weight_kg, booking.measured_volume_cbm,
+                       booking.footprint_m2, booking.dg_classes, booking.temperature_min_c, booking.temperature_max_c,
+                       destination)
+
+
+@dataclass
+class Slot:
+    """One projected container."""
+
+    ctype: planner.ContainerType
+    destination: str
+    weight_kg: float = 0.0
+    occupied_cbm: float = 0.0
+    low_c: float = float("-inf")
+    high_c: float = float("inf")
+    dg_keys: dict[str, int] = field(default_factory=dict)
+    members: set = field(default_factory=set)
+
+    def accepts(self, s: planner.Shipment, payload: float) -> bool:
+        if s.destination != self.destination or s.reefer != self.ctype.reefer:
+            return False
+        if self.weight_kg + s.weight_kg > payload + EPS:
+            return False
+        if self.occupied_cbm + s.occupied_cbm(self.ctype) > self.ctype.usable_cbm + EPS:
+            return False
+        if s.temp_range_c is not None and max(self.low_c, s.temp_range_c[0]) > min(self.high_c, s.temp_range_c[1]):
+            return False
+        return not any(keys_conflict(s.dg_class, key) for key in self.dg_keys)
+
+    def add(self, key, s: planner.Shipment) -> None:
+        self.weight_kg += s.weight_kg
+        self.occupied_cbm += s.occupied_cbm(self.ctype)
+        if s.temp_range_c is not None:
+            self.low_c, self.high_c = max(self.low_c, s.temp_range_c[0]), min(self.high_c, s.temp_range_c[1])
+        if s.dg_class is not None:
+            self.dg_keys[s.dg_class] = self.dg_keys.get(s.dg_class, 0) + 1
+        self.members.add(key)
+
+
+@dataclass
+class Entry:
+    shipment: planner.Shipment
+    fingerprint: str
+    footprint_m2: float | None
+    slot: int | None = None
+
+
+class SpaceState:
+    """The departure's projection in memory: slots, the bookings in them, and what changed."""
+
+    def __init__(self, departure: Departure, types: list[planner.ContainerType], min_height_m: float) -> None:
+        self.departure = departure
+        self.types = types
+        self.min_height_m = min_height_m
+        self.capacity_teu = departure.capacity_teu
+        self.instance_stub = planner.Instance(container_types=tuple(types), shipments=(),
+                                              max_payload_kg=departure.max_payload_kg)
+        self.slots: dict[int, Slot] = {}
+        self.entries: dict[object, Entry] = {}
+        self.dirty: set = set()
+        self.replans = 0
+
+    # -- building ------------------------------------------------------------------
+    @property
+    def teu_used(self) -> int:
+        return sum(slot.ctype.teu for slot in self.slots.values())
+
+    def payload(self, ctype: planner.ContainerType) -> float:
+        return self.instance_stub.payload(ctype)
+
+    def _place_in(self, number: int, key, entry: Entry) -> None:
+        self.slots[number].add(key, entry.shipment)
+        entry.slot = number
+
+    def first_fit(self, key, entry: Entry) -> bool:
+        """Best fit among the projected containers, else a new container within capacity_teu."""
+        s = entry.shipment
+        best, best_room = None, None
+        for number, slot in self.slots.items():
+            if slot.accepts(s, self.payload(slot.ctype)):
+                room = slot.ctype.usable_cbm - slot.occupied_cbm - s.occupied_cbm(slot.ctype)
+                if best_room is None or room < best_room:
+                    best, best_room = number, room
+        if best is None:
+            free_teu = self.capacity_teu - self.teu_used
+            fitting = [t for t in self.types if t.teu <= free_teu and planner_fits_alone(self.instance_stub, s, t)]
+            if not fitting:
+                return False
+            ctype = max(fitting, key=lambda t: (t.usable_cbm, -t.cost))
+            best = max(self.slots, default=0) + 1
+            self.slots[best] = Slot(ctype=ctype, destination=s.destination)
+        self.entries[key] = entry
+        self._place_in(best, key, entry)
+        self.dirty.add(key)
+        return True
+
+    async def replan(self, extra: dict[object, Entry]) -> bool:
+        """Plan every booking plus ``extra`` from scratch; adopt the plan when it fits capacity_teu."""
+        self.replans += 1
+        everything = {**self.entries, **extra}
+        ids = {f"S{i}": key for i, key in enumerate(everything)}
+        shipments = []
+        for sid, key in ids.items():
+            s = everything[key].shipment
+            shipments.append(planner.Shipment(
+                id=sid, destination=s.destination, weight_kg=s.weight_kg, volume_cbm=s.volume_cbm,
+                dg_class=s.dg_class, temp_range_c=s.temp_range_c, stackable=s.stackable,
+                footprint_m2=s.footprint_m2, booked_at=s.booked_at,
+            ))
+        keys = {s.dg_class for s in shipments if s.dg_class}
+        instance = planner.Instance(
+            container_types=tuple(self.types), shipments=tuple(shipments),
+            dg_incompatible=frozenset(frozenset(p) for p in segregation.incompatible_pairs(keys)),
+            max_payload_kg=self.departure.max_payload_kg,
+        )
+        plan = await run_in_threadpool(planner.solve, instance, REPLAN_TIME_LIMIT_S)
+        teu = sum(instance.type_by_code(c.type).teu for c in plan.containers)
+        if plan.unassigned or teu > self.capacity_teu:
+            return False
+        self.slots = {}
+        self.entries = everything
+        for number, container in enumerate(plan.containers, start=1):
+            self.slots[number] = Slot(ctype=instance.type_by_code(container.type), destination=container.destination)
+            for sid in container.shipments:
+                self._place_in(number, ids[sid], everything[ids[sid]])
+        self.dirty = set(everything)
+        return True
+
+    async def add(self, key, entry: Entry, *, allow_replan: bool = True) -> bool:
+        return self.first_fit(key, entry) or (allow_replan and await self.replan({key: entry}))
+
+    # -- storing -----------------------------------------------------------------------
+    async def save(self, session: AsyncSession, new_bookings: dict[object, Booking] | None = None) -> None:
+        """Write the slot rows of every booking placed anew (same transaction, under the lock)."""
+        new_bookings = new_bookings or {}
+        rows = []
+        for key in self.dirty:
+            entry = self.entries[key]
+            slot = self.slots[entry.slot]
+            if key in new_bookings:
+                booking = new_bookings[key]
+                if booking.id is None:
+                    session.add(SpaceSlot(booking=booking, departure_id=self.departure.id, slot=entry.slot,
+                                          container_type=slot.ctype.code, fingerprint=entry.fingerprint,
+                                          footprint_m2=entry.footprint_m2))
+                    continue
+                key = booking.id
+            rows.append({"booking_id": key, "departure_id": self.departure.id, "slot": entry.slot,
+                         "container_type": slot.ctype.code, "fingerprint": entry.fingerprint,
+                         "footprint_m2": entry.footprint_m2})
+        if rows:
+            await session.execute(delete(SpaceSlot).where(SpaceSlot.booking_id.in_([r["booking_id"] for r in rows])))
+            await session.execute(insert(SpaceSlot), rows)
+        self.dirty = set()
+
+
+def planner_fits_alone(instance: planner.Instance, s: planner.Shipment, ctype: planner.ContainerType) -> bool:
+    return (ctype.reefer == s.reefer and s.weight_kg <= instance.payload(ctype) + EPS
+            and s.occupied_cbm(ctype) <= ctype.usable_cbm + EPS)
+
+
+def entry_for(booking: Booking, destination: str, min_height_m: float, key) -> Entry:
+    """The planner's view of a booking (with its lines loaded)."""
+    clash = segregation.internal_conflict(booking.dg_classes)
+    if clash:
+        raise Unprocessable("cargo", f"dangerous goods of classes {clash[0]} and {clash[1]} may not share a container "
+                                     "(IMDG segregation); book them separately")
+    weight, volume = figures(booking)
+    footprint = planner_footprint(booking, volume, min_height_m)
+    temp = (booking.temperature_min_c, booking.temperature_max_c) if booking.temperature_min_c is not None else None
+    shipment = planner.Shipment(
+        id=str(key), destination=destination, weight_kg=weight, volume_cbm=volume,
+        dg_class=segregation.dg_key(booking.dg_classes), temp_range_c=temp, stackable=footprint is None,
+        footprint_m2=footprint, booked_at=booking.created_at,
+    )
+    return Entry(shipment=shipment, fingerprint=booking_fingerprint(booking, destination), footprint_m2=footprint)
+
+
+async def load_state(session: AsyncSession, departure: Departure, exclude_id: int | None = None) -> SpaceState | None:
+    """The departure's projection, every space-holding booking placed; None when they no longer fit at all."""
+    types = planner_container_types(await service_container_types(session, departure.service.container_types))
+    state = SpaceState(departure, list(types), min((t.inner_height_m for t in types), default=2.39))
+    if not types:
+        return state
+    query = (
+        select(Booking.id, Booking.weight_kg, Booking.volume_cbm, Booking.measured_weight_kg,
+               Booking.measured_volume_cbm, Booking.footprint_m2, Booking.dg_classes, Booking.temperature_min_c,
+               Booking.temperature_max_c, Hub.un_locode,
+               SpaceSlot.slot, SpaceSlot.container_type, SpaceSlot.fingerprint, SpaceSlot.footprint_m2.label("slot_fp"))
+        .join(Hub, Hub.id == Booking.destination_hub_id)
+        .outerjoin(SpaceSlot, and_(SpaceSlot.booking_id == Booking.id, SpaceSlot.departure_id == Booking.departure_id))
+        .where(Booking.departure_id == departure.id, Booking.status.in_(SPACE_HOLDING))
+        .order_by(Booking.id)
+    )
+    if exclude_id is not None:
+        query = query.where(Booking.id != exclude_id)
+    by_code = {t.code: t for t in types}
+    loose: list[int] = []
+    for row in await session.execute(query):
+        print_ = fingerprint(row.weight_kg, row.volume_cbm, row.measured_weight_kg, row.measured_volume_cbm,
+                             row.footprint_m2, row.dg_classes, row.temperature_min_c, row.temperature_max_c,
+                             row.un_locode)
+        if row.slot is None or row.fingerprint != print_ or row.container_type not in by_code:
+            loose.append(row.id)
+            continue
+        weight = row.measured_weight_kg if row.measured_weight_kg is not None else row.weight_kg
+        volume = max(row.measured_volume_cbm if row.measured_volume_cbm is not None else row.volume_cbm, 0.001)
+        temp = (row.temperature_min_c, row.temperature_max_c) if row.temperature_min_c is not None else None
+        shipment = planner.Shipment(
+            id=str(row.id), destination=row.un_locode, weight_kg=weight, volume_cbm=volume,
+            dg_class=segregation.dg_key(row.dg_classes or []), temp_range_c=temp, stackable=row.slot_fp is None,
+            footprint_m2=row.slot_fp,
+        )
+        entry = Entry(shipment=shipment, fingerprint=print_, footprint_m2=row.slot_fp)
+        slot = state.slots.get(row.slot)
+        if slot is None:
+            slot = state.slots[row.slot] = Slot(ctype=by_code[row.container_type], destination=row.un_locode)
+        if slot.ctype.code != row.container_type or not slot.accepts(shipment, state.payload(slot.ctype)):
+            loose.append(row.id)
+            continue
+        state.entries[row.id] = entry
+        state._place_in(row.slot, row.id, entry)
+    if state.teu_used > state.capacity_teu:  # capacity was lowered: start afresh
+        loose += list(state.entries)
+        state.slots, state.entries = {}, {}
+    if loose:
+        bookings = await session.scalars(
+            select(Booking).where(Booking.id.in_(loose)).options(selectinload(Booking.lines)).order_by(Booking.id)
+        )
+        extra = {}
+        for booking in bookings:
+            try:
+                entry = entry_for(booking, booking.destination.un_locode, state.min_height_m, booking.id)
+            except Unprocessable:  # classes that may not travel together: no packing holds it
+                return None
+            if not state.first_fit(booking.id, entry):
+                extra[booking.id] = entry
+        if extra and not await state.replan(extra):
+            return None
+    return state
+
+
+async def reserve(session: AsyncSession, departure: Departure, booking: Booking) -> bool:
+    """True, and the booking's slot written, when it fits the departure together with the space-holding ones.
+
+    The departure's row lock must be held. A booking already holding space on the
+    departure (an amendment) is placed anew with its current figures.
+    """
+    if not departure.service.container_types:
+        return False
+    state = await load_state(session, departure, exclude_id=booking.id)
+    if state is None or not state.types:
+        if state is None:
+            entry_for(booking, booking.destination.un_locode, 2.39, "new")  # a 422 for the booking's own DG clash
+        return False
+    key = booking.id if booking.id is not None else "new"
+    entry = entry_for(booking, booking.destination.un_locode, state.min_height_m, key)
+    if not await state.add(key, entry):
+        return False
+    await state.save(session, {key: booking})
+    return True
+
+
+async def promote(session: AsyncSession, departure: Departure, waiting: list[Booking], max_replans: int = 2) -> list[Booking]:
+    """The waitlisted bookings (oldest first) that fit, placed; replans at most ``max_replans`` times."""
+    state = await load_state(session, departure)
+    if state is None or not state.types:
+        return []
+    fitting = []
+    for booking in waiting:
+        try:
+            entry = entry_for(booking, booking.destination.un_locode, state.min_height_m, booking.id)
+        except Unprocessable:
+            continue
+        if await state.add(booking.id, entry, allow_replan=state.replans < max_replans):
+            fitting.append(booking)
+    await state.save(session, {b.id: b for b in fitting})
+    return fitting
