@@ -24,10 +24,11 @@ cleverer packing could take may be waitlisted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from sqlalchemy import and_, delete, insert, select
+from sqlalchemy import BigInteger, and_, cast, delete, event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from starlette.concurrency import run_in_threadpool
@@ -124,6 +125,24 @@ class SpaceState:
         self.entries: dict[object, Entry] = {}
         self.dirty: set = set()
         self.replans = 0
+        # Slots still shared with the cached state this one was forked from (copied on first write).
+        self.shared_slots: set[int] = set()
+
+    def fork(self, departure: Departure) -> SpaceState:
+        """A copy to decide on, sharing what it does not change with this (cached) state."""
+        twin = object.__new__(SpaceState)
+        twin.__dict__.update(self.__dict__)
+        twin.departure, twin.capacity_teu = departure, departure.capacity_teu
+        twin.slots, twin.entries = dict(self.slots), dict(self.entries)
+        twin.dirty, twin.replans, twin.shared_slots = set(), 0, set(self.slots)
+        return twin
+
+    def rekey(self, old, new) -> None:
+        entry = self.entries.pop(old)
+        self.entries[new] = entry
+        members = self.slots[entry.slot].members
+        members.discard(old)
+        members.add(new)
 
     # -- building ------------------------------------------------------------------
     @property
@@ -134,6 +153,10 @@ class SpaceState:
         return self.instance_stub.payload(ctype)
 
     def _place_in(self, number: int, key, entry: Entry) -> None:
+        if number in self.shared_slots:
+            slot = self.slots[number]
+            self.slots[number] = replace(slot, dg_keys=dict(slot.dg_keys), members=set(slot.members))
+            self.shared_slots.discard(number)
         self.slots[number].add(key, entry.shipment)
         entry.slot = number
 
@@ -305,6 +328,59 @@ async def load_state(session: AsyncSession, departure: Departure, exclude_id: in
     return state
 
 
+# --- the per-process cache of projections --------------------------------------------
+#
+# Loading a projection reads every space-holding booking of the departure; with a
+# thousand bookings that dominates a decision. Each process keeps the projections
+# it built, keyed by a fingerprint of the departure's space-holding bookings (their
+# count and sums over ids and versions, read under the row lock). A cached
+# projection is used only when the fingerprint read now equals the one it was built
+# for: the same bookings with the same figures (every change of figures bumps a
+# booking's version), so it is a valid packing of exactly what the database holds,
+# whichever process wrote the database's own slot rows. Anything else, and any
+# booking the cached packing cannot take by first fit, goes the full way.
+
+CACHE_SIZE = 256
+_cache: OrderedDict[tuple, tuple[tuple[int, ...], SpaceState]] = OrderedDict()
+
+
+def _cache_key(departure: Departure) -> tuple:
+    """The departure as a packing depends on it (an id alone could be reused after rows are deleted)."""
+    return departure.id, departure.created_at, departure.service_id, departure.max_payload_kg
+
+
+async def booking_fingerprint_of(session: AsyncSession, departure_id: int) -> tuple[int, ...]:
+    wide_id = cast(Booking.id, BigInteger)
+    row = (await session.execute(
+        select(func.count(), func.coalesce(func.sum(wide_id), 0), func.coalesce(func.sum(wide_id * wide_id), 0),
+               func.coalesce(func.sum(wide_id * Booking.version), 0))
+        .where(Booking.departure_id == departure_id, Booking.status.in_(SPACE_HOLDING))
+    )).one()
+    return tuple(int(v) for v in row)
+
+
+def _remember_when_flushed(session: AsyncSession, key: tuple, before: tuple[int, ...], state: SpaceState,
+                           booking: Booking) -> None:
+    """Cache ``state`` (holding ``booking`` as "new") once the booking has its id, i.e. after its flush."""
+    done = False
+
+    def after_flush(_session, _context) -> None:
+        # (A listener cannot remove itself while the event runs; it goes with the request's session.)
+        nonlocal done
+        if done or booking.id is None:
+            return
+        done = True
+        state.rekey("new", booking.id)
+        count, ids, squares, versions = before
+        after = (count + 1, ids + booking.id, squares + booking.id * booking.id, versions + booking.id * booking.version)
+        _cache[key] = (after, state)
+        _cache.move_to_end(key)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+
+    event.listen(session.sync_session, "after_flush", after_flush)
+
+
 async def reserve(session: AsyncSession, departure: Departure, booking: Booking) -> bool:
     """True, and the booking's slot written, when it fits the departure together with the space-holding ones.
 
@@ -313,6 +389,17 @@ async def reserve(session: AsyncSession, departure: Departure, booking: Booking)
     """
     if not departure.service.container_types:
         return False
+    before = None
+    if booking.id is None:
+        before = await booking_fingerprint_of(session, departure.id)
+        cached = _cache.get(_cache_key(departure))
+        if cached is not None and cached[0] == before:
+            state = cached[1].fork(departure)
+            entry = entry_for(booking, booking.destination.un_locode, state.min_height_m, "new")
+            if state.teu_used <= state.capacity_teu and state.first_fit("new", entry):
+                await state.save(session, {"new": booking})
+                _remember_when_flushed(session, _cache_key(departure), before, state, booking)
+                return True
     state = await load_state(session, departure, exclude_id=booking.id)
     if state is None or not state.types:
         if state is None:
@@ -323,6 +410,8 @@ async def reserve(session: AsyncSession, departure: Departure, booking: Booking)
     if not await state.add(key, entry):
         return False
     await state.save(session, {key: booking})
+    if before is not None:
+        _remember_when_flushed(session, _cache_key(departure), before, state, booking)
     return True
 
 

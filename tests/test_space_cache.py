@@ -1,0 +1,48 @@
+"""The per-process projection cache of space control: used when the departure is unchanged,
+never when the database holds other bookings or other figures than the cached packing."""
+
+from app.consolidation import space
+from tests.factories import booking_body, line_of_cbm
+
+
+async def book(client, headers, departure_id, cbm):
+    response = await client.post("/v1/bookings", json=booking_body(departure_id, cargo=[line_of_cbm(cbm)]), headers=headers)
+    assert response.status_code == 201, response.text
+    return response
+
+
+async def test_a_stale_cache_never_oversells(client, exporter, network):
+    departure_id = network["departure_id"]  # 2 TEU: one 40HC of 66 CBM, or two 20GP of 28
+    first = await book(client, exporter, departure_id, 40)  # cached: {A: 40}
+    waiting = await book(client, exporter, departure_id, 30)
+    assert waiting.json()["status"] == "WAITLISTED"
+    # Shrinking A promotes W by the full path: the database now holds 20 + 30 CBM.
+    amended = await client.patch(
+        f"/v1/bookings/{first.json()['reference']}", json={"cargo": [line_of_cbm(20)]},
+        headers=exporter | {"If-Match": first.headers["etag"]},
+    )
+    assert amended.status_code == 200
+    promoted = await client.get(f"/v1/bookings/{waiting.json()['reference']}", headers=exporter)
+    assert promoted.json()["status"] == "CONFIRMED"
+    # The cached packing ({A: 40}) would take 20 more; the real departure (50 CBM) cannot.
+    late = await book(client, exporter, departure_id, 20)
+    assert late.json()["status"] == "WAITLISTED"
+
+
+async def test_an_unchanged_departure_is_decided_from_the_cache(client, exporter, network, monkeypatch):
+    departure_id = network["departure_id"]
+    await book(client, exporter, departure_id, 5)
+    full_loads = []
+    original = space.load_state
+
+    async def counting_load_state(*args, **kwargs):
+        full_loads.append(args[1].id)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(space, "load_state", counting_load_state)
+    second = await book(client, exporter, departure_id, 5)
+    third = await book(client, exporter, departure_id, 5)
+    assert second.json()["status"] == third.json()["status"] == "CONFIRMED"
+    assert full_loads == []
+    departure = (await client.get(f"/v1/departures/{departure_id}", headers=exporter)).json()
+    assert departure["booked_cbm"] == 15.0
