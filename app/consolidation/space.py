@@ -28,7 +28,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from sqlalchemy import BigInteger, and_, cast, delete, event, func, insert, select
+from sqlalchemy import BigInteger, and_, bindparam, cast, delete, event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from starlette.concurrency import run_in_threadpool
@@ -349,13 +349,16 @@ def _cache_key(departure: Departure) -> tuple:
     return departure.id, departure.created_at, departure.service_id, departure.max_payload_kg
 
 
+_wide_id = cast(Booking.id, BigInteger)
+_FINGERPRINT = (
+    select(func.count(), func.coalesce(func.sum(_wide_id), 0), func.coalesce(func.sum(_wide_id * _wide_id), 0),
+           func.coalesce(func.sum(_wide_id * Booking.version), 0))
+    .where(Booking.departure_id == bindparam("departure_id"), Booking.status.in_(SPACE_HOLDING))
+)
+
+
 async def booking_fingerprint_of(session: AsyncSession, departure_id: int) -> tuple[int, ...]:
-    wide_id = cast(Booking.id, BigInteger)
-    row = (await session.execute(
-        select(func.count(), func.coalesce(func.sum(wide_id), 0), func.coalesce(func.sum(wide_id * wide_id), 0),
-               func.coalesce(func.sum(wide_id * Booking.version), 0))
-        .where(Booking.departure_id == departure_id, Booking.status.in_(SPACE_HOLDING))
-    )).one()
+    row = (await session.execute(_FINGERPRINT, {"departure_id": departure_id})).one()
     return tuple(int(v) for v in row)
 
 
