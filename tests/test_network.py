@@ -84,3 +84,15 @@ async def test_departure_status_machine_and_capacity(client, operator, exporter,
     arrived = await client.patch(f"/v1/departures/{departure_id}", json={"status": "ARRIVED"}, headers=operator)
     assert arrived.status_code == 409
     assert (await client.patch(f"/v1/departures/{departure_id}", json={"status": "OPEN"}, headers=exporter)).status_code == 403
+
+
+async def test_capacity_cannot_drop_below_what_the_bookings_pack_into(client, operator, exporter, network):
+    departure_id = network["departure_id"]  # 2 TEU
+    for destination in ("DEDUI", "PLMAA"):  # 20 CBM in all, but two destinations: two containers
+        body = factories.booking_body(departure_id, destination=destination, cargo=[factories.line_of_cbm(10)])
+        assert (await client.post("/v1/bookings", json=body, headers=exporter)).json()["status"] == "CONFIRMED"
+    one_box = await client.patch(f"/v1/departures/{departure_id}", json={"capacity_teu": 1}, headers=operator)
+    assert one_box.status_code == 409  # 20 CBM would fit 33 CBM: a CBM rule would have allowed it
+    assert (await client.get(f"/v1/departures/{departure_id}", headers=operator)).json()["capacity_teu"] == 2
+    more = await client.patch(f"/v1/departures/{departure_id}", json={"capacity_teu": 4}, headers=operator)
+    assert more.status_code == 200 and more.json()["capacity_teu"] == 4

@@ -433,3 +433,16 @@ async def promote(session: AsyncSession, departure: Departure, waiting: list[Boo
             fitting.append(booking)
     await state.save(session, {b.id: b for b in fitting})
     return fitting
+
+
+async def fits_capacity(session: AsyncSession, departure: Departure, capacity_teu: int) -> bool:
+    """Whether the departure's space-holding bookings still pack within ``capacity_teu`` (row lock held)."""
+    if not departure.service.container_types:
+        return True
+    current = departure.capacity_teu
+    departure.capacity_teu = capacity_teu
+    try:
+        state = await load_state(session, departure)
+    finally:
+        departure.capacity_teu = current
+    return state is not None and state.teu_used <= capacity_teu

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, or_, select
@@ -243,16 +244,21 @@ async def list_departures(session: AsyncSession, after_id: int, limit: int, **fi
 
 
 async def update_departure(
-    session: AsyncSession, departure: Departure, data: DepartureUpdate, booked_cbm: float, cbm_per_teu: float
+    session: AsyncSession,
+    departure: Departure,
+    data: DepartureUpdate,
+    fits_capacity: Callable[[int], Awaitable[bool]],
 ) -> Departure:
+    """Change status, capacity or cut-off. ``fits_capacity(teu)`` tells whether the bookings
+    holding space still pack within a new capacity (space control owns that rule)."""
     if data.status is not None and data.status.value != departure.status:
         if data.status.value not in DEPARTURE_TRANSITIONS[departure.status]:
             raise Conflict(f"a departure cannot go from {departure.status} to {data.status.value}")
         departure.status = data.status.value
-    if data.capacity_teu is not None:
-        if data.capacity_teu * cbm_per_teu < booked_cbm:
+    if data.capacity_teu is not None and data.capacity_teu != departure.capacity_teu:
+        if data.capacity_teu < departure.capacity_teu and not await fits_capacity(data.capacity_teu):
             raise Conflict(
-                f"{booked_cbm:.3f} CBM is already confirmed; {data.capacity_teu} TEU would oversell the departure"
+                f"the bookings holding space do not pack into {data.capacity_teu} TEU; the departure would be oversold"
             )
         departure.capacity_teu = data.capacity_teu
     if data.cutoff_at is not None:
