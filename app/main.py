@@ -23,6 +23,7 @@ from app.idempotency import IdempotencyMiddleware
 from app.middleware import BodySizeLimit
 from app.webhooks.worker import start_embedded_worker
 from app.network.router import router as network_router
+from app.routing.router import router as routing_router
 from app.tracking.router import router as tracking_router
 from app.webhooks.router import router as webhooks_router
 
@@ -157,7 +158,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     for router in (
-        accounts_router, network_router, bookings_router, consolidation_router, tracking_router, webhooks_router
+        accounts_router, network_router, bookings_router, consolidation_router, tracking_router, webhooks_router,
+        routing_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
 

@@ -6,6 +6,7 @@ from app.consolidation import models as consolidation_models  # noqa: F401
 from app.db import Base
 from app import idempotency  # noqa: F401
 from app.network import models as network_models  # noqa: F401
+from app.routing import models as routing_models  # noqa: F401
 from app.tracking import models as tracking_models  # noqa: F401
 from app.webhooks import models as webhooks_models  # noqa: F401
 

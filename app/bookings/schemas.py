@@ -118,7 +118,12 @@ class BookingCreate(BaseModel):
     origin: HubCode | None = Field(default=None, description="Boarding hub; defaults to the service's origin")
     destination: HubCode | None = Field(default=None, description="Alighting hub; defaults to the service's end")
     consignee: Consignee
-    cargo: list[CargoLineIn] = Field(min_length=1, max_length=200)
+    cargo: list[CargoLineIn] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Required with departure_id; with quote_option_id the quoted cargo is used (if sent, it must equal it)",
+    )
     references: list[BookingReferenceIn] = Field(default_factory=list, max_length=20)
     allow_rollover: bool = False
 
@@ -126,6 +131,8 @@ class BookingCreate(BaseModel):
     def _one_target(self) -> BookingCreate:
         if (self.departure_id is None) == (self.quote_option_id is None):
             raise ValueError("give exactly one of departure_id and quote_option_id")
+        if self.departure_id is not None and self.cargo is None:
+            raise ValueError("cargo is required when booking a departure_id")
         return self
 
 

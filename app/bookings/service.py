@@ -19,6 +19,9 @@ from app.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequi
 from app.fields import dg_class_forbidden
 from app.network.models import Departure, Service
 from app.network.service import get_departure, get_hub, is_open_for_booking, route_hubs
+from app.routing import rates
+from app.routing.pricing import CargoFigures, RateTerms
+from app.routing.pricing import price as price_breakdown
 
 # Height a non-stackable package blocks: nothing can stand on it (metres).
 NON_STACKABLE_HEIGHT_M = 2.39
@@ -74,6 +77,44 @@ def chargeable_cbm(occupied_cbm: float, weight_kg: float, weight_per_cbm_kg: flo
 def price_for(service: Service, chargeable: float) -> Decimal:
     amount = max(service.rate_per_cbm * Decimal(str(chargeable)), service.minimum_charge)
     return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def booking_figures(booking: Booking, chargeable: float) -> CargoFigures:
+    """What the rate card prices: the chargeable volume, DG, reefer, the non-stackable footprint."""
+    return CargoFigures(
+        chargeable_cbm=chargeable,
+        dangerous_goods=bool(booking.dg_classes),
+        reefer=booking.temperature_min_c is not None,
+        non_stackable_footprint_m2=booking.footprint_m2 or 0.0,
+    )
+
+
+async def _booking_price(
+    session: AsyncSession, booking: Booking, departure: Departure, occupied_cbm: float, weight_kg: float
+) -> Decimal:
+    """The price of the booking's cargo figures.
+
+    A booking made from a quote keeps the rate terms held on its legs (each leg
+    charged under its own service's W/M ratio); any other booking is priced by
+    the rate card covering its departure, or the service's own rate fields.
+    """
+    legs = await rates.held_legs(session, booking.id) if booking.id is not None else []
+    if legs:
+        return sum(
+            (
+                price_breakdown(
+                    RateTerms.from_json(leg.terms),
+                    booking_figures(booking, chargeable_cbm(occupied_cbm, weight_kg, leg.weight_per_cbm_kg)),
+                ).total
+                for leg in legs
+            ),
+            Decimal("0.00"),
+        )
+    service = departure.service
+    terms = await rates.terms_for_departure(session, service, departure.departs_at)
+    booking.currency = terms.currency
+    chargeable = chargeable_cbm(occupied_cbm, weight_kg, service.weight_per_cbm_kg)
+    return price_breakdown(terms, booking_figures(booking, chargeable)).total
 
 
 def difference_pct(measured: float, declared: float) -> float:
@@ -325,7 +366,11 @@ def _new_reference() -> str:
 async def create_booking(session: AsyncSession, caller: Caller, data: BookingCreate, cbm_per_teu: float) -> Booking:
     """Book space: CONFIRMED if it fits, else rolled to a later departure (if allowed) or WAITLISTED."""
     if data.quote_option_id is not None:
-        raise NotFound(f"quote option {data.quote_option_id} not found", "quote_option_id")
+        from app.routing import service as quotes  # the quote side builds on these rules
+
+        return await quotes.book_quote_option(session, caller, data, cbm_per_teu)
+    if data.cargo is None:
+        raise Unprocessable("cargo", "give the cargo lines when booking a departure")
     departure = await get_departure(session, data.departure_id, lock=True)
     _before_cutoff(departure, "booking")
     service = departure.service
@@ -363,6 +408,7 @@ async def create_booking(session: AsyncSession, caller: Caller, data: BookingCre
     else:
         transition(booking, S.WAITLISTED, f"departure {departure.id} has no room for {booking.chargeable_cbm} CBM")
     booking.departure = target
+    booking.price_amount = await _booking_price(session, booking, target, totals.occupied_cbm, totals.weight_kg)
     session.add(booking)
     await session.flush()
     return booking
@@ -445,6 +491,7 @@ async def amend_booking(
                 f"the amended cargo ({totals.chargeable_cbm} CBM) does not fit departure {departure.id} "
                 f"as planned within its {departure.capacity_teu} TEU"
             )
+        booking.price_amount = await _booking_price(session, booking, departure, totals.occupied_cbm, totals.weight_kg)
     if data.consignee is not None:
         booking.consignee = data.consignee.model_dump(mode="json")
     if data.references is not None:
@@ -503,7 +550,9 @@ async def receive_cargo(
     booking.measured_volume_cbm = data.volume_cbm
     booking.received_at = received_at
     booking.chargeable_cbm = chargeable_cbm(data.volume_cbm + blocked_above, data.weight_kg, service.weight_per_cbm_kg)
-    booking.measured_price_amount = price_for(service, booking.chargeable_cbm)
+    booking.measured_price_amount = await _booking_price(
+        session, booking, departure, data.volume_cbm + blocked_above, data.weight_kg
+    )
     booking.measurement_discrepancy = (
         data.pieces != booking.pieces
         or abs(data.weight_kg - booking.weight_kg) > tolerance * booking.weight_kg

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.bookings.schemas import CargoLineIn
+from app.fields import Currency, HubCode, LongText, Timestamp
+from app.network.schemas import Mode
+
+Rate = Annotated[Decimal, Field(ge=0, le=Decimal("1000000"), max_digits=12, decimal_places=2)]
+
+
+class RateCardCreate(BaseModel):
+    """A new version of a service's tariff. Money as strings: ``"118.00"``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    currency: Currency = "EUR"
+    rate_per_cbm: Rate = Field(description="Per chargeable CBM (W/M with the service's weight_per_cbm_kg)")
+    minimum_charge: Rate = Decimal("0")
+    dg_surcharge_per_cbm: Rate = Field(default=Decimal("0"), description="Per chargeable CBM when any line is DG")
+    reefer_surcharge_per_cbm: Rate = Field(default=Decimal("0"), description="Per chargeable CBM for reefer cargo")
+    non_stackable_surcharge_per_m2: Rate = Field(
+        default=Decimal("0"), description="Per m² of the non-stackable lines' footprint"
+    )
+    valid_from: Timestamp | None = Field(default=None, description="First departure instant it prices; default now")
+    valid_to: Timestamp | None = Field(default=None, description="Departures from this instant on are not covered")
+    note: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> RateCardCreate:
+        if self.valid_from and self.valid_to and self.valid_to <= self.valid_from:
+            raise ValueError("valid_to must be after valid_from")
+        return self
+
+
+class RateCardRead(BaseModel):
+    id: int
+    service: str
+    version: int
+    currency: str
+    rate_per_cbm: Decimal
+    minimum_charge: Decimal
+    dg_surcharge_per_cbm: Decimal
+    reefer_surcharge_per_cbm: Decimal
+    non_stackable_surcharge_per_m2: Decimal
+    valid_from: datetime
+    valid_to: datetime | None
+    note: str | None
+    created_at: datetime
+
+
+class QuoteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    origin: HubCode = Field(description="UN/LOCODE (every hub there) or hub code such as CNWUH-WJS")
+    destination: HubCode = Field(description="UN/LOCODE (every hub there) or hub code")
+    ready_at: Timestamp = Field(description="When the cargo is ready at the origin; a past instant counts as now")
+    cargo: list[CargoLineIn] = Field(min_length=1, max_length=200)
+    currency: Currency = Field(default="EUR", description="Options are priced in this currency only")
+    max_legs: int = Field(default=4, ge=1, le=6)
+
+
+class PriceBreakdownRead(BaseModel):
+    currency: str
+    base: Decimal
+    minimum_top_up: Decimal
+    dg_surcharge: Decimal
+    reefer_surcharge: Decimal
+    non_stackable_surcharge: Decimal
+    total: Decimal
+
+
+class LocalTimesRead(BaseModel):
+    cutoff_at: datetime = Field(description="In the from-hub's time zone")
+    departs_at: datetime = Field(description="In the from-hub's time zone")
+    arrives_at: datetime = Field(description="In the to-hub's time zone")
+
+
+class QuoteLegRead(BaseModel):
+    mode: Mode
+    service: str
+    departure_id: int
+    from_hub: str
+    to_hub: str
+    cutoff_at: datetime
+    departs_at: datetime
+    arrives_at: datetime
+    local: LocalTimesRead
+    chargeable_cbm: float
+    price: PriceBreakdownRead
+
+
+class QuoteOptionRead(BaseModel):
+    id: str = Field(description="Book it with POST /v1/bookings {quote_option_id}")
+    quote_id: str
+    origin: str
+    destination: str
+    ready_at: datetime
+    departs_at: datetime
+    arrives_at: datetime
+    transit_days: float = Field(description="Days from ready_at to arrival at the destination")
+    modes: list[Mode]
+    fastest: bool
+    cheapest: bool
+    legs: list[QuoteLegRead]
+    price: PriceBreakdownRead
+    valid_until: datetime
+    booking_reference: str | None = None
+
+
+class LeftOutReason(StrEnum):
+    DG_CLASS_FORBIDDEN = "DG_CLASS_FORBIDDEN"
+    REEFER_NOT_OFFERED = "REEFER_NOT_OFFERED"
+    PIECE_TOO_HEAVY = "PIECE_TOO_HEAVY"
+    PIECE_TOO_LARGE = "PIECE_TOO_LARGE"
+    CURRENCY = "CURRENCY"
+    DEPARTURE_FULL = "DEPARTURE_FULL"
+
+
+class LeftOutRead(BaseModel):
+    """A service (or one departure of it) that an option would have used, and why it was not offered."""
+
+    service: str
+    mode: Mode
+    departure_id: int | None = Field(description="Set when only this departure is left out (it is full)")
+    reason: LeftOutReason
+    detail: str
+    field: str | None = Field(description="The cargo field that excludes it, e.g. cargo.0.dangerous_goods.class")
+
+
+class QuoteRead(BaseModel):
+    id: str
+    origin: str
+    destination: str
+    ready_at: datetime
+    pieces: int
+    weight_kg: float
+    volume_cbm: float
+    options: list[QuoteOptionRead]
+    left_out: list[LeftOutRead]
