@@ -107,14 +107,18 @@ async def test_reefer_cargo_goes_in_a_reefer_and_waitlisted_cargo_is_not_planned
 
 
 async def test_plan_over_capacity_reports_rolled_over_bookings(client, operator, exporter, network):
-    departure_id = network["departure_id"]
-    # Two DG-incompatible bookings each need a container; 1 TEU holds only one of them.
+    departure_id = network["departure_id"]  # 2 TEU
+    # Two DG-incompatible bookings each need a container: two 20GP fill the 2 TEU.
     first = await book(client, exporter, departure_id, cargo=[dg_line(10, "3")])
     second = await book(client, exporter, departure_id, cargo=[dg_line(10, "5.1", "1479")])
-    shrink = await client.patch(f"/v1/departures/{departure_id}", json={"capacity_teu": 1}, headers=operator)
-    assert shrink.status_code == 200
+    # The CFS measures the first at 50 CBM: it now needs a 40' box, and 2 TEU hold only that one.
+    receipt = await client.post(
+        f"/v1/bookings/{first['reference']}/receipt", json={"pieces": 1, "weight_kg": 400, "volume_cbm": 50},
+        headers=operator,
+    )
+    assert receipt.status_code == 200
     plan = (await client.post(f"/v1/departures/{departure_id}/plan", headers=operator)).json()
-    assert len(plan["containers"]) == 1 and plan["teu"] == 1
+    assert len(plan["containers"]) == 1 and plan["teu"] == 2
     (unassigned,) = plan["unassigned"]
     assert unassigned["booking"] == second["reference"] and "rolled over" in unassigned["reason"]
     assert containers_of(plan)[first["reference"]]
