@@ -47,6 +47,10 @@ class Receiver:
             if not message.get("more_body"):
                 break
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        if scope["method"] == "GET":  # liveness
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"ok"})
+            return
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         status, answer = self._handle(headers, body)
@@ -69,3 +73,12 @@ class Receiver:
                 self.processed[webhook_id] = json.loads(body)
                 self.processed_count[webhook_id] += 1
             return 200, b"ok"
+
+
+def app_from_env() -> Receiver:
+    """uvicorn --factory entry point (bench): the secret comes from RECEIVER_SECRET."""
+    import os
+
+    receiver = Receiver()
+    receiver.secret = os.environ["RECEIVER_SECRET"]
+    return receiver

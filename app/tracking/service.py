@@ -452,32 +452,32 @@ async def _record_transport(session: AsyncSession, caller: Caller, data: EventCr
 
 
 async def _update_legs(session: AsyncSession, departure_id: int, before: list[CallTimes], after: list[CallTimes]) -> None:
-    """Copy the calls' changed times onto every leg of the departure: two executemany UPDATEs."""
-    departing, arriving = [], []
-    for old, new in zip(before, after):
-        dep = (new.planned_departure_at, new.estimated_departure_at, new.actual_departure_at)
-        arr = (new.planned_arrival_at, new.estimated_arrival_at, new.actual_arrival_at)
-        if dep != (old.planned_departure_at, old.estimated_departure_at, old.actual_departure_at):
-            departing.append({"d": departure_id, "h": new.hub_id, "p": dep[0], "e": dep[1], "a": dep[2]})
-        if arr != (old.planned_arrival_at, old.estimated_arrival_at, old.actual_arrival_at):
-            arriving.append({"d": departure_id, "h": new.hub_id, "p": arr[0], "e": arr[1], "a": arr[2]})
+    """Copy the calls' changed times onto every leg of the departure: one executemany UPDATE, one row version per leg.
+
+    A leg is a hop between consecutive calls, so (departure, from hub, to hub) names
+    all the legs of one hop, whoever's booking they belong to.
+    """
+    hops = []
+    for (old_here, old_there), (here, there) in zip(zip(before, before[1:]), zip(after, after[1:])):
+        new = (here.planned_departure_at, here.estimated_departure_at, here.actual_departure_at,
+               there.planned_arrival_at, there.estimated_arrival_at, there.actual_arrival_at)
+        old = (old_here.planned_departure_at, old_here.estimated_departure_at, old_here.actual_departure_at,
+               old_there.planned_arrival_at, old_there.estimated_arrival_at, old_there.actual_arrival_at)
+        if new != old:
+            hops.append({"d": departure_id, "f": here.hub_id, "t": there.hub_id, "pd": new[0], "ed": new[1], "ad": new[2],
+                         "pa": new[3], "ea": new[4], "aa": new[5]})
+    if not hops:
+        return
     legs = Leg.__table__
-    if departing:
-        await session.execute(
-            legs.update()
-            .where(legs.c.departure_id == bindparam("d"), legs.c.from_hub_id == bindparam("h"))
-            .values(planned_departure_at=bindparam("p"), estimated_departure_at=bindparam("e"),
-                    actual_departure_at=bindparam("a")),
-            departing,
-        )
-    if arriving:
-        await session.execute(
-            legs.update()
-            .where(legs.c.departure_id == bindparam("d"), legs.c.to_hub_id == bindparam("h"))
-            .values(planned_arrival_at=bindparam("p"), estimated_arrival_at=bindparam("e"),
-                    actual_arrival_at=bindparam("a")),
-            arriving,
-        )
+    await session.execute(
+        legs.update()
+        .where(legs.c.departure_id == bindparam("d"), legs.c.from_hub_id == bindparam("f"),
+               legs.c.to_hub_id == bindparam("t"))
+        .values(planned_departure_at=bindparam("pd"), estimated_departure_at=bindparam("ed"),
+                actual_departure_at=bindparam("ad"), planned_arrival_at=bindparam("pa"),
+                estimated_arrival_at=bindparam("ea"), actual_arrival_at=bindparam("aa")),
+        hops,
+    )
 
 
 async def _check_connections(session: AsyncSession, departure_id: int, now: datetime) -> list[tuple[dict, int]]:
@@ -553,11 +553,8 @@ async def _insert_generated(session: AsyncSession, generated: list[tuple[dict, i
                 "payload": payload,
             }
         )
-    ids = list(
-        await session.scalars(
-            insert(TrackingEvent).returning(TrackingEvent.id, sort_by_parameter_order=True), params
-        )
-    )
+    table = TrackingEvent.__table__
+    ids = list(await session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), params))
     return [({"id": i, **p}, org) for i, p, (_, org) in zip(ids, params, generated)]
 
 

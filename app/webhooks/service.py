@@ -247,7 +247,7 @@ async def enqueue(session: AsyncSession, events: list[tuple[TrackingEvent | dict
                 rows.append({"subscription_id": subscription.id, "event_id": event_id, "status": "PENDING",
                              "attempts": 0, "next_attempt_at": now, "created_at": now})
     if rows:
-        await session.execute(insert(WebhookDelivery), rows)
+        await session.execute(insert(WebhookDelivery.__table__), rows)
     return len(rows)
 
 
@@ -357,5 +357,4 @@ async def record_attempt(
             .execution_options(synchronize_session=False)
         )
         await _cancel_pending(session, subscription_id)
-    await session.flush()
     return new_status if result.rowcount else "LEASE_LOST"

@@ -78,19 +78,21 @@ class Worker:
             return 0
         semaphore = asyncio.Semaphore(self.settings.webhook_concurrency)
 
-        async def one(row: Any) -> None:
+        async def one(row: Any) -> tuple[Any, dict[str, Any]]:
             async with semaphore:
-                outcome = await self._post(row)
-            async with self.sessionmaker() as session:
+                return row, await self._post(row)
+
+        outcomes = await asyncio.gather(*(one(row) for row in rows))
+        # One transaction records the whole batch (the lease covers the time the posts took).
+        async with self.sessionmaker() as session:
+            for row, outcome in outcomes:
                 await service.record_attempt(
                     session, token=token, delivery_id=row.id, subscription_id=row.subscription_id,
                     attempts=row.attempts, max_attempts=self.settings.webhook_max_attempts,
                     retry_base=self.settings.webhook_retry_base_seconds,
                     retry_cap=self.settings.webhook_retry_max_seconds, now=utcnow(), **outcome,
                 )
-                await session.commit()
-
-        await asyncio.gather(*(one(row) for row in rows))
+            await session.commit()
         return len(rows)
 
     async def _refusal(self, url: str) -> str | None:
