@@ -41,7 +41,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_errors_and_responses_match_the_schema(case, seeded, live_server):
     case.call_and_validate(
         base_url=live_server.url, headers=seeded, checks=[not_a_server_error, response_schema_conformance]
