@@ -20,6 +20,8 @@ from app.db import utcnow
 from app.network import service as network
 from app.network.models import Hub
 from app.network.schemas import ContainerTypeCreate, DepartureCreate, HubCreate, ServiceCreate, StopIn
+from app.routing import rates
+from app.routing.schemas import RateCardCreate
 
 WUHAN_RAIL = "CNWUH-WJS"
 
@@ -137,6 +139,120 @@ async def seed_network(session: AsyncSession, now: datetime | None = None) -> bo
     return True
 
 
+# --- the multimodal options around Wuhan -----------------------------------------------------
+# Road pre-carriage from nearby cities to the rail terminal, the airport and the river port;
+# Yangtze barges from Yangluo to Shanghai, then sea to Hamburg and rail on (rail-water);
+# air from Tianhe to Frankfurt with road on to Duisburg; road on from Małaszewicze to Warsaw.
+# Air is fastest and dearest, rail in between, rail-water slowest and cheapest.
+
+MULTIMODAL_HUBS = [
+    ("CNXGN", "Xiaogan road depot", "ROAD_DEPOT", "CNXGN", "Asia/Shanghai", 2),
+    ("CNHSI", "Huangshi road depot", "ROAD_DEPOT", "CNHSI", "Asia/Shanghai", 2),
+    ("CNEZH", "Ezhou road depot", "ROAD_DEPOT", "CNEZH", "Asia/Shanghai", 2),
+    ("CNSHG", "Shanghai Waigaoqiao container port", "RIVER_PORT", "CNSHG", "Asia/Shanghai", 24),
+    ("DEHAM-CTA", "Hamburg Altenwerder container terminal", "RIVER_PORT", "DEHAM", "Europe/Berlin", 24),
+    ("DEFRA", "Frankfurt airport cargo city", "AIRPORT", "DEFRA", "Europe/Berlin", 6),
+    ("PLWAW", "Warsaw Praga road and rail depot", "ROAD_DEPOT", "PLWAW", "Europe/Warsaw", 6),
+]
+AIR_FORBIDDEN_DG = ["1", "2.1", "2.3", "3", "4.2", "4.3", "5.2", "6.2", "7"]
+WATER_FORBIDDEN_DG = ["1", "6.2", "7"]
+ROAD_FORBIDDEN_DG = ["1", "7"]
+
+# code, name, mode, origin, destination, transit hours, local departure hour, weekdays (Mon=0; None = daily),
+# cut-off hours before departure, capacity TEU, W/M kg per CBM, forbidden DG, reefer,
+# rate card (rate per CBM, minimum, DG per CBM, reefer per CBM, non-stackable per m²)
+MULTIMODAL_SERVICES = [
+    ("XGN-WJS-RD", "Xiaogan – Wujiashan truck", "ROAD", "CNXGN", WUHAN_RAIL, 2, 8, None, 2, 4, 333,
+     ROAD_FORBIDDEN_DG, False, ("22.00", "35.00", "10.00", "0.00", "0.00")),
+    ("HSI-WJS-RD", "Huangshi – Wujiashan truck", "ROAD", "CNHSI", WUHAN_RAIL, 3, 8, None, 2, 4, 333,
+     ROAD_FORBIDDEN_DG, False, ("26.00", "40.00", "10.00", "0.00", "0.00")),
+    ("EZH-WJS-RD", "Ezhou – Wujiashan truck", "ROAD", "CNEZH", WUHAN_RAIL, 2, 8, None, 2, 4, 333,
+     ROAD_FORBIDDEN_DG, False, ("22.00", "35.00", "10.00", "0.00", "0.00")),
+    ("XGN-WUH-RD", "Xiaogan – Tianhe airport truck", "ROAD", "CNXGN", "CNWUH-WUH", 2, 9, None, 2, 4, 333,
+     ROAD_FORBIDDEN_DG, False, ("22.00", "35.00", "10.00", "0.00", "0.00")),
+    ("XGN-YLP-RD", "Xiaogan – Yangluo port truck", "ROAD", "CNXGN", "CNWUH-YLP", 2, 8, None, 2, 4, 333,
+     ROAD_FORBIDDEN_DG, False, ("22.00", "35.00", "10.00", "0.00", "0.00")),
+    ("HSI-YLP-RD", "Huangshi – Yangluo port truck", "ROAD", "CNHSI", "CNWUH-YLP", 3, 8, None, 2, 4, 333,
+     ROAD_FORBIDDEN_DG, False, ("26.00", "40.00", "10.00", "0.00", "0.00")),
+    ("EZH-YLP-RD", "Ezhou – Yangluo port truck", "ROAD", "CNEZH", "CNWUH-YLP", 2, 8, None, 2, 4, 333,
+     ROAD_FORBIDDEN_DG, False, ("22.00", "35.00", "10.00", "0.00", "0.00")),
+    ("WJS-YLP-RD", "Wujiashan – Yangluo port shuttle", "ROAD", WUHAN_RAIL, "CNWUH-YLP", 2, 14, None, 2, 4, 333,
+     ROAD_FORBIDDEN_DG, False, ("12.00", "20.00", "5.00", "0.00", "0.00")),
+    ("WJS-WUH-RD", "Wujiashan – Tianhe airport shuttle", "ROAD", WUHAN_RAIL, "CNWUH-WUH", 1, 14, None, 2, 4, 333,
+     ROAD_FORBIDDEN_DG, False, ("12.00", "20.00", "5.00", "0.00", "0.00")),
+    ("YLP-SHG-BRG", "Yangluo – Shanghai Yangtze barge", "WATER", "CNWUH-YLP", "CNSHG", 5 * 24, 16, (1, 5), 48, 120,
+     1000, WATER_FORBIDDEN_DG, False, ("14.00", "30.00", "8.00", "0.00", "0.00")),
+    ("SHG-HAM-SEA", "Shanghai – Hamburg sea LCL", "WATER", "CNSHG", "DEHAM-CTA", 34 * 24, 18, (3,), 72, 200,
+     1000, WATER_FORBIDDEN_DG, True, ("24.00", "45.00", "15.00", "40.00", "0.00")),
+    ("HAM-DUI-RL", "Hamburg – Duisburg rail shuttle", "RAIL", "DEHAM-CTA", "DEDUI", 20, 20, (0, 2, 4), 12, 60, 500,
+     RAIL_FORBIDDEN_DG, False, ("20.00", "40.00", "8.00", "0.00", "0.00")),
+    ("HAM-WAW-RL", "Hamburg – Warsaw rail shuttle", "RAIL", "DEHAM-CTA", "PLWAW", 40, 20, (1, 4), 12, 60, 500,
+     RAIL_FORBIDDEN_DG, False, ("28.00", "45.00", "8.00", "0.00", "0.00")),
+    ("WUH-FRA-AIR", "Wuhan Tianhe – Frankfurt freighter", "AIR", "CNWUH-WUH", "DEFRA", 13, 23, (0, 2, 4), 6, 4, 167,
+     AIR_FORBIDDEN_DG, False, ("640.00", "250.00", "120.00", "0.00", "0.00")),
+    ("FRA-DUI-RD", "Frankfurt – Duisburg truck", "ROAD", "DEFRA", "DEDUI", 4, 10, None, 2, 4, 333,
+     ROAD_FORBIDDEN_DG, False, ("35.00", "80.00", "15.00", "0.00", "0.00")),
+    ("MAA-WAW-RD", "Małaszewicze – Warsaw truck", "ROAD", "PLMAA", "PLWAW", 4, 10, None, 2, 4, 333,
+     ROAD_FORBIDDEN_DG, False, ("25.00", "50.00", "10.00", "0.00", "0.00")),
+]
+# The China–Europe rail lines' card: the same base as the service fields, plus DG and reefer surcharges.
+RAIL_CARD = ("118.00", "150.00", "35.00", "60.00", "0.00")
+
+
+def _card(values: tuple[str, str, str, str, str], valid_from: datetime) -> RateCardCreate:
+    rate, minimum, dg, reefer, non_stackable = (Decimal(v) for v in values)
+    return RateCardCreate(
+        currency="EUR", rate_per_cbm=rate, minimum_charge=minimum, dg_surcharge_per_cbm=dg,
+        reefer_surcharge_per_cbm=reefer, non_stackable_surcharge_per_m2=non_stackable, valid_from=valid_from,
+        note="demo tariff",
+    )
+
+
+async def seed_multimodal(session: AsyncSession, now: datetime | None = None) -> bool:
+    """Add the multimodal options and the rate cards unless they exist; True when they were created."""
+    if await session.scalar(select(Hub.id).where(Hub.code == "CNSHG")):
+        return False
+    now = now or utcnow()
+    for code, name, kind, locode, zone, handling in MULTIMODAL_HUBS:
+        await network.create_hub(
+            session,
+            HubCreate(code=code, name=name, kind=kind, un_locode=locode, timezone=zone, handling_hours=handling),
+        )
+    valid_from = now - timedelta(days=1)
+    for code, *_ in RAIL_LINES:
+        await rates.create_rate_card(session, await network.get_service(session, code), _card(RAIL_CARD, valid_from))
+    for (code, name, mode, origin, destination, transit_hours, hour, weekdays, cutoff_hours, capacity_teu, ratio,
+         forbidden, reefer, card) in MULTIMODAL_SERVICES:
+        service = await network.create_service(
+            session,
+            ServiceCreate(
+                code=code, name=name, mode=mode, origin=origin, destination=destination, weight_per_cbm_kg=ratio,
+                forbidden_dg_classes=forbidden, reefer_allowed=reefer,
+                container_types=["20GP", "40GP", "40HC", *(["40RH"] if reefer else [])],
+                currency="EUR", rate_per_cbm=Decimal(card[0]), minimum_charge=Decimal(card[1]),
+            ),
+        )
+        await rates.create_rate_card(session, service, _card(card, valid_from))
+        zone = ZoneInfo(next(h[4] for h in HUBS + MULTIMODAL_HUBS if h[0] == origin))
+        first_day = (now.astimezone(zone) + timedelta(days=1)).date()
+        for day in range(WEEKS * 7):
+            date = first_day + timedelta(days=day)
+            if weekdays is not None and date.weekday() not in weekdays:
+                continue
+            departs_at = datetime.combine(date, time(hour, 0), zone)
+            await network.create_departure(
+                session,
+                DepartureCreate(
+                    service=code,
+                    departs_at=departs_at,
+                    cutoff_at=departs_at - timedelta(hours=cutoff_hours),
+                    arrives_at=departs_at + timedelta(hours=transit_hours),
+                    capacity_teu=capacity_teu,
+                ),
+            )
+    return True
+
+
 DEMO_ORGS = [
     ("operator", "Han'ou Consolidation Hub", Role.OPERATOR),
     ("exporter", "Wuhan Festive Crafts Co., Ltd.", Role.EXPORTER),
@@ -147,6 +263,7 @@ DEMO_ORGS = [
 async def seed_demo(session: AsyncSession) -> dict[str, str]:
     """Seed the network and the demo organisations; return fresh keys by role."""
     await seed_network(session)
+    await seed_multimodal(session)
     keys = {}
     for label, name, role in DEMO_ORGS:
         org = await session.scalar(select(Organization).where(Organization.name == name))
