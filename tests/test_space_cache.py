@@ -46,3 +46,24 @@ async def test_an_unchanged_departure_is_decided_from_the_cache(client, exporter
     assert full_loads == []
     departure = (await client.get(f"/v1/departures/{departure_id}", headers=exporter)).json()
     assert departure["booked_cbm"] == 15.0
+
+
+async def test_a_booking_no_smaller_than_a_refused_one_is_refused_without_replanning(
+    client, exporter, network, monkeypatch
+):
+    departure_id = network["departure_id"]  # 2 TEU: one 40HC of 66 CBM
+    await book(client, exporter, departure_id, 40)
+    refused = await book(client, exporter, departure_id, 30)  # first fit fails, the planner fails: refused
+    assert refused.json()["status"] == "WAITLISTED"
+    full_loads = []
+    original = space.load_state
+
+    async def counting_load_state(*args, **kwargs):
+        full_loads.append(args[1].id)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(space, "load_state", counting_load_state)
+    bigger = await book(client, exporter, departure_id, 35)
+    assert bigger.json()["status"] == "WAITLISTED" and full_loads == []
+    smaller = await book(client, exporter, departure_id, 20)  # 40 + 20 fits the 40HC by first fit
+    assert smaller.json()["status"] == "CONFIRMED" and full_loads == []

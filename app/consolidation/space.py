@@ -384,6 +384,41 @@ def _remember_when_flushed(session: AsyncSession, key: tuple, before: tuple[int,
     event.listen(session.sync_session, "after_flush", after_flush)
 
 
+# Refusals remembered per departure and fingerprint: a new booking that is at least as
+# large in weight, volume and footprint as one refused on the same bookings, and packs
+# under the same rules (destination, DG key, temperature range), is refused without
+# running the planner again: any packing that took it could take the smaller one.
+# And once the planner has failed MAX_FAILED_REPLANS times on the same bookings, later
+# bookings get first fit only until the departure's bookings change.
+MAX_FAILED_REPLANS = 3
+_refused: dict[tuple, tuple[tuple[int, ...], list[tuple[tuple, float, float, float]]]] = {}
+
+
+def _shape(shipment: planner.Shipment) -> tuple[tuple, float, float, float]:
+    rules = (shipment.destination, shipment.dg_class, shipment.temp_range_c, shipment.footprint_m2 is None)
+    return rules, shipment.weight_kg, shipment.volume_cbm, shipment.footprint_m2 or 0.0
+
+
+def _dominates_a_refusal(key: tuple, fingerprint: tuple[int, ...], shipment: planner.Shipment) -> bool:
+    known = _refused.get(key)
+    if known is None or known[0] != fingerprint:
+        return False
+    if len(known[1]) >= MAX_FAILED_REPLANS:
+        return True
+    rules, weight, volume, footprint = _shape(shipment)
+    return any(r == rules and weight >= w and volume >= v and footprint >= f for r, w, v, f in known[1])
+
+
+def _remember_refusal(key: tuple, fingerprint: tuple[int, ...], shipment: planner.Shipment) -> None:
+    known = _refused.get(key)
+    if known is None or known[0] != fingerprint:
+        known = _refused[key] = (fingerprint, [])
+        while len(_refused) > CACHE_SIZE:
+            del _refused[next(iter(_refused))]
+    if len(known[1]) < 64:
+        known[1].append(_shape(shipment))
+
+
 async def reserve(session: AsyncSession, departure: Departure, booking: Booking) -> bool:
     """True, and the booking's slot written, when it fits the departure together with the space-holding ones.
 
@@ -393,16 +428,19 @@ async def reserve(session: AsyncSession, departure: Departure, booking: Booking)
     if not departure.service.container_types:
         return False
     before = None
+    cache_key = _cache_key(departure)
     if booking.id is None:
         before = await booking_fingerprint_of(session, departure.id)
-        cached = _cache.get(_cache_key(departure))
+        cached = _cache.get(cache_key)
         if cached is not None and cached[0] == before:
             state = cached[1].fork(departure)
             entry = entry_for(booking, booking.destination.un_locode, state.min_height_m, "new")
             if state.teu_used <= state.capacity_teu and state.first_fit("new", entry):
                 await state.save(session, {"new": booking})
-                _remember_when_flushed(session, _cache_key(departure), before, state, booking)
+                _remember_when_flushed(session, cache_key, before, state, booking)
                 return True
+            if _dominates_a_refusal(cache_key, before, entry.shipment):
+                return False
     state = await load_state(session, departure, exclude_id=booking.id)
     if state is None or not state.types:
         if state is None:
@@ -411,6 +449,8 @@ async def reserve(session: AsyncSession, departure: Departure, booking: Booking)
     key = booking.id if booking.id is not None else "new"
     entry = entry_for(booking, booking.destination.un_locode, state.min_height_m, key)
     if not await state.add(key, entry):
+        if before is not None:
+            _remember_refusal(cache_key, before, entry.shipment)
         return False
     await state.save(session, {key: booking})
     if before is not None:
