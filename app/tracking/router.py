@@ -9,19 +9,20 @@ from app.accounts.schemas import Scope
 from app.fields import MAX_ID, Timestamp
 from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from app.tracking import service
-from app.tracking.schemas import BookingReference, ContainerNumberIn, EventCreate, EventRead, EventType, TrackingRead
+from app.tracking.schemas import BookingReference, ContainerNumberIn, EventCreate, EventRead, EventRecorded, EventType, TrackingRead
 
 router = APIRouter(prefix="/v1", tags=["tracking"])
 
 Reference = Annotated[str, Path(pattern=r"^CVN[A-Z0-9]{8}$", description="Booking reference such as CVN7K3QX9PA")]
 
 
-@router.post("/events", status_code=201, response_model=EventRead)
+@router.post("/events", status_code=201, response_model=EventRecorded)
 async def create_event(body: EventCreate, caller: CurrentCaller, session: Session):
     """Record a transport, equipment or shipment event and apply it to the bookings it concerns."""
     caller.require(Scope.EVENTS_WRITE)
     recorded = await service.record_event(session, caller, body)
-    return service.event_read(recorded.event)
+    return {**service.event_read(recorded.event), "bookings_updated": recorded.bookings_updated,
+            "skipped": recorded.skipped}
 
 
 @router.get("/events", response_model=Page[EventRead])

@@ -94,6 +94,21 @@ class EventRead(BaseModel):
     reason: str | None = None
 
 
+class SkippedBooking(BaseModel):
+    booking_reference: str
+    status: BookingStatus
+    reason: str
+
+
+class EventRecorded(EventRead):
+    """The recorded event, and what its fan-out did."""
+
+    bookings_updated: int = Field(0, description="Bookings whose status the event changed")
+    skipped: list[SkippedBooking] | None = Field(
+        None, description="EQUIPMENT STUF ACT: bookings of the container left as they were (cargo never received)"
+    )
+
+
 class LegRead(BaseModel):
     sequence: int
     mode: Mode

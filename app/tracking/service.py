@@ -34,6 +34,7 @@ from app.accounts.service import Caller
 from app.bookings.models import Booking
 from app.bookings.schemas import BookingStatus
 from app.bookings.service import SPACE_HOLDING, StatusChanged, get_booking, transition_many
+from app.consolidation.models import DeparturePlan, PlanAssignment, PlanContainer
 from app.db import utcnow
 from app.errors import Forbidden, Unprocessable
 from app.network.models import Departure, Hub
@@ -279,6 +280,8 @@ class Recorded:
     event: TrackingEvent
     bookings_updated: int
     events_generated: int
+    # EQUIPMENT STUF ACT: bookings of the container that were left as they were, and why.
+    skipped: list[dict] | None = None
 
 
 async def _resolve_location(session: AsyncSession, location: str, among: list[Hub] | None = None) -> Hub:
@@ -313,6 +316,8 @@ def _check_shape(data: EventCreate, now: datetime) -> None:
         given = getattr(data, name) is not None
         if name == subject and not given:
             raise Unprocessable(name, f"a {data.event_type.value} event names its {name}")
+        if name == "departure_id" and data.event_type is EventType.EQUIPMENT:
+            continue  # optional: says which departure's container, when a number is on several
         if name != subject and given:
             raise Unprocessable(name, f"a {data.event_type.value} event names a {subject}, not a {name}")
     if data.event_classifier is EventClassifier.ACT and data.event_datetime > now + CLOCK_SKEW:
@@ -332,7 +337,7 @@ async def record_event(session: AsyncSession, caller: Caller, data: EventCreate)
     if data.event_type is EventType.EQUIPMENT:
         if not caller.is_operator:
             raise Forbidden("equipment events come from the hub operator's keys (or a partner's operator-role key)")
-        raise Unprocessable("container_number", f"unknown container {data.container_number}")
+        return await _record_equipment(session, caller, data, now)
     return await _record_shipment(session, caller, data, now)
 
 
@@ -449,6 +454,118 @@ async def _record_transport(session: AsyncSession, caller: Caller, data: EventCr
     rows = await _insert_generated(session, generated)
     await _notify(session, [(row, None), *rows])
     return Recorded(row, moved, len(rows))
+
+
+# --- equipment events -------------------------------------------------------------------
+
+# Equipment codes Caravan accepts on a consolidation container (the API contract's list).
+CONTAINER_CODES = ("GTIN", "GTOT", "STUF", "STRP", "LOAD", "DISC")
+
+
+async def _container_candidates(session: AsyncSession, number: str, departure_id: int | None) -> list[Any]:
+    """Containers numbered ``number``: (container id, departure id, its plan version, the departure's latest version)."""
+    latest = (
+        select(DeparturePlan.departure_id, func.max(DeparturePlan.version).label("latest"))
+        .group_by(DeparturePlan.departure_id)
+        .subquery()
+    )
+    query = (
+        select(PlanContainer.id, DeparturePlan.departure_id, DeparturePlan.version, latest.c.latest)
+        .join(DeparturePlan, DeparturePlan.id == PlanContainer.plan_id)
+        .join(latest, latest.c.departure_id == DeparturePlan.departure_id)
+        .where(PlanContainer.container_number == number)
+        .order_by(DeparturePlan.departure_id, DeparturePlan.version.desc())
+    )
+    if departure_id is not None:
+        query = query.where(DeparturePlan.departure_id == departure_id)
+    return list(await session.execute(query))
+
+
+async def _resolve_container(session: AsyncSession, data: EventCreate) -> tuple[Departure, int]:
+    """The departure and the container (of its CURRENT plan version) an EQUIPMENT event names; its row lock is taken.
+
+    A number found only on superseded plan versions is refused: the container may
+    no longer hold what it held then, so the event could reach the wrong bookings.
+    """
+    number = data.container_number
+    rows = await _container_candidates(session, number, data.departure_id)
+    current = [r for r in rows if r.version == r.latest]
+    if not current:
+        if rows:
+            older = rows[0]
+            raise Unprocessable(
+                "container_number",
+                f"{number} is on plan version {older.version} of departure {older.departure_id} only; the current "
+                f"plan (version {older.latest}) has no container with that number — number it with PATCH /v1/containers/{{id}}",
+            )
+        where = f" on departure {data.departure_id}" if data.departure_id is not None else ""
+        raise Unprocessable("container_number", f"unknown container {number}{where}: no current departure plan has it")
+    departures = sorted({r.departure_id for r in current})
+    if len(departures) > 1:
+        raise Unprocessable(
+            "departure_id",
+            f"{number} is a container of departures {', '.join(map(str, departures))}; name the departure_id",
+        )
+    departure = await get_departure(session, departures[0], lock=True)
+    # A plan stored while we waited for the lock may have replaced the container.
+    again = [r for r in await _container_candidates(session, number, departure.id) if r.version == r.latest]
+    if not again:
+        raise Unprocessable("container_number", f"{number} is no longer in the current plan of departure {departure.id}")
+    return departure, again[0].id
+
+
+async def _record_equipment(session: AsyncSession, caller: Caller, data: EventCreate, now: datetime) -> Recorded:
+    """An EQUIPMENT event on a consolidation container, fanned out to the bookings in it.
+
+    One event row (container number + departure) is written; it appears on the
+    timeline of every booking the container holds and in their exporters' feeds. Only
+    STUF ACT moves bookings: CARGO_RECEIVED → STUFFED, set-based. Bookings whose cargo
+    never reached the CFS (CONFIRMED) are left alone and listed in ``skipped``; later
+    statuses (an out-of-order STUF after the departure) are left as they are. STRP
+    (stripping at the destination CFS) does not deliver: delivery is its own fact.
+    """
+    if data.code not in CONTAINER_CODES:
+        raise Unprocessable("code", f"{data.code} is not recorded on consolidation containers; one of {', '.join(CONTAINER_CODES)}")
+    departure, container_id = await _resolve_container(session, data)
+    hub = await _resolve_location(session, data.location)
+    row = _event_row(
+        data, caller, now, hub, departure_id=departure.id, container_number=data.container_number,
+        mode=data.mode.value if data.mode else None,
+    )
+    session.add(row)
+    inside = select(PlanAssignment.booking_id).where(PlanAssignment.container_id == container_id)
+    audience = set(
+        await session.scalars(select(Booking.organization_id).where(Booking.id.in_(inside)).distinct())
+    )
+
+    generated: list[tuple[dict, int]] = []
+    moved = 0
+    skipped: list[dict] | None = None
+    if data.code == "STUF" and data.event_classifier is EventClassifier.ACT:
+        not_received = list(
+            await session.execute(
+                select(Booking.reference, Booking.status)
+                .where(Booking.id.in_(inside), Booking.status == S.CONFIRMED.value)
+                .order_by(Booking.reference)
+            )
+        )
+        skipped = [
+            {"booking_reference": ref, "status": status,
+             "reason": "its cargo was never received at the CFS; it was not marked STUFFED"}
+            for ref, status in not_received
+        ]
+        reason = f"stuffed into {data.container_number} at {hub.code}"
+        changes = await transition_many(session, inside, S.STUFFED, reason)
+        moved = len(changes)
+        generated = [
+            (shipment_payload(c.reference, c.current, STATUS_CODES[c.current], data.event_datetime, now, reason)
+             | {"_booking_id": c.booking_id}, c.organization_id)
+            for c in changes
+        ]
+    await session.flush()
+    rows = await _insert_generated(session, generated)
+    await _notify(session, [(row, frozenset(audience)), *rows])
+    return Recorded(row, moved, len(rows), skipped)
 
 
 async def _update_legs(session: AsyncSession, departure_id: int, before: list[CallTimes], after: list[CallTimes]) -> None:
@@ -584,13 +701,30 @@ def _riding_departures(booking_ids: Select) -> Select:
 
 def visible_to(caller: Caller):
     """SQL condition: the events the caller may see. Operators see all; an exporter sees the
-    events of its own bookings and the TRANSPORT events of departures its bookings ride."""
+    events of its own bookings, the TRANSPORT events of departures its bookings ride and the
+    EQUIPMENT events of containers holding its bookings (not the other bookings' events)."""
     if caller.is_operator:
         return None
     own = select(Booking.id).where(Booking.organization_id == caller.organization_id)
     return or_(
         TrackingEvent.booking_id.in_(own),
         and_(TrackingEvent.event_type == EventType.TRANSPORT.value, TrackingEvent.departure_id.in_(_riding_departures(own))),
+        _equipment_of_containers_holding(PlanAssignment.booking_id.in_(own)),
+    )
+
+
+def _equipment_of_containers_holding(assignment_condition):
+    """SQL condition: EQUIPMENT events of containers (same departure and number, any plan version) that hold
+    a booking matching ``assignment_condition`` (a condition on PlanAssignment.booking_id)."""
+    return and_(
+        TrackingEvent.event_type == EventType.EQUIPMENT.value,
+        exists().where(
+            assignment_condition,
+            PlanAssignment.container_id == PlanContainer.id,
+            PlanContainer.plan_id == DeparturePlan.id,
+            DeparturePlan.departure_id == TrackingEvent.departure_id,
+            PlanContainer.container_number == TrackingEvent.container_number,
+        ),
     )
 
 
@@ -628,7 +762,8 @@ async def list_events(
 
 
 def _about_booking(booking_id: int):
-    """Events on the booking, and TRANSPORT events of its departures at the hubs its legs touch."""
+    """Events on the booking, TRANSPORT events of its departures at the hubs its legs touch,
+    and EQUIPMENT events of the containers it was planned into."""
     legs_at = select(Leg.departure_id, Leg.from_hub_id, Leg.to_hub_id).where(Leg.booking_id == booking_id).subquery()
     return or_(
         TrackingEvent.booking_id == booking_id,
@@ -639,6 +774,7 @@ def _about_booking(booking_id: int):
                 or_(legs_at.c.from_hub_id == TrackingEvent.hub_id, legs_at.c.to_hub_id == TrackingEvent.hub_id),
             ),
         ),
+        _equipment_of_containers_holding(PlanAssignment.booking_id == booking_id),
     )
 
 

@@ -211,11 +211,14 @@ def _matches(subscription: Any, event_type: str, audience: set[int]) -> bool:
     return subscription.role == Role.OPERATOR.value or subscription.organization_id in audience
 
 
-async def enqueue(session: AsyncSession, events: list[tuple[TrackingEvent | dict, int | None]]) -> int:
+async def enqueue(
+    session: AsyncSession, events: list[tuple[TrackingEvent | dict, int | frozenset[int] | None]]
+) -> int:
     """Write the outbox rows for events already inserted: one INSERT for all of them.
 
     Each event comes with the organisation whose booking it concerns, or None for a
-    TRANSPORT event, whose audience is every organisation riding the departure.
+    TRANSPORT event, whose audience is every organisation riding the departure, or a
+    frozenset of organisations (an EQUIPMENT event: those with cargo in the container).
     """
     if not events:
         return 0
@@ -227,7 +230,9 @@ async def enqueue(session: AsyncSession, events: list[tuple[TrackingEvent | dict
     rows = []
     for event, organization_id in events:
         event_id, event_type, departure_id = _fields(event)
-        if organization_id is not None:
+        if isinstance(organization_id, frozenset):  # EQUIPMENT: the organisations with cargo in the container
+            audience = set(organization_id)
+        elif organization_id is not None:
             audience = {organization_id}
         elif event_type == EventType.TRANSPORT.value and departure_id is not None:
             if departure_id not in riders:
