@@ -1,7 +1,10 @@
 """Tracking fan-out and webhook delivery on PostgreSQL.
 
-One DEPA (ACT) on a departure carrying 50 containers × 20 bookings (1,000 STUFFED
-bookings of 50 exporters, three legs each): prints the time to commit the whole
+First, EQUIPMENT STUF (ACT) on each of a departure's 50 numbered plan containers
+(20 CARGO_RECEIVED bookings each → STUFFED, 20 SHIPMENT events and their outbox
+rows): prints the commit time of one container's fan-out. Then one DEPA (ACT) on
+the departure, now carrying 50 containers × 20 bookings (1,000 STUFFED bookings of
+50 exporters, three legs each): prints the time to commit the whole
 fan-out — 1,000 bookings to IN_TRANSIT, 3,000 legs, 1,000 SHIPMENT events and
 their outbox rows (an operator subscription and one per exporter) — then the rate
 at which one worker delivers those webhooks to a receiver on loopback.
@@ -31,12 +34,13 @@ CONTAINERS, PER_CONTAINER = 50, 20
 
 
 async def seed(sessionmaker, runs: int) -> tuple[list[int], dict]:
-    from sqlalchemy import insert
+    from sqlalchemy import insert, select
 
     from app.accounts import service as accounts
     from app.accounts.models import Organization
     from app.accounts.schemas import ALL_SCOPES, Role
     from app.bookings.models import Booking
+    from app.consolidation.models import DeparturePlan, PlanAssignment, PlanContainer
     from app.db import utcnow
     from app.network import service as network
     from app.network.models import Departure
@@ -50,7 +54,7 @@ async def seed(sessionmaker, runs: int) -> tuple[list[int], dict]:
                                ("PLMAA", "BORDER_CROSSING", "Europe/Warsaw"), ("DEDUI", "RAIL_TERMINAL", "Europe/Berlin")):
             await network.create_hub(session, HubCreate(code=code, name=code, kind=kind, un_locode=code[:5], timezone=tz,
                                                         handling_hours=12))
-        await network.create_container_type(session, ContainerTypeCreate(
+        container_type = await network.create_container_type(session, ContainerTypeCreate(
             code="40HC", name="40 HC", teu=2, payload_kg=26500, usable_cbm=66, inner_height_m=2.698, cost=Decimal(5600)))
         await network.create_service(session, ServiceCreate(
             code="WUH-DUI", name="Wuhan – Duisburg", mode="RAIL", origin="CNWUH-WJS", destination="DEDUI",
@@ -74,7 +78,7 @@ async def seed(sessionmaker, runs: int) -> tuple[list[int], dict]:
                 for slot in range(PER_CONTAINER):
                     rows.append({
                         "reference": f"CVN{departure.id:02d}{container:03d}{slot:03d}", "organization_id": exporters[container].id,
-                        "departure_id": departure.id, "requested_departure_id": departure.id, "status": "STUFFED",
+                        "departure_id": departure.id, "requested_departure_id": departure.id, "status": "CARGO_RECEIVED",
                         "origin_hub_id": service.origin_hub_id, "destination_hub_id": service.destination_hub_id,
                         "consignee": {"name": "Rhein Deko GmbH"}, "references": [], "allow_rollover": False, "pieces": 4,
                         "weight_kg": 72.0, "volume_cbm": 0.48, "declared_chargeable_cbm": 1.0, "chargeable_cbm": 1.0,
@@ -84,6 +88,23 @@ async def seed(sessionmaker, runs: int) -> tuple[list[int], dict]:
         await session.execute(insert(Booking), rows)
         for departure in departures:
             await tracking.ensure_legs(session, departure)
+        # A locked, numbered plan per departure: container c holds the bookings of exporter c.
+        booking_ids = {r: i for r, i in await session.execute(select(Booking.reference, Booking.id))}
+        numbers: dict[int, list[str]] = {}
+        for run, departure in enumerate(departures):
+            plan = DeparturePlan(departure_id=departure.id, version=1, cost=Decimal(0), lower_bound=Decimal(0),
+                                 currency="EUR", unassigned=[], warnings=[], containers=[])
+            numbers[departure.id] = []
+            for container in range(CONTAINERS):
+                number = f"CVNU{run:02d}{container:05d}"
+                numbers[departure.id].append(number)
+                plan.containers.append(PlanContainer(
+                    sequence=container + 1, container_type_id=container_type.id, destination="DEDUI",
+                    weight_kg=72.0 * PER_CONTAINER, occupied_cbm=0.48 * PER_CONTAINER, locked=True, locked_at=now,
+                    container_number=number,
+                    assignments=[PlanAssignment(booking_id=booking_ids[f"CVN{departure.id:02d}{container:03d}{slot:03d}"])
+                                 for slot in range(PER_CONTAINER)]))
+            session.add(plan)
         subscriptions = [WebhookSubscription(organization_id=org.id, url="http://127.0.0.1:1/placeholder",
                                              event_types=["SHIPMENT", "TRANSPORT"], secret=new_secret())
                          for org in [operator, *exporters]]
@@ -91,7 +112,8 @@ async def seed(sessionmaker, runs: int) -> tuple[list[int], dict]:
         await session.commit()
         caller = accounts.Caller(organization_id=operator.id, role=Role.OPERATOR, scopes=frozenset(s.value for s in ALL_SCOPES),
                                  api_key_id=0)
-        return [d.id for d in departures], {"caller": caller, "secrets": {s.id: s.secret for s in subscriptions}}
+        return [d.id for d in departures], {"caller": caller, "secrets": {s.id: s.secret for s in subscriptions},
+                                            "numbers": numbers}
 
 
 async def main(database_url: str, runs: int) -> None:
@@ -111,6 +133,23 @@ async def main(database_url: str, runs: int) -> None:
     departure_ids, context = await seed(sessionmaker, runs)
     caller = context["caller"]
 
+    stuffing = []
+    for departure_id in departure_ids:
+        for number in context["numbers"][departure_id]:
+            event = EventCreate(event_type="EQUIPMENT", event_classifier="ACT", code="STUF", location="CNWUH-WJS",
+                                event_datetime=utcnow() - timedelta(minutes=30), container_number=number)
+            async with sessionmaker() as session:
+                started = time.perf_counter()
+                recorded = await tracking.record_event(session, caller, event)
+                await session.commit()
+                stuffing.append(time.perf_counter() - started)
+            assert recorded.bookings_updated == PER_CONTAINER, recorded.bookings_updated
+    print(f"fan-out of one EQUIPMENT STUF to a plan container of {PER_CONTAINER} bookings ({PER_CONTAINER} → STUFFED, "
+          f"{PER_CONTAINER} events, outbox rows) on PostgreSQL, commit included, {len(stuffing)} containers:")
+    print(f"  median {statistics.median(stuffing) * 1000:.1f} ms; max {max(stuffing) * 1000:.1f} ms")
+
+    async with sessionmaker() as session:
+        outbox_before = await session.scalar(select(func.count()).select_from(WebhookDelivery))
     timings, outbox_rows = [], 0
     for departure_id in departure_ids:
         event = EventCreate(event_type="TRANSPORT", event_classifier="ACT", code="DEPA", location="CNWUH-WJS",
@@ -122,7 +161,7 @@ async def main(database_url: str, runs: int) -> None:
             timings.append(time.perf_counter() - started)
         assert recorded.bookings_updated == CONTAINERS * PER_CONTAINER, recorded.bookings_updated
     async with sessionmaker() as session:
-        outbox_rows = await session.scalar(select(func.count()).select_from(WebhookDelivery))
+        outbox_rows = await session.scalar(select(func.count()).select_from(WebhookDelivery)) - outbox_before
     print(f"fan-out of one DEPA to {CONTAINERS} containers × {PER_CONTAINER} bookings on PostgreSQL "
           f"(1,000 bookings → IN_TRANSIT, 3,000 legs, 1,000 events, {outbox_rows // runs} outbox rows), commit included:")
     print(f"  runs {', '.join(f'{t * 1000:.0f} ms' for t in timings)}; median {statistics.median(timings) * 1000:.0f} ms")

@@ -53,7 +53,7 @@ class PlanContainer(Base):
     occupied_cbm: Mapped[float]
     locked: Mapped[bool] = mapped_column(default=False)
     locked_at: Mapped[datetime | None]
-    container_number: Mapped[str | None] = mapped_column(String(11))
+    container_number: Mapped[str | None] = mapped_column(String(11), index=True)  # EQUIPMENT events name it
     seal_number: Mapped[str | None] = mapped_column(String(40))
 
     plan: Mapped[DeparturePlan] = relationship(back_populates="containers", lazy="joined")

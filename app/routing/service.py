@@ -684,6 +684,9 @@ async def book_quote_option(session: AsyncSession, caller: Caller, data: Booking
         )
     option.booking_id = booking.id
     await session.flush()
+    from app.tracking.service import itinerary_legs  # tracking imports routing's models
+
+    await itinerary_legs(session, booking)  # tracking legs per quoted leg, not the main departure's alone
     return booking
 
 

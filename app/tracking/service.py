@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, event, exists, func, insert, or_, select
+from sqlalchemy import Select, and_, bindparam, delete, event, exists, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 
@@ -35,6 +35,7 @@ from app.bookings.models import Booking
 from app.bookings.schemas import BookingStatus
 from app.bookings.service import SPACE_HOLDING, StatusChanged, get_booking, transition_many
 from app.consolidation.models import DeparturePlan, PlanAssignment, PlanContainer
+from app.routing.models import BookingLeg
 from app.db import utcnow
 from app.errors import Forbidden, Unprocessable
 from app.network.models import Departure, Hub
@@ -262,6 +263,16 @@ def _publish_status_changes(session: Session, flush_context: Any, instances: Any
 def _add_legs_sync(session: Session, booking: Booking) -> None:
     if booking.id is not None and session.scalar(select(Leg.id).where(Leg.booking_id == booking.id).limit(1)):
         return
+    rides = _rides_sync(session, booking)
+    if rides:  # a booking made from a quote option, confirmed later (off the waitlist)
+        sequence = 0
+        for departure_id, from_hub_id, to_hub_id in rides:
+            departure = session.get(Departure, departure_id)
+            calls = _current_calls_sync(session, departure)
+            for leg in legs_along(departure, calls, from_hub_id, to_hub_id):
+                sequence += 1
+                session.add(Leg(booking=booking, sequence=sequence, at_risk=False, **leg))
+        return
     departure = booking.departure
     calls = _current_calls_sync(session, departure)
     for sequence, leg in enumerate(legs_along(departure, calls, booking.origin.id, booking.destination.id), start=1):
@@ -269,6 +280,51 @@ def _add_legs_sync(session: Session, booking: Booking) -> None:
 
 
 event.listen(Session, "before_flush", _publish_status_changes)
+
+
+def _rides_sync(session: Session, booking: Booking) -> list[Any]:
+    """The rides (departure, board, alight) of a booking made from a quote option, in order; [] otherwise."""
+    if booking.id is None:
+        return []
+    return list(session.execute(
+        select(BookingLeg.departure_id, BookingLeg.from_hub_id, BookingLeg.to_hub_id)
+        .where(BookingLeg.booking_id == booking.id).order_by(BookingLeg.sequence)
+    ))
+
+
+async def itinerary_legs(session: AsyncSession, booking: Booking) -> None:
+    """Give a booking made from a quote option its tracking legs from its stored itinerary (``booking_legs``).
+
+    Called once its ``booking_legs`` are written: the legs the confirmation wrote from
+    the main departure alone are replaced by a ride per quoted leg (road pre-carriage,
+    then rail…), stop by stop, with each departure's current times. A delay on one ride
+    then flags the connection to the next ride's cut-off (``_check_connections``).
+    Departures other than the booking's own are read, not locked: their call rows are
+    used when they exist, else their schedule (the TRANSPORT path creates them).
+    """
+    rides = list(await session.execute(
+        select(BookingLeg.departure_id, BookingLeg.from_hub_id, BookingLeg.to_hub_id)
+        .where(BookingLeg.booking_id == booking.id).order_by(BookingLeg.sequence)
+    ))
+    if not rides:
+        return
+    await session.execute(delete(Leg).where(Leg.booking_id == booking.id).execution_options(synchronize_session=False))
+    if booking.status not in RIDING:
+        return  # legs come with the confirmation (``_add_legs_sync`` reads the rides then)
+    rows, sequence = [], 0
+    for departure_id, from_hub_id, to_hub_id in rides:
+        departure = await get_departure(session, departure_id)
+        existing = list(await session.scalars(
+            select(DepartureCall).where(DepartureCall.departure_id == departure.id).order_by(DepartureCall.sequence)
+        ))
+        calls = [_times(c) for c in existing] if existing else schedule(departure)
+        hubs = [c.hub_id for c in calls]
+        if from_hub_id not in hubs or to_hub_id not in hubs[hubs.index(from_hub_id) + 1:]:
+            raise Unprocessable("quote_option_id", f"departure {departure_id} no longer runs the quoted leg")
+        for leg in legs_along(departure, calls, from_hub_id, to_hub_id):
+            sequence += 1
+            rows.append({**leg, "booking_id": booking.id, "sequence": sequence, "at_risk": False})
+    await session.execute(insert(Leg), rows)
 
 
 # --- recording events ------------------------------------------------------------------
