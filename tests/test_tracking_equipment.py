@@ -228,3 +228,16 @@ async def test_out_of_order_equipment_events_do_not_move_bookings_back(client, o
     order = [(t, c) for t, c, _ in events if (t, c) in {("EQUIPMENT", "STUF"), ("EQUIPMENT", "LOAD"), ("TRANSPORT", "DEPA")}]
     assert order == [("EQUIPMENT", "STUF"), ("EQUIPMENT", "LOAD"), ("TRANSPORT", "DEPA")]
     assert loaded["id"] < stuffed["id"]
+
+
+async def test_a_replan_after_stuffing_keeps_the_stuffed_container(client, operator, exporter, boxes):
+    await receive(client, operator, boxes["mine"])
+    await post_event(client, operator, equipment(FLAMMABLE_BOX, "STUF", now() - timedelta(hours=1)))
+    assert await status_of(client, operator, boxes["mine"]) == "STUFFED"
+    # The container was never locked, but its cargo is inside it now: a new plan keeps it, number and all.
+    response = await client.post(f"/v1/departures/{boxes['departure_id']}/plan", headers=operator)
+    assert response.status_code in (200, 201), response.text
+    holding = {ref: c for c in response.json()["containers"] for ref in c["bookings"]}
+    assert holding[boxes["mine"]]["container_number"] == FLAMMABLE_BOX and holding[boxes["mine"]]["locked"]
+    assert boxes["theirs"] in holding[boxes["mine"]]["bookings"]
+    await post_event(client, operator, equipment(FLAMMABLE_BOX, "GTOT", now()))

@@ -49,7 +49,9 @@ def plan_instance(document: Any, time_limit_s: float | None) -> dict[str, Any]:
 
 # --- departure plans ---------------------------------------------------------------------
 
-PLANNED_STATUSES = ("CONFIRMED", "CARGO_RECEIVED")
+# Every booking holding space is planned; from STUFFED on, its cargo is physically in a container.
+PLANNED_STATUSES = ("CONFIRMED", "CARGO_RECEIVED", "STUFFED", "IN_TRANSIT", "ARRIVED", "DELIVERED")
+PACKED_STATUSES = ("STUFFED", "IN_TRANSIT", "ARRIVED", "DELIVERED")
 REASON_DG_INTERNAL = "its own DG classes {} and {} may not share a container"
 
 
@@ -146,6 +148,7 @@ async def plan_departure(
         shipments.append(shipment_for(booking, booking.reference, booking.destination.un_locode,
                                       planner_footprint(booking, volume, min_height)))
     planned = {s.id for s in shipments}
+    packed = {reference for reference, booking in by_reference.items() if booking.status in PACKED_STATUSES}
 
     previous = await _current_plan(session, departure.id)
     locked_rows: list[PlanContainer] = []
@@ -154,7 +157,8 @@ async def plan_departure(
     if previous is not None:
         references = await _references(session, [a.booking_id for c in previous.containers for a in c.assignments])
         for row in previous.containers:
-            if not row.locked:
+            # A container with stuffed cargo stays as it is, locked or not: the cargo is in it.
+            if not row.locked and not any(references[a.booking_id] in packed for a in row.assignments):
                 continue
             keep = [references[a.booking_id] for a in row.assignments if references[a.booking_id] in planned]
             gone = [references[a.booking_id] for a in row.assignments if references[a.booking_id] not in planned]
@@ -203,7 +207,7 @@ async def plan_departure(
             weight_kg=round(container.weight_kg, 3),
             occupied_cbm=round(container.occupied_cbm, 3),
             locked=source is not None,
-            locked_at=source.locked_at if source else None,
+            locked_at=(source.locked_at or utcnow()) if source else None,
             container_number=source.container_number if source else None,
             seal_number=source.seal_number if source else None,
             assignments=[PlanAssignment(booking_id=by_reference[ref].id) for ref in container.shipments],
