@@ -215,3 +215,25 @@ async def test_origin_and_destination_must_lie_on_the_route_in_order(client, exp
 async def test_unknown_departure_is_404(client, exporter, network):
     response = await book(client, exporter, 999_999)
     assert response.status_code == 404 and response.json()["errors"][0]["field"] == "departure_id"
+
+
+async def test_delivery_closes_an_arrived_booking(app, client, operator, exporter, network):
+    from sqlalchemy import update
+
+    from app.bookings.models import Booking
+
+    reference = (await book(client, exporter, network["departure_id"])).json()["reference"]
+    early = await client.post(f"/v1/bookings/{reference}/deliver", json={"received_by": "M. Keller"}, headers=operator)
+    assert early.status_code == 409 and "CONFIRMED" in early.json()["detail"]
+    async with app.state.sessionmaker() as session:  # the train's ARRI is the tracking suite's business
+        await session.execute(update(Booking).where(Booking.reference == reference).values(status="ARRIVED"))
+        await session.commit()
+    not_theirs = await client.post(f"/v1/bookings/{reference}/deliver", json={"received_by": "X"}, headers=exporter)
+    assert not_theirs.status_code == 403
+    future = await client.post(f"/v1/bookings/{reference}/deliver",
+                               json={"received_by": "M. Keller", "delivered_at": "2099-01-01T00:00:00Z"}, headers=operator)
+    assert future.status_code == 422 and future.json()["errors"][0]["field"] == "delivered_at"
+    delivered = await client.post(f"/v1/bookings/{reference}/deliver", json={"received_by": "M. Keller"}, headers=operator)
+    assert delivered.status_code == 200 and delivered.json()["status"] == "DELIVERED"
+    events = (await client.get("/v1/events", params={"booking": reference}, headers=exporter)).json()["items"]
+    assert any(e["booking_status"] == "DELIVERED" for e in events)

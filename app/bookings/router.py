@@ -7,7 +7,15 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from app.accounts.dependencies import CurrentCaller, Session
 from app.accounts.schemas import Scope
 from app.bookings import service
-from app.bookings.schemas import BookingCreate, BookingRead, BookingStatus, BookingUpdate, ReceiptIn, RejectIn
+from app.bookings.schemas import (
+    BookingCreate,
+    BookingRead,
+    BookingStatus,
+    BookingUpdate,
+    DeliveryIn,
+    ReceiptIn,
+    RejectIn,
+)
 from app.fields import MAX_ID
 from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
 
@@ -85,6 +93,13 @@ async def reject_booking(
     caller.require(Scope.BOOKINGS_WRITE, operator=True)
     booking = await service.reject_booking(session, caller, reference, body.reason, _settings(request).cbm_per_teu)
     return _respond(response, booking)
+
+
+@router.post("/{reference}/deliver", response_model=BookingRead)
+async def deliver_booking(reference: Reference, body: DeliveryIn, response: Response, caller: CurrentCaller, session: Session):
+    """Operator: the consignee signed for the cargo; ARRIVED becomes DELIVERED."""
+    caller.require(Scope.BOOKINGS_WRITE, operator=True)
+    return _respond(response, await service.deliver_booking(session, caller, reference, body))
 
 
 @router.post("/{reference}/receipt", response_model=BookingRead)

@@ -163,6 +163,15 @@ class ReceiptIn(BaseModel):
     note: LongText | None = None
 
 
+class DeliveryIn(BaseModel):
+    """Proof of delivery to the consignee."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    received_by: Name
+    delivered_at: Timestamp | None = None
+
+
 class RejectIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

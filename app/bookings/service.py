@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.service import Caller
 from app.bookings.models import Booking, CargoLine
-from app.bookings.schemas import BookingCreate, BookingStatus, BookingUpdate, CargoLineIn, ReceiptIn
+from app.bookings.schemas import BookingCreate, BookingStatus, BookingUpdate, CargoLineIn, DeliveryIn, ReceiptIn
 from app.consolidation import space
 from app.db import utcnow
 from app.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
@@ -528,6 +528,18 @@ async def reject_booking(session: AsyncSession, caller: Caller, reference: str, 
     await session.flush()
     if held_space:
         await promote_waitlist(session, departure, cbm_per_teu)
+    return booking
+
+
+async def deliver_booking(session: AsyncSession, caller: Caller, reference: str, data: DeliveryIn) -> Booking:
+    """Proof of delivery at destination: ARRIVED becomes DELIVERED (a SHIPMENT event reports it)."""
+    booking = await get_booking(session, caller, reference)
+    delivered_at = data.delivered_at or utcnow()
+    if delivered_at > utcnow():
+        raise Unprocessable("delivered_at", "must not be in the future")
+    transition(booking, S.DELIVERED, f"delivered; signed for by {data.received_by}")
+    booking.version += 1
+    await session.flush()
     return booking
 
 
