@@ -96,3 +96,35 @@ async def test_capacity_cannot_drop_below_what_the_bookings_pack_into(client, op
     assert (await client.get(f"/v1/departures/{departure_id}", headers=operator)).json()["capacity_teu"] == 2
     more = await client.patch(f"/v1/departures/{departure_id}", json={"capacity_teu": 4}, headers=operator)
     assert more.status_code == 200 and more.json()["capacity_teu"] == 4
+
+
+async def test_cancelling_a_departure_settles_its_bookings(client, operator, exporter, network):
+    first_id, second_id = network["departures"][0]["id"], network["departures"][1]["id"]
+
+    async def book(**overrides):
+        body = factories.booking_body(first_id, cargo=[factories.line_of_cbm(5)], **overrides)
+        response = await client.post("/v1/bookings", json=body, headers=exporter)
+        assert response.status_code == 201
+        return response.json()["reference"]
+
+    stays = await book()
+    rolls = await book(allow_rollover=True)
+    received = await book()
+    assert (await client.post(f"/v1/bookings/{received}/receipt", json={"pieces": 1, "weight_kg": 10, "volume_cbm": 5},
+                              headers=operator)).status_code == 200
+    cancelled = await client.patch(f"/v1/departures/{first_id}", json={"status": "CANCELLED"}, headers=operator)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "CANCELLED"
+
+    async def get(reference):
+        return (await client.get(f"/v1/bookings/{reference}", headers=exporter)).json()
+
+    assert (await get(stays))["status"] == "CANCELLED" and "cancelled by the hub" in (await get(stays))["status_reason"]
+    for reference, status in ((rolls, "CONFIRMED"), (received, "CARGO_RECEIVED")):
+        moved = await get(reference)
+        assert moved["status"] == status and moved["departure_id"] == second_id
+        assert f"moved to departure {second_id}" in moved["status_reason"]
+    tracking = (await client.get(f"/v1/bookings/{rolls}/tracking", headers=exporter)).json()
+    assert {leg["departure_id"] for leg in tracking["legs"]} == {second_id}
+    assert any("moved to departure" in (e.get("reason") or "") for e in tracking["events"])
+    second = (await client.get(f"/v1/departures/{second_id}", headers=exporter)).json()
+    assert second["booked_cbm"] == 10.0

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.service import Caller
@@ -424,6 +424,41 @@ async def _roll_over(session: AsyncSession, booking: Booking, departure: Departu
         if is_open_for_booking(later, utcnow()) and await _fits(session, later, booking, cbm_per_teu):
             return later
     return None
+
+
+async def move_off_cancelled_departure(session: AsyncSession, departure: Departure, cbm_per_teu: float) -> None:
+    """The hub cancelled ``departure`` (its row lock held): settle every booking on it.
+
+    Cargo already at the CFS, and confirmed bookings that allow roll-over, move to the
+    next departure of the service with room (and are confirmed there again, which
+    tracking reports with the reason); other confirmed and waitlisted bookings are
+    cancelled with the reason. Received cargo for which no departure has room stays
+    on the cancelled departure for the operator to place, marked in its reason.
+    """
+    from app.tracking.models import Leg
+
+    bookings = list(await session.scalars(
+        select(Booking)
+        .where(Booking.departure_id == departure.id, Booking.status.in_([S.CONFIRMED, S.WAITLISTED, S.CARGO_RECEIVED]))
+        .order_by(Booking.id)
+    ))
+    now = utcnow()
+    for booking in bookings:
+        status = BookingStatus(booking.status)
+        movable = status is S.CARGO_RECEIVED or (status is S.CONFIRMED and booking.allow_rollover)
+        later = await _roll_over(session, booking, departure, cbm_per_teu) if movable else None
+        if later is not None:
+            reason = f"departure {departure.id} was cancelled; moved to departure {later.id}"
+            booking.departure = later
+            booking.status_reason, booking.updated_at = reason, now
+            booking.record(StatusChanged(booking, status, status, reason, now))
+            await session.execute(delete(Leg).where(Leg.booking_id == booking.id))  # rebuilt on the new departure
+        elif status is S.CARGO_RECEIVED:
+            booking.status_reason = f"departure {departure.id} was cancelled and no later departure has room yet"
+        else:
+            transition(booking, S.CANCELLED, f"departure {departure.id} was cancelled by the hub")
+        booking.version += 1
+    await session.flush()
 
 
 async def get_booking(session: AsyncSession, caller: Caller, reference: str) -> Booking:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from app.accounts.dependencies import CurrentCaller, Session
 from app.accounts.schemas import Scope
-from app.bookings.service import booked_cbm_by_departure
+from app.bookings.service import booked_cbm_by_departure, move_off_cancelled_departure
 from app.consolidation import space
 from app.fields import HUB_CODE_PATTERN, IdPath, Timestamp
 from app.network import service
@@ -144,8 +144,11 @@ async def update_departure(
 ):
     caller.require(Scope.NETWORK_WRITE, operator=True)
     departure = await service.get_departure(session, departure_id, lock=True)
+    was = departure.status
     await service.update_departure(
         session, departure, body, lambda teu: space.fits_capacity(session, departure, teu)
     )
+    if departure.status == "CANCELLED" and was != "CANCELLED":
+        await move_off_cancelled_departure(session, departure, _cbm_per_teu(request))
     booked = (await booked_cbm_by_departure(session, [departure.id])).get(departure.id, 0.0)
     return service.departure_read(departure, booked, _cbm_per_teu(request))
