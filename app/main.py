@@ -18,6 +18,7 @@ from app.bookings.router import router as bookings_router
 from app.config import Settings, get_settings
 from app.consolidation.router import router as consolidation_router
 from app.db import make_engine, make_sessionmaker
+from app.dcsa.router import router as dcsa_router
 from app.errors import PROBLEM_MEDIA_TYPE, AppError, FieldError, problem
 from app.idempotency import IdempotencyMiddleware
 from app.middleware import BodySizeLimit
@@ -159,7 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (
         accounts_router, network_router, bookings_router, consolidation_router, tracking_router, webhooks_router,
-        routing_router,
+        routing_router, dcsa_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
 

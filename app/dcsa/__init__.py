@@ -1,0 +1,1 @@
+"""DCSA Track & Trace 2.2: Caravan's tracking events in the container industry's own form."""
