@@ -1,8 +1,24 @@
 """The per-process projection cache of space control: used when the departure is unchanged,
 never when the database holds other bookings or other figures than the cached packing."""
 
+import pytest
+
 from app.consolidation import space
 from tests.factories import booking_body, line_of_cbm
+
+
+@pytest.fixture
+def full_loads(monkeypatch) -> list[int]:
+    """The departures whose projection is loaded the full way from now on (instead of from the cache)."""
+    loads: list[int] = []
+    original = space.load_state
+
+    async def counting_load_state(*args, **kwargs):
+        loads.append(args[1].id)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(space, "load_state", counting_load_state)
+    return loads
 
 
 async def book(client, headers, departure_id, cbm):
@@ -29,17 +45,10 @@ async def test_a_stale_cache_never_oversells(client, exporter, network):
     assert late.json()["status"] == "WAITLISTED"
 
 
-async def test_an_unchanged_departure_is_decided_from_the_cache(client, exporter, network, monkeypatch):
+async def test_an_unchanged_departure_is_decided_from_the_cache(client, exporter, network, request):
     departure_id = network["departure_id"]
     await book(client, exporter, departure_id, 5)
-    full_loads = []
-    original = space.load_state
-
-    async def counting_load_state(*args, **kwargs):
-        full_loads.append(args[1].id)
-        return await original(*args, **kwargs)
-
-    monkeypatch.setattr(space, "load_state", counting_load_state)
+    full_loads = request.getfixturevalue("full_loads")
     second = await book(client, exporter, departure_id, 5)
     third = await book(client, exporter, departure_id, 5)
     assert second.json()["status"] == third.json()["status"] == "CONFIRMED"
@@ -49,20 +58,13 @@ async def test_an_unchanged_departure_is_decided_from_the_cache(client, exporter
 
 
 async def test_a_booking_no_smaller_than_a_refused_one_is_refused_without_replanning(
-    client, exporter, network, monkeypatch
+    client, exporter, network, request
 ):
     departure_id = network["departure_id"]  # 2 TEU: one 40HC of 66 CBM
     await book(client, exporter, departure_id, 40)
     refused = await book(client, exporter, departure_id, 30)  # first fit fails, the planner fails: refused
     assert refused.json()["status"] == "WAITLISTED"
-    full_loads = []
-    original = space.load_state
-
-    async def counting_load_state(*args, **kwargs):
-        full_loads.append(args[1].id)
-        return await original(*args, **kwargs)
-
-    monkeypatch.setattr(space, "load_state", counting_load_state)
+    full_loads = request.getfixturevalue("full_loads")
     bigger = await book(client, exporter, departure_id, 35)
     assert bigger.json()["status"] == "WAITLISTED" and full_loads == []
     smaller = await book(client, exporter, departure_id, 20)  # 40 + 20 fits the 40HC by first fit
