@@ -22,6 +22,17 @@ class BookingStatus(StrEnum):
     DELIVERED = "DELIVERED"
 
 
+# Statuses in which a booking holds space on its departure (space control, plans, tracking).
+SPACE_HOLDING = (
+    BookingStatus.CONFIRMED,
+    BookingStatus.CARGO_RECEIVED,
+    BookingStatus.STUFFED,
+    BookingStatus.IN_TRANSIT,
+    BookingStatus.ARRIVED,
+    BookingStatus.DELIVERED,
+)
+
+
 class PackageType(StrEnum):
     PALLET = "PALLET"
     CARTON = "CARTON"

@@ -12,7 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.service import Caller
 from app.bookings.models import Booking, CargoLine
-from app.bookings.schemas import BookingCreate, BookingStatus, BookingUpdate, CargoLineIn, DeliveryIn, ReceiptIn
+from app.bookings.schemas import (
+    SPACE_HOLDING,
+    BookingCreate,
+    BookingStatus,
+    BookingUpdate,
+    CargoLineIn,
+    DeliveryIn,
+    ReceiptIn,
+)
 from app.consolidation import space
 from app.db import utcnow
 from app.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
@@ -28,7 +36,6 @@ NON_STACKABLE_HEIGHT_M = 2.39
 MINIMUM_CHARGEABLE_CBM = 1.0
 
 S = BookingStatus
-SPACE_HOLDING = (S.CONFIRMED, S.CARGO_RECEIVED, S.STUFFED, S.IN_TRANSIT, S.ARRIVED, S.DELIVERED)
 TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
     S.RECEIVED: frozenset({S.CONFIRMED, S.WAITLISTED, S.REJECTED, S.CANCELLED}),
     S.WAITLISTED: frozenset({S.CONFIRMED, S.REJECTED, S.CANCELLED}),

@@ -17,6 +17,7 @@ from app import planner
 from app.accounts.models import Organization
 from app.accounts.service import Caller
 from app.bookings.models import Booking
+from app.bookings.schemas import SPACE_HOLDING
 from app.consolidation import segregation
 from app.consolidation.models import DeparturePlan, PlanAssignment, PlanContainer
 from app.consolidation.schemas import ContainerUpdate, LockIn
@@ -50,7 +51,7 @@ def plan_instance(document: Any, time_limit_s: float | None) -> dict[str, Any]:
 # --- departure plans ---------------------------------------------------------------------
 
 # Every booking holding space is planned; from STUFFED on, its cargo is physically in a container.
-PLANNED_STATUSES = ("CONFIRMED", "CARGO_RECEIVED", "STUFFED", "IN_TRANSIT", "ARRIVED", "DELIVERED")
+PLANNED_STATUSES = tuple(s.value for s in SPACE_HOLDING)
 PACKED_STATUSES = ("STUFFED", "IN_TRANSIT", "ARRIVED", "DELIVERED")
 REASON_DG_INTERNAL = "its own DG classes {} and {} may not share a container"
 

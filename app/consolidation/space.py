@@ -35,13 +35,14 @@ from starlette.concurrency import run_in_threadpool
 
 from app import planner
 from app.bookings.models import Booking
+from app.bookings.schemas import SPACE_HOLDING as BOOKING_SPACE_HOLDING
 from app.consolidation import segregation
 from app.consolidation.models import SpaceSlot
 from app.consolidation.service import figures, planner_container_types, planner_footprint, service_container_types
 from app.errors import Unprocessable
 from app.network.models import Departure, Hub
 
-SPACE_HOLDING = ("CONFIRMED", "CARGO_RECEIVED", "STUFFED", "IN_TRANSIT", "ARRIVED", "DELIVERED")
+SPACE_HOLDING = tuple(s.value for s in BOOKING_SPACE_HOLDING)
 # Wall-clock budget of a replanning decision, seconds (the planner degrades towards FFD).
 REPLAN_TIME_LIMIT_S = 0.5
 EPS = 1e-9
