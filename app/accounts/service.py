@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import ApiKey, Organization
 from app.accounts.schemas import OPERATOR_ONLY_SCOPES, Role, Scope
-from app.db import utcnow
+from app.db import DriverStatement, utcnow
 from app.errors import Forbidden, NotFound, Unprocessable
 
 KEY_PREFIX = "cvn_"
@@ -105,7 +105,7 @@ async def revoke_api_key(session: AsyncSession, caller: Caller, key_id: int) -> 
 
 
 # Built once: every authenticated request runs it, and building the statement costs more than running it.
-_CALLER_BY_HASH = (
+_CALLER_BY_HASH = DriverStatement(
     select(ApiKey.id, ApiKey.organization_id, ApiKey.scopes, ApiKey.revoked_at, Organization.role)
     .join(Organization, Organization.id == ApiKey.organization_id)
     .where(ApiKey.key_hash == bindparam("key_hash"))
@@ -116,7 +116,10 @@ async def caller_for_key(session: AsyncSession, key: str) -> Caller | None:
     """The caller a bearer key stands for, or None when the key is unknown or revoked."""
     if not key.startswith(KEY_PREFIX) or len(key) > 128:
         return None
-    row = (await session.execute(_CALLER_BY_HASH, {"key_hash": hash_key(key)})).first()
-    if row is None or row.revoked_at is not None:
+    rows = await _CALLER_BY_HASH.rows(session, {"key_hash": hash_key(key)})
+    if not rows:
         return None
-    return Caller(organization_id=row.organization_id, role=Role(row.role), scopes=frozenset(row.scopes), api_key_id=row.id)
+    key_id, organization_id, scopes, revoked_at, role = rows[0]
+    if revoked_at is not None:
+        return None
+    return Caller(organization_id=organization_id, role=Role(role), scopes=frozenset(scopes), api_key_id=key_id)

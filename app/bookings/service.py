@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.service import Caller
@@ -22,11 +22,11 @@ from app.bookings.schemas import (
     ReceiptIn,
 )
 from app.consolidation import space
-from app.db import utcnow
+from app.db import DriverStatement, utcnow
 from app.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
 from app.fields import dg_class_forbidden
 from app.network.models import Departure, Service
-from app.network.service import get_departure, get_hub, is_open_for_booking, route_hubs
+from app.network.service import departure_for_booking, get_departure, get_hub, is_open_for_booking, route_hubs
 from app.routing import rates
 from app.routing.pricing import CargoFigures, RateTerms
 from app.routing.pricing import price as price_breakdown
@@ -378,7 +378,7 @@ async def create_booking(session: AsyncSession, caller: Caller, data: BookingCre
         return await quotes.book_quote_option(session, caller, data, cbm_per_teu)
     if data.cargo is None:
         raise Unprocessable("cargo", "give the cargo lines when booking a departure")
-    departure = await get_departure(session, data.departure_id, lock=True)
+    departure = await departure_for_booking(session, data.departure_id)
     _before_cutoff(departure, "booking")
     service = departure.service
     route = route_hubs(service)
@@ -416,9 +416,37 @@ async def create_booking(session: AsyncSession, caller: Caller, data: BookingCre
         transition(booking, S.WAITLISTED, f"departure {departure.id} has no room for {booking.chargeable_cbm} CBM")
     booking.departure = target
     booking.price_amount = await _booking_price(session, booking, target, totals.occupied_cbm, totals.weight_kg)
-    session.add(booking)
-    await session.flush()
+    await insert_new(session, booking)
     return booking
+
+
+_BOOKING_COLUMNS = [c.key for c in Booking.__table__.columns if c.key != "id"]
+_LINE_COLUMNS = [c.key for c in CargoLine.__table__.columns if c.key not in ("id", "booking_id")]
+_INSERT_BOOKING = DriverStatement(insert(Booking.__table__).returning(Booking.__table__.c.id), _BOOKING_COLUMNS)
+_INSERT_LINES = DriverStatement(insert(CargoLine.__table__), ["booking_id", *_LINE_COLUMNS])
+
+
+async def insert_new(session: AsyncSession, booking: Booking) -> None:
+    """Write a new booking (decided, not yet added to the session) with Core statements, and give it its id.
+
+    One INSERT for the booking, one for its lines, then its place in the departure's
+    packing (``space.write_reservation``) and what its status change publishes
+    (tracking: the SHIPMENT event, legs on confirmation, webhook outbox rows). The
+    ORM's unit of work for the same rows cost more CPU than the whole booking
+    decision; the booking stays out of the session, so nothing writes it twice.
+    """
+    from app.tracking.service import publish_new_booking  # tracking builds on bookings
+
+    booking.departure_id = booking.departure.id
+    booking.origin_hub_id, booking.destination_hub_id = booking.origin.id, booking.destination.id
+    booking.created_at = booking.updated_at
+    values = {column: getattr(booking, column) for column in _BOOKING_COLUMNS}
+    (booking.id,) = await _INSERT_BOOKING.one(session, values)
+    await _INSERT_LINES.many(
+        session, [{"booking_id": booking.id, **{c: getattr(line, c) for c in _LINE_COLUMNS}} for line in booking.lines]
+    )
+    await space.write_reservation(session, booking)
+    await publish_new_booking(session, booking)
 
 
 async def _roll_over(session: AsyncSession, booking: Booking, departure: Departure, cbm_per_teu: float) -> Departure | None:

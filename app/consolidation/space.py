@@ -28,7 +28,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from sqlalchemy import BigInteger, and_, bindparam, cast, delete, event, func, insert, select
+from sqlalchemy import BigInteger, and_, bindparam, cast, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from starlette.concurrency import run_in_threadpool
@@ -39,6 +39,7 @@ from app.bookings.schemas import SPACE_HOLDING as BOOKING_SPACE_HOLDING
 from app.consolidation import segregation
 from app.consolidation.models import SpaceSlot
 from app.consolidation.service import figures, planner_container_types, planner_footprint, service_container_types
+from app.db import DriverStatement
 from app.errors import Unprocessable
 from app.network.models import Departure, Hub
 
@@ -219,27 +220,27 @@ class SpaceState:
         return self.first_fit(key, entry) or (allow_replan and await self.replan({key: entry}))
 
     # -- storing -----------------------------------------------------------------------
-    async def save(self, session: AsyncSession, new_bookings: dict[object, Booking] | None = None) -> None:
-        """Write the slot rows of every booking placed anew (same transaction, under the lock)."""
-        new_bookings = new_bookings or {}
-        rows = []
+    async def save(self, session: AsyncSession, booking_ids: dict[object, int] | None = None) -> None:
+        """Write the slot rows of every booking placed anew (same transaction, under the lock).
+
+        ``booking_ids`` maps keys that are not booking ids (a new booking's "new")
+        to the id it was given; such a booking has no old row to replace.
+        """
+        booking_ids = booking_ids or {}
+        rows, replaced = [], []
         for key in self.dirty:
             entry = self.entries[key]
             slot = self.slots[entry.slot]
-            if key in new_bookings:
-                booking = new_bookings[key]
-                if booking.id is None:
-                    session.add(SpaceSlot(booking=booking, departure_id=self.departure.id, slot=entry.slot,
-                                          container_type=slot.ctype.code, fingerprint=entry.fingerprint,
-                                          footprint_m2=entry.footprint_m2))
-                    continue
-                key = booking.id
+            if key in booking_ids:
+                key = booking_ids[key]
+            else:
+                replaced.append(key)
             rows.append({"booking_id": key, "departure_id": self.departure.id, "slot": entry.slot,
                          "container_type": slot.ctype.code, "fingerprint": entry.fingerprint,
                          "footprint_m2": entry.footprint_m2})
-        if rows:
-            await session.execute(delete(SpaceSlot).where(SpaceSlot.booking_id.in_([r["booking_id"] for r in rows])))
-            await session.execute(insert(SpaceSlot), rows)
+        if replaced:
+            await session.execute(delete(SpaceSlot).where(SpaceSlot.booking_id.in_(replaced)))
+        await _INSERT_SLOTS.many(session, rows)
         self.dirty = set()
 
 
@@ -340,8 +341,12 @@ async def load_state(session: AsyncSession, departure: Departure, exclude_id: in
 # booking's version), so it is a valid packing of exactly what the database holds,
 # whichever process wrote the database's own slot rows. Anything else, and any
 # booking the cached packing cannot take by first fit, goes the full way.
+#
+# The cache must hold every departure open for booking, or bookings spread over the
+# network evict each other and every decision goes the full way: the demo network
+# alone has 768 departures (rail, barge, road and air over eight weeks).
 
-CACHE_SIZE = 256
+CACHE_SIZE = 8192
 _cache: OrderedDict[tuple, tuple[tuple[int, ...], SpaceState]] = OrderedDict()
 
 
@@ -351,7 +356,7 @@ def _cache_key(departure: Departure) -> tuple:
 
 
 _wide_id = cast(Booking.id, BigInteger)
-_FINGERPRINT = (
+_FINGERPRINT = DriverStatement(
     select(func.count(), func.coalesce(func.sum(_wide_id), 0), func.coalesce(func.sum(_wide_id * _wide_id), 0),
            func.coalesce(func.sum(_wide_id * Booking.version), 0))
     .where(Booking.departure_id == bindparam("departure_id"), Booking.status.in_(SPACE_HOLDING))
@@ -359,30 +364,46 @@ _FINGERPRINT = (
 
 
 async def booking_fingerprint_of(session: AsyncSession, departure_id: int) -> tuple[int, ...]:
-    row = (await session.execute(_FINGERPRINT, {"departure_id": departure_id})).one()
+    row = await _FINGERPRINT.one(session, {"departure_id": departure_id})
     return tuple(int(v) for v in row)
 
 
-def _remember_when_flushed(session: AsyncSession, key: tuple, before: tuple[int, ...], state: SpaceState,
-                           booking: Booking) -> None:
-    """Cache ``state`` (holding ``booking`` as "new") once the booking has its id, i.e. after its flush."""
-    done = False
+_INSERT_SLOTS = DriverStatement(
+    insert(SpaceSlot.__table__), ["booking_id", "departure_id", "slot", "container_type", "fingerprint", "footprint_m2"]
+)
 
-    def after_flush(_session, _context) -> None:
-        # (A listener cannot remove itself while the event runs; it goes with the request's session.)
-        nonlocal done
-        if done or booking.id is None:
-            return
-        done = True
-        state.rekey("new", booking.id)
-        count, ids, squares, versions = before
-        after = (count + 1, ids + booking.id, squares + booking.id * booking.id, versions + booking.id * booking.version)
-        _cache[key] = (after, state)
-        _cache.move_to_end(key)
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
 
-    event.listen(session.sync_session, "after_flush", after_flush)
+@dataclass
+class _Reservation:
+    """A new booking's place in a departure's packing, written once the booking has its id."""
+
+    cache_key: tuple
+    before: tuple[int, ...]
+    state: SpaceState
+
+
+def _reserve_new(booking: Booking, cache_key: tuple, before: tuple[int, ...], state: SpaceState) -> None:
+    booking.__dict__["_space_reservation"] = _Reservation(cache_key, before, state)
+
+
+async def write_reservation(session: AsyncSession, booking: Booking) -> None:
+    """Write the slot a new booking (now inserted, with its id) was given by ``reserve``, and cache the packing.
+
+    The cached packing is keyed by the fingerprint the departure's bookings will
+    have once this transaction commits: the one read before, plus this booking.
+    """
+    reservation: _Reservation | None = booking.__dict__.pop("_space_reservation", None)
+    if reservation is None:
+        return
+    state = reservation.state
+    await state.save(session, {"new": booking.id})
+    state.rekey("new", booking.id)
+    count, ids, squares, versions = reservation.before
+    after = (count + 1, ids + booking.id, squares + booking.id * booking.id, versions + booking.id * booking.version)
+    _cache[reservation.cache_key] = (after, state)
+    _cache.move_to_end(reservation.cache_key)
+    while len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
 
 
 # Refusals remembered per departure and fingerprint: a new booking that is at least as
@@ -424,7 +445,8 @@ async def reserve(session: AsyncSession, departure: Departure, booking: Booking)
     """True, and the booking's slot written, when it fits the departure together with the space-holding ones.
 
     The departure's row lock must be held. A booking already holding space on the
-    departure (an amendment) is placed anew with its current figures.
+    departure (an amendment) is placed anew with its current figures. A new booking
+    (no id yet) has its slot written by ``write_reservation`` once it is inserted.
     """
     if not departure.service.container_types:
         return False
@@ -437,8 +459,7 @@ async def reserve(session: AsyncSession, departure: Departure, booking: Booking)
             state = cached[1].fork(departure)
             entry = entry_for(booking, booking.destination.un_locode, state.min_height_m, "new")
             if state.teu_used <= state.capacity_teu and state.first_fit("new", entry):
-                await state.save(session, {"new": booking})
-                _remember_when_flushed(session, cache_key, before, state, booking)
+                _reserve_new(booking, cache_key, before, state)
                 return True
             if _dominates_a_refusal(cache_key, before, entry.shipment):
                 return False
@@ -453,9 +474,10 @@ async def reserve(session: AsyncSession, departure: Departure, booking: Booking)
         if before is not None:
             _remember_refusal(cache_key, before, entry.shipment)
         return False
-    await state.save(session, {key: booking})
-    if before is not None:
-        _remember_when_flushed(session, _cache_key(departure), before, state, booking)
+    if before is None:
+        await state.save(session)
+    else:
+        _reserve_new(booking, cache_key, before, state)
     return True
 
 
@@ -472,7 +494,7 @@ async def promote(session: AsyncSession, departure: Departure, waiting: list[Boo
             continue
         if await state.add(booking.id, entry, allow_replan=state.replans < max_replans):
             fitting.append(booking)
-    await state.save(session, {b.id: b for b in fitting})
+    await state.save(session)
     return fitting
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import utcnow
+from app.db import DriverStatement, utcnow
 from app.errors import NotFound
 from app.network.models import Service
 from app.routing.models import BookingLeg, RateCard
@@ -107,19 +107,30 @@ def pick_card(cards: Iterable[RateCard], at: datetime) -> RateCard | None:
     return best
 
 
+_CARD_TERMS = DriverStatement(
+    select(RateCard.currency, RateCard.rate_per_cbm, RateCard.minimum_charge, RateCard.dg_surcharge_per_cbm,
+           RateCard.reefer_surcharge_per_cbm, RateCard.non_stackable_surcharge_per_m2, RateCard.id, RateCard.version)
+    .where(
+        RateCard.service_id == bindparam("service_id"),
+        RateCard.valid_from <= bindparam("departs_at"),
+        or_(RateCard.valid_to.is_(None), RateCard.valid_to > bindparam("departs_at")),
+    )
+    .order_by(RateCard.version.desc())
+    .limit(1)
+)
+
+
 async def terms_for_departure(session: AsyncSession, service: Service, departs_at: datetime) -> RateTerms:
     """The terms that price a departure of ``service`` leaving at ``departs_at``."""
-    card = await session.scalar(
-        select(RateCard)
-        .where(
-            RateCard.service_id == service.id,
-            RateCard.valid_from <= departs_at,
-            or_(RateCard.valid_to.is_(None), RateCard.valid_to > departs_at),
-        )
-        .order_by(RateCard.version.desc())
-        .limit(1)
+    rows = await _CARD_TERMS.rows(session, {"service_id": service.id, "departs_at": departs_at})
+    if not rows:
+        return service_terms(service)
+    currency, rate, minimum, dg, reefer, non_stackable, card_id, version = rows[0]
+    return RateTerms(
+        currency=currency, rate_per_cbm=rate, minimum_charge=minimum, dg_surcharge_per_cbm=dg,
+        reefer_surcharge_per_cbm=reefer, non_stackable_surcharge_per_m2=non_stackable,
+        rate_card_id=card_id, rate_card_version=version,
     )
-    return terms_of_card(card) if card is not None else service_terms(service)
 
 
 async def cards_by_service(session: AsyncSession, service_ids: list[int]) -> dict[int, list[RateCard]]:

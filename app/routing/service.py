@@ -40,6 +40,7 @@ from app.bookings.service import (
     booked_cbm_by_departure,
     chargeable_cbm,
     check_cargo,
+    insert_new,
     transition,
 )
 from app.db import utcnow
@@ -658,8 +659,7 @@ async def book_quote_option(session: AsyncSession, caller: Caller, data: Booking
             f"departure {departure.id} has filled up since the quote and has no room for {booking.chargeable_cbm} CBM",
         )
     booking.departure = departure
-    session.add(booking)
-    await session.flush()
+    await insert_new(session, booking)
     for sequence, leg in enumerate(legs, start=1):
         leg_departure = departures[leg["departure_id"]]
         session.add(

@@ -36,7 +36,7 @@ from app.bookings.schemas import BookingStatus
 from app.bookings.service import SPACE_HOLDING, StatusChanged, get_booking, transition_many
 from app.consolidation.models import DeparturePlan, PlanAssignment, PlanContainer
 from app.routing.models import BookingLeg
-from app.db import utcnow
+from app.db import DriverStatement, utcnow
 from app.errors import Forbidden, Unprocessable
 from app.network.models import Departure, Hub
 from app.network.service import get_departure, route_hubs
@@ -143,10 +143,17 @@ async def ensure_calls(session: AsyncSession, departure: Departure) -> list[Depa
     return rows
 
 
+_CALLS_OF = (
+    select(DepartureCall).where(DepartureCall.departure_id == bindparam("departure_id")).order_by(DepartureCall.sequence)
+)
+_CALL_TIMES_OF = DriverStatement(
+    select(DepartureCall.hub_id, *(getattr(DepartureCall, f) for f in CALL_FIELDS))
+    .where(DepartureCall.departure_id == bindparam("departure_id")).order_by(DepartureCall.sequence)
+)
+
+
 def _current_calls_sync(session: Session, departure: Departure) -> list[CallTimes]:
-    rows = session.scalars(
-        select(DepartureCall).where(DepartureCall.departure_id == departure.id).order_by(DepartureCall.sequence)
-    ).all()
+    rows = session.scalars(_CALLS_OF, {"departure_id": departure.id}).all()
     return [_times(r) for r in rows] if rows else schedule(departure)
 
 
@@ -229,6 +236,20 @@ def shipment_payload(
     }
 
 
+def _shipment_event(booking: Booking, change: StatusChanged) -> dict[str, Any]:
+    """The SHIPMENT event row (as column values) a booking's status change publishes."""
+    now = utcnow()
+    code = STATUS_CODES[change.current]
+    return {
+        "event_type": EventType.SHIPMENT.value,
+        "event_classifier": EventClassifier.ACT.value,
+        "code": code,
+        "event_datetime": change.at,
+        "created_at": now,
+        "payload": shipment_payload(booking.reference, change.current, code, change.at, now, change.reason),
+    }
+
+
 def _publish_status_changes(session: Session, flush_context: Any, instances: Any) -> None:
     """before_flush: turn the StatusChanged events bookings recorded into SHIPMENT events
     (and legs, on confirmation), so they are written in the same flush as the change."""
@@ -240,24 +261,45 @@ def _publish_status_changes(session: Session, flush_context: Any, instances: Any
                 continue
             if change.current is S.CONFIRMED:
                 _add_legs_sync(session, booking)
-            now = utcnow()
-            row = TrackingEvent(
-                event_type=EventType.SHIPMENT.value,
-                event_classifier=EventClassifier.ACT.value,
-                code=STATUS_CODES[change.current],
-                event_datetime=change.at,
-                created_at=now,
-                booking=booking,
-                payload=shipment_payload(
-                    booking.reference, change.current, STATUS_CODES[change.current], change.at, now, change.reason
-                ),
-            )
+            row = TrackingEvent(booking=booking, **_shipment_event(booking, change))
             session.add(row)
             published.append((row, booking.organization_id))
     if published:
         from app.webhooks.service import enqueue_sync
 
         enqueue_sync(session, published)
+
+
+_EVENT_COLUMNS = ["event_type", "event_classifier", "code", "event_datetime", "created_at", "payload", "booking_id"]
+_INSERT_EVENT = DriverStatement(insert(TrackingEvent.__table__).returning(TrackingEvent.__table__.c.id), _EVENT_COLUMNS)
+_INSERT_LEGS = DriverStatement(insert(Leg.__table__), [
+    "booking_id", "sequence", "at_risk", "mode", "departure_id", "from_hub_id", "to_hub_id",
+    *(f for f in CALL_FIELDS if f.startswith(("planned", "estimated", "actual"))),
+])
+
+
+async def publish_new_booking(session: AsyncSession, booking: Booking) -> None:
+    """What ``_publish_status_changes`` does, for a new booking written with Core (``bookings.service.insert_new``):
+    its SHIPMENT event, its legs when it is confirmed, and the webhook outbox rows."""
+    from app.webhooks.service import enqueue
+
+    published: list[tuple[dict, int]] = []
+    for change in booking.pop_events():
+        if not isinstance(change, StatusChanged):
+            continue
+        if change.current is S.CONFIRMED:
+            departure = booking.departure
+            rows = await _CALL_TIMES_OF.rows(session, {"departure_id": departure.id})
+            calls = [CallTimes(row[0], **dict(zip(CALL_FIELDS, row[1:]))) for row in rows] if rows else schedule(departure)
+            legs = legs_along(departure, calls, booking.origin_hub_id, booking.destination_hub_id)
+            await _INSERT_LEGS.many(session, [
+                {**leg, "booking_id": booking.id, "sequence": sequence, "at_risk": False}
+                for sequence, leg in enumerate(legs, start=1)
+            ])
+        values = {**_shipment_event(booking, change), "booking_id": booking.id}
+        (event_id,) = await _INSERT_EVENT.one(session, values)
+        published.append(({"id": event_id, "payload": values["payload"]}, booking.organization_id))
+    await enqueue(session, published)
 
 
 def _add_legs_sync(session: Session, booking: Booking) -> None:

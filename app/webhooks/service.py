@@ -18,6 +18,7 @@ import ipaddress
 import random
 import secrets
 import socket
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,7 +32,7 @@ from app.accounts.schemas import Role
 from app.accounts.service import Caller
 from app.bookings.models import Booking
 from app.bookings.service import SPACE_HOLDING
-from app.db import utcnow
+from app.db import DriverStatement, utcnow
 from app.errors import Conflict, NotFound, Unprocessable
 from app.tracking.models import Leg, TrackingEvent
 from app.tracking.schemas import EventType
@@ -190,13 +191,29 @@ def delivery_read(row: WebhookDelivery, attempts: list[WebhookAttempt]) -> dict:
 
 # --- the outbox -----------------------------------------------------------------------
 
-def _active_subscriptions():
-    return (
-        select(WebhookSubscription.id, WebhookSubscription.organization_id, WebhookSubscription.event_types,
-               Organization.role)
-        .join(Organization, Organization.id == WebhookSubscription.organization_id)
-        .where(WebhookSubscription.deleted_at.is_(None), WebhookSubscription.disabled_at.is_(None))
-    )
+@dataclass(frozen=True)
+class _Subscriber:
+    id: int
+    organization_id: int
+    event_types: list[str]
+    role: str
+
+
+_ACTIVE_SUBSCRIPTIONS = DriverStatement(
+    select(WebhookSubscription.id, WebhookSubscription.organization_id, WebhookSubscription.event_types,
+           Organization.role)
+    .join(Organization, Organization.id == WebhookSubscription.organization_id)
+    .where(WebhookSubscription.deleted_at.is_(None), WebhookSubscription.disabled_at.is_(None))
+)
+
+
+_INSERT_DELIVERIES = DriverStatement(
+    insert(WebhookDelivery.__table__), ["subscription_id", "event_id", "status", "attempts", "next_attempt_at", "created_at"]
+)
+
+
+async def _active_subscriptions(session: AsyncSession) -> list[_Subscriber]:
+    return [_Subscriber(*row) for row in await _ACTIVE_SUBSCRIPTIONS.rows(session)]
 
 
 def _fields(event: TrackingEvent | dict) -> tuple[Any, str, int | None]:
@@ -222,7 +239,7 @@ async def enqueue(
     """
     if not events:
         return 0
-    subscriptions = list(await session.execute(_active_subscriptions()))
+    subscriptions = await _active_subscriptions(session)
     if not subscriptions:
         return 0
     riders: dict[int, set[int]] = {}
@@ -251,14 +268,13 @@ async def enqueue(
             if _matches(subscription, event_type, audience):
                 rows.append({"subscription_id": subscription.id, "event_id": event_id, "status": "PENDING",
                              "attempts": 0, "next_attempt_at": now, "created_at": now})
-    if rows:
-        await session.execute(insert(WebhookDelivery.__table__), rows)
+    await _INSERT_DELIVERIES.many(session, rows)
     return len(rows)
 
 
 def enqueue_sync(session: Session, events: list[tuple[TrackingEvent, int]]) -> None:
     """The same, inside a flush (booking status changes): outbox rows join the flush that writes the events."""
-    subscriptions = list(session.execute(_active_subscriptions()))
+    subscriptions = list(session.execute(_ACTIVE_SUBSCRIPTIONS.statement))
     for event, organization_id in events:
         for subscription in subscriptions:
             if _matches(subscription, event.event_type, {organization_id}):

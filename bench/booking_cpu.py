@@ -1,0 +1,105 @@
+"""CPU per request in one process: POST /v1/bookings against GET /healthz, and where the time goes.
+
+Throughput on a 2-core machine is bounded by the CPU a request costs the API
+process (PostgreSQL and the load client share the same cores). This script
+drives the app in-process through httpx's ASGI transport on a throwaway
+PostgreSQL database, so the figures are CPU milliseconds per request and SQL
+statements per request — steadier than requests/s on a shared machine.
+
+    .venv/bin/python bench/booking_cpu.py [--requests 400] [--profile]
+
+``--profile`` prints a pyinstrument tree when pyinstrument is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._support import postgres_server  # noqa: E402
+from bench.api import booking_json, seed  # noqa: E402
+
+
+async def measure(requests: int, key: str, departure_ids: list[int], profile: bool) -> None:
+    import httpx
+    from sqlalchemy import event
+
+    from app.main import create_app
+
+    app = create_app()
+    statements = 0
+
+    def count(*_args) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
+    auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    bodies = itertools.cycle([booking_json(d) for d in departure_ids])
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://caravan"
+    ) as client:
+        async def run(kind: str, n: int) -> tuple[float, int, dict[int, int]]:
+            nonlocal statements
+            statuses: dict[int, int] = {}
+            statements = 0
+            started = time.process_time()
+            for _ in range(n):
+                if kind == "health":
+                    response = await client.get("/healthz")
+                else:
+                    response = await client.post("/v1/bookings", content=next(bodies), headers=auth)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            return (time.process_time() - started) * 1000 / n, statements, statuses
+
+        await run("booking", 50)  # warm caches and the connection pool
+        health_ms, _, health_statuses = await run("health", requests)
+        profiler = None
+        if profile:
+            try:
+                from pyinstrument import Profiler
+                profiler = Profiler(interval=0.0005, async_mode="enabled")
+                profiler.start()
+            except ImportError:
+                print("pyinstrument is not installed; no profile")
+        booking_ms, booking_statements, booking_statuses = await run("booking", requests)
+        if profiler:
+            profiler.stop()
+            print(profiler.output_text(unicode=True, color=False, show_all=False))
+    print(f"in-process CPU per request over {requests} requests (PostgreSQL, httpx ASGI transport)")
+    print(f"GET /healthz        {health_ms:7.2f} ms   {health_statuses}")
+    print(f"POST /v1/bookings   {booking_ms:7.2f} ms   {booking_statements / requests:.1f} SQL statements each   {booking_statuses}")
+    print(f"CPU ratio healthz ÷ booking: {health_ms / booking_ms:.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", help="an empty PostgreSQL database; default: start a throwaway server")
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+
+    def go(url: str) -> None:
+        os.environ["CARAVAN_DATABASE_URL"] = url
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        key, departure_ids = seed(env)
+        asyncio.run(measure(args.requests, key, departure_ids, args.profile))
+
+    if args.database_url:
+        go(args.database_url)
+    else:
+        with postgres_server() as url:
+            go(url)
+
+
+if __name__ == "__main__":
+    main()
