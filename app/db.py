@@ -6,6 +6,7 @@ response model succeed and rolls back on any error. Services flush, never commit
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
@@ -102,6 +103,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
+_DRIVER_KEY = "caravan.driver_connection"
+
+
 class DriverStatement:
     """A Core statement that PostgreSQL runs through asyncpg directly, inside the session's transaction.
 
@@ -123,6 +127,7 @@ class DriverStatement:
         self.statement = statement
         self.column_keys = column_keys
         self._compiled: dict[str, tuple[str, tuple[str, ...], dict[str, Any], tuple[Any, ...]]] = {}
+        self._row_type: Any = None
 
     def _compile(self, dialect: Any) -> tuple[str, tuple[str, ...], dict[str, Any], tuple[Any, ...]]:
         compiled = self.statement.compile(dialect=dialect, column_keys=self.column_keys)
@@ -149,16 +154,29 @@ class DriverStatement:
         return arguments
 
     async def _driver(self, session: AsyncSession) -> tuple[Any, tuple] | None:
-        """The asyncpg adapter of the session's connection (its transaction begun) and the compiled statement."""
-        connection = await session.connection()
-        if connection.dialect.name != "postgresql":
+        """The asyncpg adapter of the session's connection (its transaction begun) and the compiled statement.
+
+        Remembered for the session's current transaction: asking the session for its
+        connection costs a greenlet switch per statement otherwise.
+        """
+        remembered = session.info.get(_DRIVER_KEY)
+        transaction = session.sync_session.get_transaction()
+        if remembered is not None and transaction is not None and remembered[0] is transaction:
+            adapted, dialect = remembered[1], remembered[2]
+        else:
+            connection = await session.connection()
+            dialect = connection.dialect
+            adapted = None
+            if dialect.name == "postgresql":
+                adapted = (await connection.get_raw_connection()).dbapi_connection
+            session.info[_DRIVER_KEY] = (session.sync_session.get_transaction(), adapted, dialect)
+        if adapted is None:
             return None
-        adapted = (await connection.get_raw_connection()).dbapi_connection
         if adapted._transaction is None:  # SQLAlchemy's asyncpg adapter begins lazily, at the first statement
             async with adapted._execute_mutex:
                 if adapted._transaction is None:
                     await adapted._start_transaction()
-        return adapted, self._compiled.get("postgresql") or self._compile(connection.dialect)
+        return adapted, self._compiled.get("postgresql") or self._compile(dialect)
 
     @staticmethod
     async def _run(adapted: Any, compiled: tuple, call: Any, *arguments: Any) -> Any:
@@ -180,6 +198,14 @@ class DriverStatement:
         adapted, compiled = driver
         records = await self._run(adapted, compiled, adapted._connection.fetch, *self._arguments(compiled, params))
         return [tuple(record) for record in records]
+
+    async def named_rows(self, session: AsyncSession, params: dict[str, Any] | None = None) -> list[Any]:
+        """``rows`` of a SELECT as named tuples (fields named like the statement's columns)."""
+        if self._row_type is None:
+            names = [column.key for column in self.statement.selected_columns]
+            self._row_type = namedtuple("Row", names, rename=True)  # type: ignore[misc]
+        make = self._row_type._make
+        return [make(row) for row in await self.rows(session, params)]
 
     async def one(self, session: AsyncSession, params: dict[str, Any] | None = None) -> tuple:
         (row,) = await self.rows(session, params)

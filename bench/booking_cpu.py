@@ -61,7 +61,7 @@ async def measure(requests: int, key: str, departure_ids: list[int], profile: bo
                 statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
             return (time.process_time() - started) * 1000 / n, statements, statuses
 
-        await run("booking", 50)  # warm caches and the connection pool
+        await run("booking", len(departure_ids))  # warm the caches (one booking per departure) and the pool
         health_ms, _, health_statuses = await run("health", requests)
         profiler = None
         if profile:

@@ -266,27 +266,46 @@ def entry_for(booking: Booking, destination: str, min_height_m: float, key) -> E
     return Entry(shipment=shipment, fingerprint=booking_fingerprint(booking, destination), footprint_m2=footprint)
 
 
+# Container types never change once created, nor does a service's list of them:
+# the planner's view of a service's types is kept per service (id and creation time).
+_types_of_service: dict[tuple, tuple[planner.ContainerType, ...]] = {}
+
+
+async def _planner_types(session: AsyncSession, departure: Departure) -> tuple[planner.ContainerType, ...]:
+    service = departure.service
+    key = (service.id, service.created_at)
+    types = _types_of_service.get(key)
+    if types is None:
+        types = planner_container_types(await service_container_types(session, service.container_types))
+        if len(_types_of_service) >= CACHE_SIZE:
+            _types_of_service.clear()
+        _types_of_service[key] = types
+    return types
+
+
+_PLACED_BOOKINGS = DriverStatement(
+    select(Booking.id, Booking.weight_kg, Booking.volume_cbm, Booking.measured_weight_kg,
+           Booking.measured_volume_cbm, Booking.footprint_m2, Booking.dg_classes, Booking.temperature_min_c,
+           Booking.temperature_max_c, Hub.un_locode,
+           SpaceSlot.slot, SpaceSlot.container_type, SpaceSlot.fingerprint, SpaceSlot.footprint_m2.label("slot_fp"))
+    .join(Hub, Hub.id == Booking.destination_hub_id)
+    .outerjoin(SpaceSlot, and_(SpaceSlot.booking_id == Booking.id, SpaceSlot.departure_id == Booking.departure_id))
+    .where(Booking.departure_id == bindparam("departure_id"), Booking.status.in_(SPACE_HOLDING),
+           Booking.id != bindparam("exclude_id"))
+    .order_by(Booking.id)
+)
+
+
 async def load_state(session: AsyncSession, departure: Departure, exclude_id: int | None = None) -> SpaceState | None:
     """The departure's projection, every space-holding booking placed; None when they no longer fit at all."""
-    types = planner_container_types(await service_container_types(session, departure.service.container_types))
+    types = await _planner_types(session, departure)
     state = SpaceState(departure, list(types), min((t.inner_height_m for t in types), default=2.39))
     if not types:
         return state
-    query = (
-        select(Booking.id, Booking.weight_kg, Booking.volume_cbm, Booking.measured_weight_kg,
-               Booking.measured_volume_cbm, Booking.footprint_m2, Booking.dg_classes, Booking.temperature_min_c,
-               Booking.temperature_max_c, Hub.un_locode,
-               SpaceSlot.slot, SpaceSlot.container_type, SpaceSlot.fingerprint, SpaceSlot.footprint_m2.label("slot_fp"))
-        .join(Hub, Hub.id == Booking.destination_hub_id)
-        .outerjoin(SpaceSlot, and_(SpaceSlot.booking_id == Booking.id, SpaceSlot.departure_id == Booking.departure_id))
-        .where(Booking.departure_id == departure.id, Booking.status.in_(SPACE_HOLDING))
-        .order_by(Booking.id)
-    )
-    if exclude_id is not None:
-        query = query.where(Booking.id != exclude_id)
     by_code = {t.code: t for t in types}
     loose: list[int] = []
-    for row in await session.execute(query):
+    placed = await _PLACED_BOOKINGS.named_rows(session, {"departure_id": departure.id, "exclude_id": exclude_id or 0})
+    for row in placed:
         print_ = fingerprint(row.weight_kg, row.volume_cbm, row.measured_weight_kg, row.measured_volume_cbm,
                              row.footprint_m2, row.dg_classes, row.temperature_min_c, row.temperature_max_c,
                              row.un_locode)
