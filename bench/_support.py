@@ -47,6 +47,56 @@ def postgres_server():
         shutil.rmtree(data, ignore_errors=True)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (Linux /proc); 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """Every process: pid -> (parent pid, command line)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            found[int(entry)] = (parent, command)
+    return found
+
+
+def cpu_by_role(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the API server (its process tree), PostgreSQL, and this load client.
+
+    Dividing the difference over a phase by the requests served gives CPU per
+    request for each part: steadier than requests/s on a shared machine.
+    """
+    processes = _processes()
+    server = {server_pid}
+    changed = True
+    while changed:
+        changed = False
+        for pid, (parent, _) in processes.items():
+            if parent in server and pid not in server:
+                server.add(pid)
+                changed = True
+    postgres = [pid for pid, (_, command) in processes.items()
+                if command.split(" ", 1)[0].rsplit("/", 1)[-1].startswith("postgres")]
+    return {
+        "api": sum(_cpu_seconds(pid) for pid in server),
+        "postgres": sum(_cpu_seconds(pid) for pid in postgres),
+        "client": _cpu_seconds(os.getpid()),
+    }
+
+
 def wait_for_http(port: int, path: str = "/healthz", timeout_s: float = 30) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -64,6 +114,7 @@ def wait_for_http(port: int, path: str = "/healthz", timeout_s: float = 30) -> N
 @dataclass
 class LoadResult:
     requests: int = 0
+    warmup_requests: int = 0
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
@@ -93,7 +144,9 @@ async def _one_connection(port, make_request, stop_at, result: LoadResult, measu
                     length = int(line[15:])
             if length:
                 await reader.readexactly(length)
-            if now >= measure_from:
+            if now < measure_from:
+                result.warmup_requests += 1
+            else:
                 status = int(status_line.split()[1])
                 result.statuses[status] = result.statuses.get(status, 0) + 1
                 result.requests += 1

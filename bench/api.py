@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._support import drive, free_port, http_request, postgres_server, wait_for_http  # noqa: E402
+from bench._support import cpu_by_role, drive, free_port, http_request, postgres_server, wait_for_http  # noqa: E402
 
 
 def seed(env: dict[str, str]) -> tuple[str, list[int]]:
@@ -65,16 +65,24 @@ def run(database_url: str, concurrency: int, seconds: float, workers: int) -> No
         auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         trivial = http_request("GET", "/healthz", {})
         bodies = itertools.cycle([http_request("POST", "/v1/bookings", auth, booking_json(d)) for d in departure_ids])
-        health = asyncio.run(drive(port, lambda: trivial, concurrency, seconds))
-        bookings = asyncio.run(drive(port, lambda: next(bodies), concurrency, seconds))
+        phases = []
+        for name, make_request in (("GET /healthz", lambda: trivial), ("POST /v1/bookings", lambda: next(bodies))):
+            before = cpu_by_role(server.pid)
+            result = asyncio.run(drive(port, make_request, concurrency, seconds, warmup_s=1.0))
+            after = cpu_by_role(server.pid)
+            served = result.requests + result.warmup_requests
+            cpu_ms = {role: (after[role] - before[role]) * 1000 / max(served, 1) for role in after}
+            phases.append((name, result, cpu_ms))
     finally:
         server.terminate()
         server.wait(timeout=20)
 
     print(f"PostgreSQL, {workers} uvicorn workers, {concurrency} concurrent keep-alive clients, {seconds:.0f} s per phase")
-    print(f"{'endpoint':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}  statuses")
-    for name, result in (("GET /healthz", health), ("POST /v1/bookings", bookings)):
-        print(f"{name:<22}{result.rate:>9.0f}{result.percentile(50):>9.1f}{result.percentile(99):>9.1f}  {result.statuses}")
+    print(f"{'endpoint':<20}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}   CPU ms per request: API  PostgreSQL  client   statuses")
+    for name, result, cpu_ms in phases:
+        print(f"{name:<20}{result.rate:>8.0f}{result.percentile(50):>8.1f}{result.percentile(99):>8.1f}"
+              f"{cpu_ms['api']:>26.2f}{cpu_ms['postgres']:>12.2f}{cpu_ms['client']:>8.2f}   {result.statuses}")
+    health, bookings = phases[0][1], phases[1][1]
     print(f"ratio bookings/s ÷ trivial req/s: {bookings.rate / health.rate:.3f}  (departures used: {len(departure_ids)})")
 
 
