@@ -43,6 +43,16 @@ async def measure(requests: int, key: str, departure_ids: list[int], profile: bo
         statements += 1
 
     event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
+    # Statements sent through the driver directly (app.db.DriverStatement) bypass SQLAlchemy's events.
+    from app.db import DriverStatement
+
+    run_through_driver = DriverStatement._run
+
+    async def counted(*args):
+        count()
+        return await run_through_driver(*args)
+
+    DriverStatement._run = staticmethod(counted)
     auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     bodies = itertools.cycle([booking_json(d) for d in departure_ids])
     async with app.router.lifespan_context(app), httpx.AsyncClient(
