@@ -44,6 +44,22 @@ async def test_missing_scope_is_403(client, operator, network):
     assert "bookings:write" in response.json()["detail"]
 
 
+async def test_a_key_that_may_not_call_a_route_gets_403_before_its_input_is_judged(client, operator, exporter):
+    """Scope and role are checked before validation: the answer does not depend on what was sent."""
+    read_only = await factories.org_headers(client, operator, "Reader", "exporter", scopes=["bookings:read"])
+    invalid_booking = {"departure_id": "soon", "cargo": [{"weight_kg": -5}]}
+    response = await client.post("/v1/bookings", json=invalid_booking, headers=read_only)
+    assert response.status_code == 403 and "bookings:write" in response.json()["detail"]
+    # An exporter's key, an invalid hub and an invalid path parameter: still 403 (operator only).
+    assert (await client.post("/v1/hubs", json={"code": 7}, headers=exporter)).status_code == 403
+    response = await client.patch("/v1/departures/not-a-number", json={"capacity_teu": -1}, headers=exporter)
+    assert response.status_code == 403
+    # With the scope, the same invalid body is judged: 422 naming the field.
+    response = await client.post("/v1/bookings", json=invalid_booking, headers=exporter)
+    assert response.status_code == 422
+    assert "departure_id" in {error["field"] for error in response.json()["errors"]}
+
+
 async def test_exporter_cannot_write_the_network_or_hold_operator_scopes(client, operator, exporter):
     response = await client.post("/v1/hubs", json=factories.HUBS[0], headers=exporter)
     assert response.status_code == 403

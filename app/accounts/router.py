@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Response
 
 from app.accounts import service
-from app.accounts.dependencies import CurrentCaller, Session
+from app.accounts.dependencies import CurrentCaller, Session, requires
 from app.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, OrganizationCreate, OrganizationRead, Scope
+from app.accounts.service import Caller
 from app.errors import NotFound
 from app.fields import IdPath
 from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
@@ -13,14 +16,19 @@ router = APIRouter(prefix="/v1", tags=["accounts"])
 
 
 @router.post("/organizations", status_code=201, response_model=OrganizationRead)
-async def create_organization(body: OrganizationCreate, caller: CurrentCaller, session: Session):
-    caller.require(Scope.ORGS_WRITE, operator=True)
+async def create_organization(
+    body: OrganizationCreate, caller: Annotated[Caller, requires(Scope.ORGS_WRITE, operator=True)], session: Session
+):
     return await service.create_organization(session, body.name, body.role)
 
 
 @router.get("/organizations", response_model=Page[OrganizationRead])
-async def list_organizations(caller: CurrentCaller, session: Session, limit: Limit = 20, cursor: Cursor = None):
-    caller.require(Scope.ORGS_WRITE, operator=True)
+async def list_organizations(
+    caller: Annotated[Caller, requires(Scope.ORGS_WRITE, operator=True)],
+    session: Session,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+):
     rows = await service.list_organizations(session, decode_cursor(cursor), limit)
     items, next_cursor = page_of(rows, limit)
     return {"items": items, "next_cursor": next_cursor}
@@ -34,8 +42,12 @@ async def get_organization(organization_id: IdPath, caller: CurrentCaller, sessi
 
 
 @router.post("/organizations/{organization_id}/api-keys", status_code=201, response_model=ApiKeyCreated)
-async def create_api_key(organization_id: IdPath, body: ApiKeyCreate, caller: CurrentCaller, session: Session):
-    caller.require(Scope.ORGS_WRITE, operator=True)
+async def create_api_key(
+    organization_id: IdPath,
+    body: ApiKeyCreate,
+    caller: Annotated[Caller, requires(Scope.ORGS_WRITE, operator=True)],
+    session: Session,
+):
     org = await service.get_organization(session, organization_id)
     row, key = await service.create_api_key(session, org, body.scopes, body.name)
     return {**ApiKeyRead.model_validate(row).model_dump(), "key": key}

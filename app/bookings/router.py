@@ -4,8 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
-from app.accounts.dependencies import CurrentCaller, Session
+from app.accounts.dependencies import Session, requires
 from app.accounts.schemas import Scope
+from app.accounts.service import Caller
 from app.bookings import service
 from app.bookings.schemas import (
     BookingCreate,
@@ -34,8 +35,13 @@ def _respond(response: Response, booking) -> dict:
 
 
 @router.post("", status_code=201, response_model=BookingRead)
-async def create_booking(request: Request, response: Response, body: BookingCreate, caller: CurrentCaller, session: Session):
-    caller.require(Scope.BOOKINGS_WRITE)
+async def create_booking(
+    request: Request,
+    response: Response,
+    body: BookingCreate,
+    caller: Annotated[Caller, requires(Scope.BOOKINGS_WRITE)],
+    session: Session,
+):
     booking = await service.create_booking(session, caller, body, _settings(request).cbm_per_teu)
     response.headers["Location"] = f"/v1/bookings/{booking.reference}"
     return _respond(response, booking)
@@ -43,14 +49,13 @@ async def create_booking(request: Request, response: Response, body: BookingCrea
 
 @router.get("", response_model=Page[BookingRead])
 async def list_bookings(
-    caller: CurrentCaller,
+    caller: Annotated[Caller, requires(Scope.BOOKINGS_READ)],
     session: Session,
     limit: Limit = 20,
     cursor: Cursor = None,
     status: BookingStatus | None = None,
     departure_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ):
-    caller.require(Scope.BOOKINGS_READ)
     rows = await service.list_bookings(
         session, caller, decode_cursor(cursor), limit, status.value if status else None, departure_id
     )
@@ -59,8 +64,9 @@ async def list_bookings(
 
 
 @router.get("/{reference}", response_model=BookingRead)
-async def get_booking(reference: Reference, response: Response, caller: CurrentCaller, session: Session):
-    caller.require(Scope.BOOKINGS_READ)
+async def get_booking(
+    reference: Reference, response: Response, caller: Annotated[Caller, requires(Scope.BOOKINGS_READ)], session: Session
+):
     return _respond(response, await service.get_booking(session, caller, reference))
 
 
@@ -70,42 +76,61 @@ async def amend_booking(
     reference: Reference,
     body: BookingUpdate,
     response: Response,
-    caller: CurrentCaller,
+    caller: Annotated[Caller, requires(Scope.BOOKINGS_WRITE)],
     session: Session,
     if_match: Annotated[str | None, Header(max_length=200)] = None,
 ):
-    caller.require(Scope.BOOKINGS_WRITE)
     booking = await service.amend_booking(session, caller, reference, body, if_match, _settings(request).cbm_per_teu)
     return _respond(response, booking)
 
 
 @router.post("/{reference}/cancel", response_model=BookingRead)
-async def cancel_booking(request: Request, reference: Reference, response: Response, caller: CurrentCaller, session: Session):
-    caller.require(Scope.BOOKINGS_WRITE)
+async def cancel_booking(
+    request: Request,
+    reference: Reference,
+    response: Response,
+    caller: Annotated[Caller, requires(Scope.BOOKINGS_WRITE)],
+    session: Session,
+):
     booking = await service.cancel_booking(session, caller, reference, _settings(request).cbm_per_teu)
     return _respond(response, booking)
 
 
 @router.post("/{reference}/reject", response_model=BookingRead)
 async def reject_booking(
-    request: Request, reference: Reference, body: RejectIn, response: Response, caller: CurrentCaller, session: Session
+    request: Request,
+    reference: Reference,
+    body: RejectIn,
+    response: Response,
+    caller: Annotated[Caller,
+    requires(Scope.BOOKINGS_WRITE, operator=True)],
+    session: Session,
 ):
-    caller.require(Scope.BOOKINGS_WRITE, operator=True)
     booking = await service.reject_booking(session, caller, reference, body.reason, _settings(request).cbm_per_teu)
     return _respond(response, booking)
 
 
 @router.post("/{reference}/deliver", response_model=BookingRead)
-async def deliver_booking(reference: Reference, body: DeliveryIn, response: Response, caller: CurrentCaller, session: Session):
+async def deliver_booking(
+    reference: Reference,
+    body: DeliveryIn,
+    response: Response,
+    caller: Annotated[Caller, requires(Scope.BOOKINGS_WRITE, operator=True)],
+    session: Session,
+):
     """Operator: the consignee signed for the cargo; ARRIVED becomes DELIVERED."""
-    caller.require(Scope.BOOKINGS_WRITE, operator=True)
     return _respond(response, await service.deliver_booking(session, caller, reference, body))
 
 
 @router.post("/{reference}/receipt", response_model=BookingRead)
 async def receive_cargo(
-    request: Request, reference: Reference, body: ReceiptIn, response: Response, caller: CurrentCaller, session: Session
+    request: Request,
+    reference: Reference,
+    body: ReceiptIn,
+    response: Response,
+    caller: Annotated[Caller,
+    requires(Scope.BOOKINGS_WRITE, operator=True)],
+    session: Session,
 ):
-    caller.require(Scope.BOOKINGS_WRITE, operator=True)
     booking = await service.receive_cargo(session, caller, reference, body, _settings(request).measurement_tolerance)
     return _respond(response, booking)

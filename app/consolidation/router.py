@@ -5,8 +5,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.accounts.dependencies import CurrentCaller, Session
+from app.accounts.dependencies import Session, requires
 from app.accounts.schemas import Scope
+from app.accounts.service import Caller
 from app.consolidation import service
 from app.consolidation.schemas import DeparturePlanRead, LoadingList, LockIn, ContainerUpdate, PlanContainerRead, PlanDocument
 from app.fields import IdPath
@@ -25,13 +26,12 @@ INSTANCE_EXAMPLE = {
 
 @router.post("/plan", response_model=PlanDocument)
 async def plan(
-    caller: CurrentCaller,
+    caller: Annotated[Caller, requires(Scope.PLANS_WRITE, operator=True)],
     instance: Annotated[dict[str, Any], Body(description="A planner instance (shared/planner/FORMAT.md)",
                                              examples=[INSTANCE_EXAMPLE])],
     time_limit_s: Annotated[float, Query(gt=0, le=60, description="Budget for the improvement phase")] = 10.0,
 ):
     """Stateless: a planner instance in, the least-cost plan out."""
-    caller.require(Scope.PLANS_WRITE, operator=True)
     # The planner is CPU-bound; keep the event loop free for other requests.
     return await run_in_threadpool(service.plan_instance, instance, time_limit_s)
 
@@ -40,33 +40,46 @@ PlanTimeLimit = Annotated[float, Query(gt=0, le=60, description="Planner budget 
 
 
 @router.post("/departures/{departure_id}/plan", status_code=201, response_model=DeparturePlanRead)
-async def plan_departure(departure_id: IdPath, caller: CurrentCaller, session: Session, time_limit_s: PlanTimeLimit = 5.0):
+async def plan_departure(
+    departure_id: IdPath,
+    caller: Annotated[Caller, requires(Scope.PLANS_WRITE, operator=True)],
+    session: Session,
+    time_limit_s: PlanTimeLimit = 5.0,
+):
     """Plan the departure's confirmed and received bookings: a new plan version (locked containers kept)."""
-    caller.require(Scope.PLANS_WRITE, operator=True)
     departure, stored = await service.plan_departure(session, caller, departure_id, time_limit_s)
     return await service.plan_read(session, departure, stored)
 
 
 @router.get("/departures/{departure_id}/plan", response_model=DeparturePlanRead)
-async def current_plan(departure_id: IdPath, caller: CurrentCaller, session: Session):
+async def current_plan(
+    departure_id: IdPath, caller: Annotated[Caller, requires(Scope.BOOKINGS_READ, operator=True)], session: Session
+):
     """The current (latest) plan: containers, their bookings, fill, cost and bound; 404 when none."""
-    caller.require(Scope.BOOKINGS_READ, operator=True)
     departure, stored = await service.get_current_plan(session, departure_id)
     return await service.plan_read(session, departure, stored)
 
 
 @router.post("/departures/{departure_id}/plan/lock", response_model=DeparturePlanRead)
-async def lock_plan(departure_id: IdPath, body: LockIn, caller: CurrentCaller, session: Session):
+async def lock_plan(
+    departure_id: IdPath,
+    body: LockIn,
+    caller: Annotated[Caller, requires(Scope.PLANS_WRITE, operator=True)],
+    session: Session,
+):
     """Lock containers of the current plan (stuffing lists issued); later plans keep them as they are."""
-    caller.require(Scope.PLANS_WRITE, operator=True)
     departure, stored = await service.lock_containers(session, departure_id, body)
     return await service.plan_read(session, departure, stored)
 
 
 @router.patch("/containers/{container_id}", response_model=PlanContainerRead)
-async def update_container(container_id: IdPath, body: ContainerUpdate, caller: CurrentCaller, session: Session):
+async def update_container(
+    container_id: IdPath,
+    body: ContainerUpdate,
+    caller: Annotated[Caller, requires(Scope.PLANS_WRITE, operator=True)],
+    session: Session,
+):
     """Record the container's ISO 6346 number (check digit verified) and seal number."""
-    caller.require(Scope.PLANS_WRITE, operator=True)
     container = await service.update_container(session, container_id, body)
     return await service.container_read(session, container)
 
@@ -79,12 +92,11 @@ async def update_container(container_id: IdPath, body: ContainerUpdate, caller: 
 async def loading_list(
     request: Request,
     container_id: IdPath,
-    caller: CurrentCaller,
+    caller: Annotated[Caller, requires(Scope.BOOKINGS_READ, operator=True)],
     session: Session,
     format: Annotated[Literal["json", "csv"] | None, Query(description="csv for a spreadsheet")] = None,
 ):
     """The container's loading list: bookings, exporters, pieces, weight, volume, DG, temperature, consignees."""
-    caller.require(Scope.BOOKINGS_READ, operator=True)
     document = await service.loading_list(session, container_id)
     wants_csv = format == "csv" or (format is None and "text/csv" in request.headers.get("accept", ""))
     if wants_csv:

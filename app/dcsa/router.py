@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timezone
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
@@ -22,8 +22,9 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.accounts.dependencies import CurrentCaller, Session
+from app.accounts.dependencies import Session, requires
 from app.accounts.schemas import Scope
+from app.accounts.service import Caller
 from app.dcsa import service
 from app.dcsa.schemas import API_MAJOR, API_VERSION, UUID_TEXT, BadQuery, parse_query
 from app.errors import AppError
@@ -94,9 +95,10 @@ def _page_link(request: Request, cursor: str | None) -> str:
 
 
 @router.get("/events")
-async def list_events(request: Request, caller: CurrentCaller, session: Session) -> Response:
+async def list_events(
+    request: Request, caller: Annotated[Caller, requires(Scope.EVENTS_READ)], session: Session
+) -> Response:
     """Events filtered by the spec's query parameters, in the order Caravan recorded them."""
-    caller.require(Scope.EVENTS_READ)
     _check_api_version(request)
     query = parse_query(request.query_params)
     events, next_cursor = await service.list_events(session, caller, query)
@@ -109,9 +111,10 @@ async def list_events(request: Request, caller: CurrentCaller, session: Session)
 
 
 @router.get("/events/{eventID:path}")
-async def get_event(eventID: str, request: Request, caller: CurrentCaller, session: Session) -> Response:  # noqa: N803
+async def get_event(  # noqa: N803
+    eventID: str, request: Request, caller: Annotated[Caller, requires(Scope.EVENTS_READ)], session: Session
+) -> Response:
     """One event by its eventID (a UUID)."""
-    caller.require(Scope.EVENTS_READ)
     _check_api_version(request)
     if not UUID_TEXT.match(eventID):
         raise BadQuery("eventID", "the eventID is a UUID such as 123e4567-e89b-12d3-a456-426614174000")

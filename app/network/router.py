@@ -4,8 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from app.accounts.dependencies import CurrentCaller, Session
+from app.accounts.dependencies import CurrentCaller, Session, requires
 from app.accounts.schemas import Scope
+from app.accounts.service import Caller
 from app.bookings.service import booked_cbm_by_departure, move_off_cancelled_departure
 from app.consolidation import space
 from app.fields import HUB_CODE_PATTERN, IdPath, Timestamp
@@ -48,8 +49,9 @@ async def list_hubs(
 
 
 @router.post("/hubs", status_code=201, response_model=HubRead)
-async def create_hub(body: HubCreate, caller: CurrentCaller, session: Session):
-    caller.require(Scope.NETWORK_WRITE, operator=True)
+async def create_hub(
+    body: HubCreate, caller: Annotated[Caller, requires(Scope.NETWORK_WRITE, operator=True)], session: Session
+):
     return await service.create_hub(session, body)
 
 
@@ -64,8 +66,9 @@ async def list_container_types(caller: CurrentCaller, session: Session):
 
 
 @router.post("/container-types", status_code=201, response_model=ContainerTypeRead)
-async def create_container_type(body: ContainerTypeCreate, caller: CurrentCaller, session: Session):
-    caller.require(Scope.NETWORK_WRITE, operator=True)
+async def create_container_type(
+    body: ContainerTypeCreate, caller: Annotated[Caller, requires(Scope.NETWORK_WRITE, operator=True)], session: Session
+):
     return await service.create_container_type(session, body)
 
 
@@ -79,8 +82,9 @@ async def list_services(
 
 
 @router.post("/services", status_code=201, response_model=ServiceRead)
-async def create_service(body: ServiceCreate, caller: CurrentCaller, session: Session):
-    caller.require(Scope.NETWORK_WRITE, operator=True)
+async def create_service(
+    body: ServiceCreate, caller: Annotated[Caller, requires(Scope.NETWORK_WRITE, operator=True)], session: Session
+):
     created = await service.create_service(session, body)
     return service.service_read(created)
 
@@ -125,8 +129,12 @@ async def list_departures(
 
 
 @router.post("/departures", status_code=201, response_model=DepartureRead)
-async def create_departure(request: Request, body: DepartureCreate, caller: CurrentCaller, session: Session):
-    caller.require(Scope.NETWORK_WRITE, operator=True)
+async def create_departure(
+    request: Request,
+    body: DepartureCreate,
+    caller: Annotated[Caller, requires(Scope.NETWORK_WRITE, operator=True)],
+    session: Session,
+):
     departure = await service.create_departure(session, body)
     return service.departure_read(departure, 0.0, _cbm_per_teu(request))
 
@@ -140,9 +148,13 @@ async def get_departure(request: Request, departure_id: IdPath, caller: CurrentC
 
 @router.patch("/departures/{departure_id}", response_model=DepartureRead)
 async def update_departure(
-    request: Request, departure_id: IdPath, body: DepartureUpdate, caller: CurrentCaller, session: Session
+    request: Request,
+    departure_id: IdPath,
+    body: DepartureUpdate,
+    caller: Annotated[Caller,
+    requires(Scope.NETWORK_WRITE, operator=True)],
+    session: Session,
 ):
-    caller.require(Scope.NETWORK_WRITE, operator=True)
     departure = await service.get_departure(session, departure_id, lock=True)
     was = departure.status
     await service.update_departure(

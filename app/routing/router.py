@@ -4,8 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
-from app.accounts.dependencies import CurrentCaller, Session
+from app.accounts.dependencies import CurrentCaller, Session, requires
 from app.accounts.schemas import Scope
+from app.accounts.service import Caller
 from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from app.routing import rates, service
 from app.routing.schemas import QuoteOptionRead, QuoteRead, QuoteRequest, RateCardCreate, RateCardRead
@@ -17,7 +18,9 @@ OptionId = Annotated[str, Path(pattern=r"^QO[A-Z0-9]{12}$", description="A quote
 
 
 @router.get("/services/{code}/rates", response_model=Page[RateCardRead], tags=["rates"])
-async def list_rate_cards(code: ServiceCodeInPath, caller: CurrentCaller, session: Session, limit: Limit = 20, cursor: Cursor = None):
+async def list_rate_cards(
+    code: ServiceCodeInPath, caller: CurrentCaller, session: Session, limit: Limit = 20, cursor: Cursor = None
+):
     """Every version of the service's rate card, oldest first."""
     svc = await rates.service_by_code(session, code)
     rows = await rates.list_rate_cards(session, svc, decode_cursor(cursor), limit)
@@ -26,23 +29,29 @@ async def list_rate_cards(code: ServiceCodeInPath, caller: CurrentCaller, sessio
 
 
 @router.post("/services/{code}/rates", status_code=201, response_model=RateCardRead, tags=["rates"])
-async def create_rate_card(code: ServiceCodeInPath, body: RateCardCreate, caller: CurrentCaller, session: Session):
+async def create_rate_card(
+    code: ServiceCodeInPath,
+    body: RateCardCreate,
+    caller: Annotated[Caller, requires(Scope.NETWORK_WRITE, operator=True)],
+    session: Session,
+):
     """Publish the next version; it prices departures leaving in [valid_from, valid_to)."""
-    caller.require(Scope.NETWORK_WRITE, operator=True)
     svc = await rates.service_by_code(session, code)
     card = await rates.create_rate_card(session, svc, body)
     return rates.rate_card_read(card, svc.code)
 
 
 @router.post("/quotes", status_code=201, response_model=QuoteRead, tags=["quotes"])
-async def create_quote(request: Request, body: QuoteRequest, caller: CurrentCaller, session: Session):
+async def create_quote(
+    request: Request, body: QuoteRequest, caller: Annotated[Caller, requires(Scope.BOOKINGS_WRITE)], session: Session
+):
     """Priced itineraries (fastest, cheapest and the trade-offs between), each bookable until valid_until."""
-    caller.require(Scope.BOOKINGS_WRITE)
     return await service.create_quote(session, caller, body, request.app.state.settings.cbm_per_teu)
 
 
 @router.get("/quote-options/{option_id}", response_model=QuoteOptionRead, tags=["quotes"])
-async def get_quote_option(option_id: OptionId, caller: CurrentCaller, session: Session):
+async def get_quote_option(
+    option_id: OptionId, caller: Annotated[Caller, requires(Scope.BOOKINGS_READ)], session: Session
+):
     """One of your quote options, with the booking made from it, if any."""
-    caller.require(Scope.BOOKINGS_READ)
     return await service.quote_option_read(session, caller, option_id)

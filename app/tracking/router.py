@@ -4,8 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from app.accounts.dependencies import CurrentCaller, Session
+from app.accounts.dependencies import Session, requires
 from app.accounts.schemas import Scope
+from app.accounts.service import Caller
 from app.fields import MAX_ID, Timestamp
 from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from app.tracking import service
@@ -17,9 +18,8 @@ Reference = Annotated[str, Path(pattern=r"^CVN[A-Z0-9]{8}$", description="Bookin
 
 
 @router.post("/events", status_code=201, response_model=EventRecorded)
-async def create_event(body: EventCreate, caller: CurrentCaller, session: Session):
+async def create_event(body: EventCreate, caller: Annotated[Caller, requires(Scope.EVENTS_WRITE)], session: Session):
     """Record a transport, equipment or shipment event and apply it to the bookings it concerns."""
-    caller.require(Scope.EVENTS_WRITE)
     recorded = await service.record_event(session, caller, body)
     return {**service.event_read(recorded.event), "bookings_updated": recorded.bookings_updated,
             "skipped": recorded.skipped}
@@ -27,7 +27,7 @@ async def create_event(body: EventCreate, caller: CurrentCaller, session: Sessio
 
 @router.get("/events", response_model=Page[EventRead])
 async def list_events(
-    caller: CurrentCaller,
+    caller: Annotated[Caller, requires(Scope.EVENTS_READ)],
     session: Session,
     limit: Limit = 20,
     cursor: Cursor = None,
@@ -38,7 +38,6 @@ async def list_events(
     since: Annotated[Timestamp | None, Query(description="Events recorded at or after this time")] = None,
 ):
     """The event feed in the order Caravan recorded the events; exporters see their own."""
-    caller.require(Scope.EVENTS_READ)
     rows = await service.list_events(
         session, caller, decode_cursor(cursor), limit,
         booking=booking, container=container, departure_id=departure, event_type=event_type, since=since,
@@ -48,7 +47,8 @@ async def list_events(
 
 
 @router.get("/bookings/{reference}/tracking", response_model=TrackingRead)
-async def booking_tracking(reference: Reference, caller: CurrentCaller, session: Session):
+async def booking_tracking(
+    reference: Reference, caller: Annotated[Caller, requires(Scope.BOOKINGS_READ)], session: Session
+):
     """Legs, the event timeline, the current ETA and whether a connection is at risk."""
-    caller.require(Scope.BOOKINGS_READ)
     return await service.tracking_for(session, caller, reference)

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request, Response
 
-from app.accounts.dependencies import CurrentCaller, Session
+from app.accounts.dependencies import Session, requires
 from app.accounts.schemas import Scope
+from app.accounts.service import Caller
 from app.fields import IdPath
 from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from app.webhooks import service
@@ -24,41 +27,54 @@ def _read(row) -> dict:
 
 
 @router.post("", status_code=201, response_model=SubscriptionCreated)
-async def create_subscription(request: Request, body: SubscriptionCreate, caller: CurrentCaller, session: Session):
+async def create_subscription(
+    request: Request,
+    body: SubscriptionCreate,
+    caller: Annotated[Caller, requires(Scope.WEBHOOKS_WRITE)],
+    session: Session,
+):
     """Subscribe a URL to event types; the signing secret is in this response only."""
-    caller.require(Scope.WEBHOOKS_WRITE)
     allow_private = request.app.state.settings.webhook_allow_private_urls
     row = await service.create_subscription(session, caller, body, allow_private)
     return {**_read(row), "secret": row.secret}
 
 
 @router.get("", response_model=Page[SubscriptionRead])
-async def list_subscriptions(caller: CurrentCaller, session: Session, limit: Limit = 20, cursor: Cursor = None):
-    caller.require(Scope.WEBHOOKS_WRITE)
+async def list_subscriptions(
+    caller: Annotated[Caller, requires(Scope.WEBHOOKS_WRITE)],
+    session: Session,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+):
     rows = await service.list_subscriptions(session, caller, decode_cursor(cursor), limit)
     items, next_cursor = page_of(rows, limit)
     return {"items": [_read(r) for r in items], "next_cursor": next_cursor}
 
 
 @router.get("/{subscription_id}", response_model=SubscriptionRead)
-async def get_subscription(subscription_id: IdPath, caller: CurrentCaller, session: Session):
-    caller.require(Scope.WEBHOOKS_WRITE)
+async def get_subscription(
+    subscription_id: IdPath, caller: Annotated[Caller, requires(Scope.WEBHOOKS_WRITE)], session: Session
+):
     return _read(await service.get_subscription(session, caller, subscription_id))
 
 
 @router.delete("/{subscription_id}", status_code=204, response_class=Response)
-async def delete_subscription(subscription_id: IdPath, caller: CurrentCaller, session: Session):
-    caller.require(Scope.WEBHOOKS_WRITE)
+async def delete_subscription(
+    subscription_id: IdPath, caller: Annotated[Caller, requires(Scope.WEBHOOKS_WRITE)], session: Session
+):
     await service.delete_subscription(session, caller, subscription_id)
     return Response(status_code=204)
 
 
 @router.get("/{subscription_id}/deliveries", response_model=Page[DeliveryRead])
 async def list_deliveries(
-    subscription_id: IdPath, caller: CurrentCaller, session: Session, limit: Limit = 20, cursor: Cursor = None
+    subscription_id: IdPath,
+    caller: Annotated[Caller, requires(Scope.WEBHOOKS_WRITE)],
+    session: Session,
+    limit: Limit = 20,
+    cursor: Cursor = None,
 ):
     """The delivery log: each delivery's status and every attempt (status, latency, start of the answer)."""
-    caller.require(Scope.WEBHOOKS_WRITE)
     rows, attempts = await service.list_deliveries(session, caller, subscription_id, decode_cursor(cursor), limit)
     items, next_cursor = page_of(rows, limit)
     return {"items": [service.delivery_read(r, attempts[r.id]) for r in items], "next_cursor": next_cursor}
