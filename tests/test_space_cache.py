@@ -69,3 +69,18 @@ async def test_a_booking_no_smaller_than_a_refused_one_is_refused_without_replan
     assert bigger.json()["status"] == "WAITLISTED" and full_loads == []
     smaller = await book(client, exporter, departure_id, 20)  # 40 + 20 fits the 40HC by first fit
     assert smaller.json()["status"] == "CONFIRMED" and full_loads == []
+    # Adding cargo never makes room: the refusal still stands on 40 + 20, without a replan.
+    again = await book(client, exporter, departure_id, 30)
+    assert again.json()["status"] == "WAITLISTED" and full_loads == []
+
+
+async def test_refusals_are_forgotten_when_a_booking_leaves(client, exporter, network, request):
+    departure_id = network["departure_id"]  # 2 TEU: one 40HC of 66 CBM
+    first = await book(client, exporter, departure_id, 40)
+    refused = await book(client, exporter, departure_id, 30)
+    assert refused.json()["status"] == "WAITLISTED"
+    cancelled = await client.post(f"/v1/bookings/{first.json()['reference']}/cancel", headers=exporter)
+    assert cancelled.status_code == 200
+    # The waitlisted 30 CBM was promoted into the room; another 30 fits beside it.
+    later = await book(client, exporter, departure_id, 30)
+    assert later.json()["status"] == "CONFIRMED"

@@ -421,6 +421,9 @@ async def write_reservation(session: AsyncSession, booking: Booking) -> None:
     after = (count + 1, ids + booking.id, squares + booking.id * booking.id, versions + booking.id * booking.version)
     _cache[reservation.cache_key] = (after, state)
     _cache.move_to_end(reservation.cache_key)
+    refused = _refused.get(reservation.cache_key)
+    if refused is not None and refused[0] == reservation.before:
+        _refused[reservation.cache_key] = (after, refused[1])
     while len(_cache) > CACHE_SIZE:
         _cache.popitem(last=False)
 
@@ -430,7 +433,10 @@ async def write_reservation(session: AsyncSession, booking: Booking) -> None:
 # under the same rules (destination, DG key, temperature range), is refused without
 # running the planner again: any packing that took it could take the smaller one.
 # And once the planner has failed MAX_FAILED_REPLANS times on the same bookings, later
-# bookings get first fit only until the departure's bookings change.
+# bookings get first fit only until the departure's bookings change. A booking this
+# process adds (``write_reservation``) keeps what was remembered: with more cargo on
+# board, what did not fit fits no better. Any other change, or one made by another
+# process, starts afresh.
 MAX_FAILED_REPLANS = 3
 _refused: dict[tuple, tuple[tuple[int, ...], list[tuple[tuple, float, float, float]]]] = {}
 
