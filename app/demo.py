@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import service as accounts
 from app.accounts.models import Organization
-from app.accounts.schemas import ALL_SCOPES, EXPORTER_SCOPES, Role
+from app.accounts.schemas import ALL_SCOPES, EXPORTER_SCOPES, PARTNER_SCOPES, Role
 from app.db import utcnow
 from app.network import service as network
 from app.network.models import Hub
@@ -254,9 +254,9 @@ async def seed_multimodal(session: AsyncSession, now: datetime | None = None) ->
 
 
 DEMO_ORGS = [
-    ("operator", "Han'ou Consolidation Hub", Role.OPERATOR),
-    ("exporter", "Wuhan Festive Crafts Co., Ltd.", Role.EXPORTER),
-    ("partner", "Rhein Forwarding GmbH", Role.EXPORTER),
+    ("operator", "Han'ou Consolidation Hub", Role.OPERATOR, ALL_SCOPES),
+    ("exporter", "Wuhan Festive Crafts Co., Ltd.", Role.EXPORTER, EXPORTER_SCOPES),
+    ("partner", "Rhein Forwarding GmbH", Role.EXPORTER, PARTNER_SCOPES),  # reports its road legs' events
 ]
 
 
@@ -265,11 +265,10 @@ async def seed_demo(session: AsyncSession) -> dict[str, str]:
     await seed_network(session)
     await seed_multimodal(session)
     keys = {}
-    for label, name, role in DEMO_ORGS:
+    for label, name, role, scopes in DEMO_ORGS:
         org = await session.scalar(select(Organization).where(Organization.name == name))
         if org is None:
             org = await accounts.create_organization(session, name, role)
-        scopes = list(ALL_SCOPES if role is Role.OPERATOR else EXPORTER_SCOPES)
-        _, key = await accounts.create_api_key(session, org, scopes, f"demo {label} key")
+        _, key = await accounts.create_api_key(session, org, list(scopes), f"demo {label} key")
         keys[label] = key
     return keys

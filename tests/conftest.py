@@ -15,6 +15,7 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.cli import migrate
+from app.accounts.schemas import PARTNER_SCOPES
 from app.config import Settings, async_database_url
 from app.main import create_app
 from app.registry import metadata
@@ -107,6 +108,14 @@ async def exporter(client, operator) -> dict[str, str]:
 @pytest.fixture
 async def other_exporter(client, operator) -> dict[str, str]:
     return await factories.org_headers(client, operator, "Hubei Fitness Gear", "exporter")
+
+
+@pytest.fixture
+async def partner(client, operator) -> dict[str, str]:
+    """A forwarder's key: an exporter-role organisation the operator granted events:write."""
+    return await factories.org_headers(
+        client, operator, "Rhein Forwarding", "exporter", scopes=[s.value for s in PARTNER_SCOPES]
+    )
 
 
 @pytest.fixture

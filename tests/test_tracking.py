@@ -143,7 +143,7 @@ async def test_a_hub_that_is_not_a_call_of_the_departure_is_refused(client, oper
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "location"
 
 
-async def test_unknown_containers_and_bookings_are_422(client, operator, exporter, other_exporter, network):
+async def test_unknown_containers_and_bookings_are_422(client, operator, partner, other_exporter, network):
     equipment = {"event_type": "EQUIPMENT", "event_classifier": "ACT", "code": "GTIN", "location": "CNWUH-WJS",
                  "event_datetime": now().isoformat(), "container_number": "CSQU3054383"}
     response = await client.post("/v1/events", json=equipment, headers=operator)
@@ -151,15 +151,25 @@ async def test_unknown_containers_and_bookings_are_422(client, operator, exporte
     theirs = await book(client, other_exporter, network["departure_id"])
     shipment = {"event_type": "SHIPMENT", "event_classifier": "ACT", "code": "HOLD",
                 "event_datetime": now().isoformat(), "booking_reference": theirs["reference"]}
-    response = await client.post("/v1/events", json=shipment, headers=exporter)
+    response = await client.post("/v1/events", json=shipment, headers=partner)  # not the partner's booking
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "booking_reference"
 
 
-async def test_exporters_may_not_report_trains(client, exporter, network):
-    response = await client.post(
-        "/v1/events", json=transport(network["departure_id"], "DEPA", "CNWUH-WJS", now()), headers=exporter
-    )
-    assert response.status_code == 403
+async def test_exporters_may_not_report_trains_partners_granted_events_write_may(client, exporter, partner, network):
+    """API.md: POST /v1/events takes the operator's keys or a key with events:write, which
+    exporters' keys do not get unless the operator grants it (a forwarder, a rail operator)."""
+    departure = transport(network["departure_id"], "DEPA", "CNWUH-WJS", now())
+    response = await client.post("/v1/events", json=departure, headers=exporter)
+    assert response.status_code == 403 and "events:write" in response.json()["detail"]
+    response = await client.post("/v1/events", json=departure, headers=partner)
+    assert response.status_code == 201, response.text
+
+
+async def test_the_operators_keys_report_events_without_the_scope(client, operator, network):
+    hub_desk = await factories.org_headers(client, operator, "Han'ou yard", "operator", scopes=["network:write"])
+    arrival = transport(network["departure_id"], "DEPA", "CNWUH-WJS", now())
+    response = await client.post("/v1/events", json=arrival, headers=hub_desk)
+    assert response.status_code == 201, response.text
 
 
 async def test_location_by_un_locode_and_the_event_as_read(client, operator, network):

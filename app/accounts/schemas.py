@@ -26,7 +26,11 @@ class Scope(StrEnum):
 
 OPERATOR_ONLY_SCOPES = frozenset({Scope.NETWORK_WRITE, Scope.PLANS_WRITE, Scope.ORGS_WRITE})
 ALL_SCOPES = tuple(Scope)
-EXPORTER_SCOPES = tuple(s for s in Scope if s not in OPERATOR_ONLY_SCOPES)
+# What an exporter's key gets unless the operator says otherwise. Reporting events
+# (events:write: transport, equipment and shipment events, any departure) is granted
+# explicitly, to the keys of partners that move the cargo (forwarders, rail operators).
+EXPORTER_SCOPES = tuple(s for s in Scope if s not in OPERATOR_ONLY_SCOPES and s is not Scope.EVENTS_WRITE)
+PARTNER_SCOPES = (*EXPORTER_SCOPES, Scope.EVENTS_WRITE)
 
 
 class OrganizationCreate(BaseModel):

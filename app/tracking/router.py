@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
-from app.accounts.dependencies import Session, requires
+from app.accounts.dependencies import CurrentCaller, Session, requires
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
+from app.errors import Forbidden
 from app.fields import MAX_ID, Timestamp
 from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from app.tracking import service
@@ -17,9 +18,19 @@ router = APIRouter(prefix="/v1", tags=["tracking"])
 Reference = Annotated[str, Path(pattern=r"^CVN[A-Z0-9]{8}$", description="Booking reference such as CVN7K3QX9PA")]
 
 
+async def event_reporter(caller: CurrentCaller) -> Caller:
+    if not (caller.is_operator or Scope.EVENTS_WRITE.value in caller.scopes):
+        raise Forbidden(f"this key lacks the scope {Scope.EVENTS_WRITE.value}")
+    return caller
+
+
 @router.post("/events", status_code=201, response_model=EventRecorded)
-async def create_event(body: EventCreate, caller: Annotated[Caller, requires(Scope.EVENTS_WRITE)], session: Session):
-    """Record a transport, equipment or shipment event and apply it to the bookings it concerns."""
+async def create_event(body: EventCreate, caller: Annotated[Caller, Depends(event_reporter)], session: Session):
+    """Record a transport, equipment or shipment event and apply it to the bookings it concerns.
+
+    The hub operator's keys, or any key holding events:write (the operator grants it to
+    the partners that move the cargo); shipment events only about bookings the key may see.
+    """
     recorded = await service.record_event(session, caller, body)
     return {**service.event_read(recorded.event), "bookings_updated": recorded.bookings_updated,
             "skipped": recorded.skipped}
