@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import itertools
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path

@@ -37,13 +37,11 @@ async def seed(sessionmaker, runs: int) -> tuple[list[int], dict]:
     from sqlalchemy import insert, select
 
     from app.accounts import service as accounts
-    from app.accounts.models import Organization
     from app.accounts.schemas import ALL_SCOPES, Role
     from app.bookings.models import Booking
     from app.consolidation.models import DeparturePlan, PlanAssignment, PlanContainer
     from app.db import utcnow
     from app.network import service as network
-    from app.network.models import Departure
     from app.network.schemas import ContainerTypeCreate, DepartureCreate, HubCreate, ServiceCreate, StopIn
     from app.tracking import service as tracking
     from app.webhooks.models import WebhookSubscription
@@ -206,7 +204,6 @@ async def main(database_url: str, runs: int) -> None:
           f"to a receiver process on loopback: {delivered} delivered in {seconds:.1f} s = {delivered / seconds:.0f}/s "
           f"(signatures refused: {refused})")
     await engine.dispose()
-
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

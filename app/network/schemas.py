@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.fields import (
     ContainerTypeCode,
-    CountryCode,
     Currency,
     DgClass,
     HubCode,

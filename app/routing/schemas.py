@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.bookings.schemas import CargoLineIn
-from app.fields import Currency, HubCode, LongText, Timestamp
+from app.fields import Currency, HubCode, Timestamp
 from app.network.schemas import Mode
 
 Rate = Annotated[Decimal, Field(ge=0, le=Decimal("1000000"), max_digits=12, decimal_places=2)]

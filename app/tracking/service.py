@@ -37,7 +37,7 @@ from app.bookings.service import SPACE_HOLDING, StatusChanged, get_booking, tran
 from app.consolidation.models import DeparturePlan, PlanAssignment, PlanContainer
 from app.routing.models import BookingLeg
 from app.db import DriverStatement, utcnow
-from app.errors import Forbidden, Unprocessable
+from app.errors import Unprocessable
 from app.network.models import Departure, Hub
 from app.network.service import get_departure, route_hubs
 from app.tracking.models import DepartureCall, Leg, TrackingEvent
