@@ -13,7 +13,6 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -21,7 +20,7 @@ from app.config import Settings
 from app.db import make_engine, make_sessionmaker
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 from app.webhooks.service import backoff_seconds, sign
-from app.webhooks.worker import Worker
+from app.webhooks.worker import Worker, delivery_client
 from tests.conftest import postgres_only
 from tests.factories import booking_body
 from tests.live import LiveServer
@@ -185,8 +184,9 @@ async def test_a_flaky_receiver_still_gets_every_event_once_signed(
     receiver.secret = subscription["secret"]
     references = await book_many(client, exporter, network["departure_id"], 6)
 
-    async with httpx.AsyncClient() as http:
-        await drain(app, Worker(app.state.sessionmaker, fast_settings(database_url), http))
+    settings = fast_settings(database_url)
+    async with delivery_client(settings) as http:
+        await drain(app, Worker(app.state.sessionmaker, settings, http))
 
     log = await deliveries(client, exporter, subscription["id"])
     assert len(log) == 6 and all(d["status"] == "DELIVERED" for d in log)
@@ -211,8 +211,9 @@ async def test_410_gone_disables_the_subscription(
     subscription = await subscribe(client, exporter, f"{server.url}/hook", ["SHIPMENT"])
     receiver.secret = subscription["secret"]
     await book_many(client, exporter, network["departure_id"], 3)
-    async with httpx.AsyncClient() as http:
-        worker = Worker(app.state.sessionmaker, fast_settings(database_url, webhook_concurrency=1, webhook_batch_size=1), http)
+    settings = fast_settings(database_url, webhook_concurrency=1, webhook_batch_size=1)
+    async with delivery_client(settings) as http:
+        worker = Worker(app.state.sessionmaker, settings, http)
         await drain(app, worker)
     read = (await client.get(f"/v1/webhook-subscriptions/{subscription['id']}", headers=exporter)).json()
     assert read["disabled_at"] is not None and "410" in read["disabled_reason"]
@@ -276,7 +277,7 @@ async def test_two_workers_on_postgresql_never_claim_the_same_delivery(
     engines = [make_engine(settings.async_database_url, pool_size=4) for _ in range(2)]
     stop = asyncio.Event()
     try:
-        async with httpx.AsyncClient() as http:
+        async with delivery_client(settings) as http:
             workers = [Worker(make_sessionmaker(engine), settings, http) for engine in engines]
             tasks = [asyncio.create_task(worker.run(stop)) for worker in workers]
             deadline = time.monotonic() + 60

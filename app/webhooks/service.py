@@ -18,6 +18,7 @@ import ipaddress
 import random
 import secrets
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -71,22 +72,40 @@ def _is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+async def resolve(host: str, port: int) -> list[str]:
+    """The addresses a TCP connection to ``host`` may use, in the resolver's order, without repeats.
+
+    Raises ``OSError`` (``socket.gaierror``) or ``UnicodeError`` when the host does not resolve.
+    """
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def address_refusal(host: str, addresses: Iterable[str]) -> str | None:
+    """Why ``host`` may not be called at ``addresses`` (None when every one of them is public)."""
+    private = sorted(a for a in addresses if not _is_public(a))
+    if private:
+        return f"the host {host} resolves to a private, loopback or reserved address ({private[0]})"
+    return None
+
+
 async def url_refusal(url: str) -> str | None:
-    """Why ``url`` may not be called (None when it may): it must resolve, and only to public addresses."""
+    """Why ``url`` may not be called (None when it may): it must resolve, and only to public addresses.
+
+    A check ahead of time only: the host may resolve differently when the worker connects
+    (DNS rebinding), so the worker's connections check the addresses they use again
+    (``app.webhooks.worker.PinnedBackend``).
+    """
     parts = urlsplit(url)
     host = parts.hostname
     if not host:
         return "has no host"
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = await resolve(host, port)
     except (socket.gaierror, UnicodeError, OSError):
         return f"the host {host} does not resolve"
-    addresses = {info[4][0] for info in infos}
-    private = sorted(a for a in addresses if not _is_public(a))
-    if private:
-        return f"the host {host} resolves to a private, loopback or reserved address ({private[0]})"
-    return None
+    return address_refusal(host, addresses)
 
 
 # --- subscriptions ------------------------------------------------------------------

@@ -5,6 +5,10 @@ LOCKED and a lease), or inside ``caravan serve`` (``CARAVAN_WEBHOOK_WORKER=true`
 the default there) as a task of the app's lifespan. Delivery is at least once: a
 worker killed mid-batch leaves its rows leased; when the lease runs out another
 worker sends them again, with the same ``webhook-id`` so receivers can drop repeats.
+
+Its HTTP client (``delivery_client``) connects only to addresses it has checked
+itself (``PinnedBackend``), so a callback host cannot pass the URL check with a
+public address and then be reached at a private one.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import secrets
 import time
 from typing import Any
 
+import httpcore
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -36,8 +41,94 @@ def body_for(row: Any) -> bytes:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+class PinnedBackend(httpcore.AsyncNetworkBackend):
+    """An httpcore network backend that connects only to addresses it has checked: the guard
+    against DNS rebinding.
+
+    A URL checked ahead of time (``service.url_refusal``) proves nothing about the
+    connection: its host may answer a public address to the check and 127.0.0.1,
+    169.254.169.254 or 10.x a moment later. So ``connect_tcp`` resolves the host
+    itself, refuses it unless every address is public (``service.address_refusal``,
+    the rule of the URL check; not applied when ``allow_private``), and connects to
+    the checked addresses, never to the name. The name is still the request's:
+    httpcore hands it to ``start_tls`` as ``server_hostname`` (so certificates are
+    verified against it) and httpx writes it in the Host header.
+    """
+
+    def __init__(self, allow_private: bool, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+        self.allow_private = allow_private
+        self.inner = inner or httpcore.AnyIOBackend()  # what httpcore uses under asyncio
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                          socket_options: Any = None) -> httpcore.AsyncNetworkStream:
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        try:
+            async with asyncio.timeout_at(deadline):
+                addresses = await service.resolve(host, port)
+        except TimeoutError as error:
+            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from error
+        except (OSError, UnicodeError) as error:
+            raise httpcore.ConnectError(f"the host {host} does not resolve ({error})") from error
+        if not addresses:
+            raise httpcore.ConnectError(f"the host {host} does not resolve")
+        if not self.allow_private and (refusal := service.address_refusal(host, addresses)):
+            raise httpcore.ConnectError(f"refused to connect: {refusal}")
+        failure: httpcore.ConnectError | None = None
+        for address in addresses:  # in the resolver's order, one connect timeout for all of them
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                raise httpcore.ConnectTimeout(f"connecting to {host} timed out")
+            try:
+                return await self.inner.connect_tcp(address, port, timeout=remaining, local_address=local_address,
+                                                    socket_options=socket_options)
+            except httpcore.ConnectError as error:
+                failure = error
+        assert failure is not None
+        raise failure
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+    # connect_unix_socket stays NotImplemented: the delivery pool never uses a Unix socket.
+
+
+def pinned_transport(backend: httpcore.AsyncNetworkBackend) -> httpx.AsyncHTTPTransport:
+    """An ``httpx.AsyncHTTPTransport`` as ``httpx.AsyncClient(trust_env=False)`` builds it, on ``backend``.
+
+    httpx (0.28) has no public way to give its transport an httpcore network backend
+    (an argument for it is only proposed upstream), so this swaps the pool it built, the private
+    ``_pool``, for an ``httpcore.AsyncConnectionPool`` with the same settings and the
+    backend. If a later httpx keeps its pool elsewhere this raises rather than leave
+    the connections unpinned.
+    """
+    ssl_context = httpx.create_ssl_context(verify=True, trust_env=False)
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)  # httpx's defaults
+    transport = httpx.AsyncHTTPTransport(verify=ssl_context, trust_env=False, limits=limits)
+    if not isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
+        raise RuntimeError("httpx.AsyncHTTPTransport keeps no httpcore pool in _pool: cannot pin webhook connections")
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=ssl_context, max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
+        network_backend=backend,
+    )
+    return transport
+
+
+def delivery_client(settings: Settings) -> httpx.AsyncClient:
+    """The worker's HTTP client: redirects not followed, nothing (proxies, CA files, .netrc) taken
+    from the environment, connections pinned to checked addresses (private ones allowed only when
+    ``webhook_allow_private_urls``)."""
+    return httpx.AsyncClient(transport=pinned_transport(PinnedBackend(settings.webhook_allow_private_urls)),
+                             follow_redirects=False, trust_env=False)
+
+
 class Worker:
-    """Delivers webhooks until ``stop`` is set; ``run_once`` does one claim-deliver-record round."""
+    """Delivers webhooks until ``stop`` is set; ``run_once`` does one claim-deliver-record round.
+
+    Without ``client`` it makes its own with ``delivery_client``; a client passed in is
+    used as it is (build it with ``delivery_client`` to keep the connections pinned).
+    """
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
                  client: httpx.AsyncClient | None = None) -> None:
@@ -50,7 +141,7 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         own_client = self.client is None
         if own_client:
-            self.client = httpx.AsyncClient(follow_redirects=False, trust_env=False)
+            self.client = delivery_client(self.settings)
         try:
             while not stop.is_set():
                 try:
@@ -96,6 +187,9 @@ class Worker:
         return len(rows)
 
     async def _refusal(self, url: str) -> str | None:
+        """The URL check ahead of the POST, cached for a minute: it spares a refused URL the
+        connection attempt and says why in the attempt log. It is not what keeps private
+        addresses out (the host may resolve differently a moment later): ``PinnedBackend`` is."""
         if self.settings.webhook_allow_private_urls:
             return None
         cached = self._resolved.get(url)
