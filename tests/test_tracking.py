@@ -155,6 +155,18 @@ async def test_unknown_containers_and_bookings_are_422(client, operator, partner
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "booking_reference"
 
 
+async def test_container_numbers_in_events_and_the_feed_have_their_check_digit_verified(client, operator):
+    wrong = "CSQU3054384"  # ISO 6346 check digit is 3
+    equipment = {"event_type": "EQUIPMENT", "event_classifier": "ACT", "code": "GTIN", "location": "CNWUH-WJS",
+                 "event_datetime": now().isoformat(), "container_number": wrong}
+    response = await client.post("/v1/events", json=equipment, headers=operator)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "container_number"
+    assert "check digit" in response.json()["errors"][0]["message"]
+    response = await client.get("/v1/events", params={"container": wrong}, headers=operator)
+    assert response.status_code == 422 and "check digit" in response.text
+
+
 async def test_exporters_may_not_report_trains_partners_granted_events_write_may(client, exporter, partner, network):
     """API.md: POST /v1/events takes the operator's keys or a key with events:write, which
     exporters' keys do not get unless the operator grants it (a forwarder, a rail operator)."""

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.bookings.schemas import BookingStatus
-from app.fields import HUB_CODE_PATTERN, IdField, LongText, Timestamp
+from app.fields import HUB_CODE_PATTERN, ContainerNumber, IdField, LongText, Timestamp
 from app.network.schemas import Mode
 
 
@@ -56,7 +56,7 @@ RECOVERED_CODE = "SAFE"
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z]{4}$")]
 Location = Annotated[str, StringConstraints(pattern=HUB_CODE_PATTERN)]
-ContainerNumberIn = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}[UJZ][0-9]{7}$")]
+ContainerNumberIn = ContainerNumber  # ISO 6346, check digit verified
 BookingReference = Annotated[str, StringConstraints(pattern=r"^CVN[A-Z0-9]{8}$")]
 
 
