@@ -78,6 +78,27 @@ async def test_exporter_cannot_create_organisations_or_revoke_others_keys(client
     assert (await client.get("/v1/hubs", headers=operator)).status_code == 200
 
 
+async def test_a_key_revokes_itself_but_not_its_organisations_other_keys(client, operator):
+    org = (await client.post("/v1/organizations", json={"name": "Hubei Fitness", "role": "exporter"}, headers=operator)).json()
+
+    async def new_key(scopes):
+        created = await client.post(f"/v1/organizations/{org['id']}/api-keys", json={"scopes": scopes}, headers=operator)
+        assert created.status_code == 201
+        return created.json()["id"], {"Authorization": f"Bearer {created.json()['key']}"}
+
+    writer_id, writer = await new_key(["bookings:read", "bookings:write"])
+    reader_id, reader = await new_key(["bookings:read"])
+    # A read-only key of the same organisation cannot take the booking key away.
+    response = await client.delete(f"/v1/api-keys/{writer_id}", headers=reader)
+    assert response.status_code == 403
+    assert (await client.get("/v1/bookings", headers=writer)).status_code == 200
+    # Any key may revoke itself; the operator revokes any key.
+    assert (await client.delete(f"/v1/api-keys/{reader_id}", headers=reader)).status_code == 204
+    assert (await client.get("/v1/bookings", headers=reader)).status_code == 401
+    assert (await client.delete(f"/v1/api-keys/{writer_id}", headers=operator)).status_code == 204
+    assert (await client.get("/v1/bookings", headers=writer)).status_code == 401
+
+
 async def test_cli_bootstrap_prints_a_working_key(client, database_url):
     import asyncio
     import os

@@ -94,11 +94,14 @@ async def list_api_keys(session: AsyncSession, organization_id: int, after_id: i
 
 
 async def revoke_api_key(session: AsyncSession, caller: Caller, key_id: int) -> None:
-    """Operators with orgs:write revoke any key; anyone may revoke their own organisation's."""
+    """Operators with orgs:write revoke any key; any other key may revoke only itself (a leaked key's holder
+    can kill it), not its organisation's other keys (API.md: accounts are the operator's)."""
     row = await session.get(ApiKey, key_id)
     may_manage = caller.is_operator and Scope.ORGS_WRITE.value in caller.scopes
     if row is None or (row.organization_id != caller.organization_id and not may_manage):
         raise NotFound(f"API key {key_id} not found")
+    if not may_manage and row.id != caller.api_key_id:
+        raise Forbidden("only the hub operator (orgs:write) revokes another key; a key may revoke itself")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         await session.flush()
