@@ -89,7 +89,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [FieldError(_field_name(tuple(e.get("loc", ()))), str(e.get("msg", "invalid"))) for e in exc.errors()]
+        errors = [
+            # A JSON syntax error's location is a character offset, not a field: name the body.
+            FieldError("body" if e.get("type") == "json_invalid" else _field_name(tuple(e.get("loc", ()))),
+                       str(e.get("msg", "invalid")))
+            for e in exc.errors()
+        ]
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
         return _problem_response(
             422, problem(422, "validation-error", "Invalid input", detail, errors, request.url.path)
