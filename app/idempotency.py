@@ -71,14 +71,14 @@ class IdempotencyMiddleware:
         if key is None:
             await self.app(scope, receive, send)
             return
+        sessionmaker = self.sessionmaker_getter(scope)
+        api_key_id = await _api_key_id(sessionmaker, headers.get("authorization", ""))
+        if api_key_id is None:  # not authenticated: the app answers 401, whatever the header holds
+            await self.app(scope, receive, send)
+            return
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
             await _send(send, *_problem(422, "validation-error", "Invalid input",
                                         f"must be 1-{MAX_KEY_LENGTH} printable characters", "Idempotency-Key"))
-            return
-        sessionmaker = self.sessionmaker_getter(scope)
-        api_key_id = await _api_key_id(sessionmaker, headers.get("authorization", ""))
-        if api_key_id is None:  # not authenticated: the app answers 401
-            await self.app(scope, receive, send)
             return
 
         body, disconnected = await _read_body(receive)

@@ -92,3 +92,6 @@ async def test_errors_are_replayed_too_and_bad_keys_refused(app, client, exporte
     assert too_long.status_code == 422 and too_long.json()["errors"][0]["field"] == "Idempotency-Key"
     unauthenticated = await client.post("/v1/bookings", json={}, headers={"Idempotency-Key": "anon"})
     assert unauthenticated.status_code == 401
+    # Authentication comes first: no key, a bad Idempotency-Key, still 401.
+    unauthenticated = await client.post("/v1/bookings", json={}, headers={"Idempotency-Key": "k" * 256})
+    assert unauthenticated.status_code == 401
