@@ -128,3 +128,12 @@ async def test_cancelling_a_departure_settles_its_bookings(client, operator, exp
     assert any("moved to departure" in (e.get("reason") or "") for e in tracking["events"])
     second = (await client.get(f"/v1/departures/{second_id}", headers=exporter)).json()
     assert second["booked_cbm"] == 10.0
+
+
+async def test_a_service_as_api_md_lists_it_needs_no_name(client, operator, network):
+    body = factories.service_body()
+    body["code"] = "WUH-DUI-B"
+    del body["name"]
+    response = await client.post("/v1/services", json=body, headers=operator)
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == "WUH-DUI-B"

@@ -123,7 +123,7 @@ class ServiceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: ServiceCode
-    name: Name
+    name: Name | None = Field(default=None, description="Display name; the code when left out")
     mode: Mode
     origin: HubCode
     destination: HubCode

@@ -106,7 +106,7 @@ async def create_service(session: AsyncSession, data: ServiceCreate) -> Service:
         raise Unprocessable("reefer_allowed", "a service that takes reefer cargo must offer a reefer container type")
     service = Service(
         code=data.code,
-        name=data.name,
+        name=data.name or data.code,
         mode=data.mode.value,
         origin=origin,
         destination=destination,
