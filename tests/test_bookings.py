@@ -166,6 +166,29 @@ async def test_receipt_uses_measured_figures_and_flags_discrepancies(client, ope
     assert cancel.status_code == 409
 
 
+async def test_receipt_from_measured_lines(client, operator, exporter, network):
+    reference = (await book(client, exporter, network["departure_id"], cargo=[line_of_cbm(2)])).json()["reference"]
+    lines = [{"packages": 4, "length_cm": 100, "width_cm": 50, "height_cm": 50, "weight_kg": 120.5},
+             {"packages": 1, "length_cm": 120, "width_cm": 100, "height_cm": 80, "weight_kg": 60}]
+    received = await client.post(f"/v1/bookings/{reference}/receipt", json={"lines": lines}, headers=operator)
+    assert received.status_code == 200, received.text
+    measured = received.json()["measured"]
+    assert measured["pieces"] == 5 and measured["weight_kg"] == pytest.approx(180.5)
+    assert measured["volume_cbm"] == pytest.approx(4 * 0.25 + 0.96)
+    # Lines or totals, not both, and never neither; nothing is written by a refused receipt.
+    both = await client.post(
+        f"/v1/bookings/{reference}/receipt", json={"lines": lines, "pieces": 5}, headers=operator
+    )
+    neither = await client.post(f"/v1/bookings/{reference}/receipt", json={"note": "wet cartons"}, headers=operator)
+    bad_line = await client.post(
+        f"/v1/bookings/{reference}/receipt", json={"lines": [{**lines[0], "height_cm": 0}]}, headers=operator
+    )
+    assert both.status_code == neither.status_code == bad_line.status_code == 422
+    assert bad_line.json()["errors"][0]["field"] == "lines.0.height_cm"
+    after = (await client.get(f"/v1/bookings/{reference}", headers=exporter)).json()
+    assert after["measured"]["pieces"] == 5 and after["status_reason"] is None
+
+
 async def test_operator_rejects_and_space_frees(client, operator, exporter, network):
     departure_id = network["departure_id"]
     big = (await book(client, exporter, departure_id, cargo=[line_of_cbm(50)])).json()["reference"]

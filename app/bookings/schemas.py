@@ -162,16 +162,44 @@ class BookingUpdate(BaseModel):
         return self
 
 
-class ReceiptIn(BaseModel):
-    """The CFS's measurement of what actually arrived."""
+class MeasuredLine(BaseModel):
+    """Packages alike as measured at the CFS: dimensions per package in cm, weight for the whole line."""
 
     model_config = ConfigDict(extra="forbid")
 
-    pieces: int = Field(ge=1, le=2_000_000)
-    weight_kg: float = Field(gt=0, le=6_000_000)
-    volume_cbm: float = Field(gt=0, le=100_000)
+    packages: int = Field(ge=1, le=10_000)
+    length_cm: float = Field(gt=0, le=1300)
+    width_cm: float = Field(gt=0, le=1300)
+    height_cm: float = Field(gt=0, le=1300)
+    weight_kg: float = Field(gt=0, le=30_000)
+
+
+class ReceiptIn(BaseModel):
+    """The CFS's measurement of what actually arrived: totals, or the measured lines they are summed from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pieces: int | None = Field(default=None, ge=1, le=2_000_000)
+    weight_kg: float | None = Field(default=None, gt=0, le=6_000_000)
+    volume_cbm: float | None = Field(default=None, gt=0, le=100_000)
+    lines: list[MeasuredLine] | None = Field(default=None, min_length=1, max_length=200)
     received_at: Timestamp | None = None
     note: LongText | None = None
+
+    @model_validator(mode="after")
+    def _totals_or_lines(self) -> ReceiptIn:
+        totals = (self.pieces, self.weight_kg, self.volume_cbm)
+        if self.lines is not None:
+            if any(t is not None for t in totals):
+                raise ValueError("give the measured lines or the totals (pieces, weight_kg, volume_cbm), not both")
+            self.pieces = sum(line.packages for line in self.lines)
+            self.weight_kg = round(sum(line.weight_kg for line in self.lines), 3)
+            self.volume_cbm = round(sum(
+                line.packages * line.length_cm * line.width_cm * line.height_cm / 1_000_000 for line in self.lines
+            ), 3) or 0.001
+        elif any(t is None for t in totals):
+            raise ValueError("give pieces, weight_kg and volume_cbm, or the measured lines")
+        return self
 
 
 class DeliveryIn(BaseModel):
