@@ -137,3 +137,13 @@ async def test_a_service_as_api_md_lists_it_needs_no_name(client, operator, netw
     response = await client.post("/v1/services", json=body, headers=operator)
     assert response.status_code == 201, response.text
     assert response.json()["name"] == "WUH-DUI-B"
+
+
+async def test_container_types_are_listed_in_pages_like_every_list(client, exporter, network):
+    first = await client.get("/v1/container-types", params={"limit": 1}, headers=exporter)
+    assert first.status_code == 200
+    page = first.json()
+    assert len(page["items"]) == 1 and page["next_cursor"]
+    rest = (await client.get("/v1/container-types", params={"cursor": page["next_cursor"]}, headers=exporter)).json()
+    codes = [page["items"][0]["code"], *(t["code"] for t in rest["items"])]
+    assert len(codes) == len(set(codes)) == len(factories.CONTAINER_TYPES)

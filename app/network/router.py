@@ -60,9 +60,11 @@ async def get_hub(code: HubCodeInPath, caller: CurrentCaller, session: Session):
     return await service.get_hub(session, code, field=None)
 
 
-@router.get("/container-types", response_model=list[ContainerTypeRead])
-async def list_container_types(caller: CurrentCaller, session: Session):
-    return await service.list_container_types(session)
+@router.get("/container-types", response_model=Page[ContainerTypeRead])
+async def list_container_types(caller: CurrentCaller, session: Session, limit: Limit = 20, cursor: Cursor = None):
+    rows = await service.list_container_types(session, decode_cursor(cursor), limit)
+    items, next_cursor = page_of(rows, limit)
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.post("/container-types", status_code=201, response_model=ContainerTypeRead)

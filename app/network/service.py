@@ -81,8 +81,9 @@ async def create_container_type(session: AsyncSession, data: ContainerTypeCreate
     return row
 
 
-async def list_container_types(session: AsyncSession) -> list[ContainerType]:
-    return list(await session.scalars(select(ContainerType).order_by(ContainerType.id)))
+async def list_container_types(session: AsyncSession, after_id: int, limit: int) -> list[ContainerType]:
+    query = select(ContainerType).where(ContainerType.id > after_id).order_by(ContainerType.id).limit(limit + 1)
+    return list(await session.scalars(query))
 
 
 async def container_types_by_code(session: AsyncSession, codes: list[str]) -> dict[str, ContainerType]:
