@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
@@ -102,3 +104,19 @@ def problem(
     if errors:
         body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
     return body
+
+
+class ProblemFieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details (the schema of every error response)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[ProblemFieldError] | None = None

@@ -10,7 +10,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.accounts.router import router as accounts_router
@@ -19,7 +18,7 @@ from app.config import Settings, get_settings
 from app.consolidation.router import router as consolidation_router
 from app.db import make_engine, make_sessionmaker
 from app.dcsa.router import router as dcsa_router
-from app.errors import PROBLEM_MEDIA_TYPE, AppError, FieldError, problem
+from app.errors import PROBLEM_MEDIA_TYPE, AppError, FieldError, Problem, problem
 from app.idempotency import IdempotencyMiddleware
 from app.middleware import BodySizeLimit
 from app.webhooks.worker import start_embedded_worker
@@ -29,22 +28,6 @@ from app.tracking.router import router as tracking_router
 from app.webhooks.router import router as webhooks_router
 
 log = logging.getLogger("caravan")
-
-
-class ProblemFieldError(BaseModel):
-    field: str
-    message: str
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str | None = None
-    errors: list[ProblemFieldError] | None = None
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {

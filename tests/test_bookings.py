@@ -260,3 +260,12 @@ async def test_delivery_closes_an_arrived_booking(app, client, operator, exporte
     assert delivered.status_code == 200 and delivered.json()["status"] == "DELIVERED"
     events = (await client.get("/v1/events", params={"booking": reference}, headers=exporter)).json()["items"]
     assert any(e["booking_status"] == "DELIVERED" for e in events)
+
+
+async def test_the_openapi_document_declares_the_concurrency_rules(client):
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    amend = paths["/v1/bookings/{reference}"]["patch"]["responses"]
+    assert {"412", "428"} <= set(amend) and "application/problem+json" in amend["412"]["content"]
+    assert "ETag" in amend["200"]["headers"]
+    assert {"ETag", "Location"} <= set(paths["/v1/bookings"]["post"]["responses"]["201"]["headers"])
+    assert "ETag" in paths["/v1/bookings/{reference}"]["get"]["responses"]["200"]["headers"]

@@ -17,12 +17,25 @@ from app.bookings.schemas import (
     ReceiptIn,
     RejectIn,
 )
+from app.errors import Problem
 from app.fields import MAX_ID
 from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
 
 router = APIRouter(prefix="/v1/bookings", tags=["bookings"])
 
 Reference = Annotated[str, Path(pattern=r"^CVN[A-Z0-9]{8}$", description="Booking reference such as CVN7K3QX9PA")]
+
+
+ETAG_HEADER = {"ETag": {"description": "The booking's version; send it as If-Match to amend", "schema": {"type": "string"}}}
+WITH_ETAG: dict[int | str, dict] = {200: {"headers": ETAG_HEADER}}
+CREATED: dict[int | str, dict] = {201: {"headers": {
+    **ETAG_HEADER, "Location": {"description": "The new booking", "schema": {"type": "string"}},
+}}}
+AMENDMENT: dict[int | str, dict] = {
+    **WITH_ETAG,
+    412: {"model": Problem, "description": "If-Match does not match the booking's current ETag"},
+    428: {"model": Problem, "description": "If-Match is missing: amendments must name the version they change"},
+}
 
 
 def _settings(request: Request):
@@ -34,7 +47,7 @@ def _respond(response: Response, booking) -> dict:
     return service.booking_read(booking)
 
 
-@router.post("", status_code=201, response_model=BookingRead)
+@router.post("", status_code=201, response_model=BookingRead, responses=CREATED)
 async def create_booking(
     request: Request,
     response: Response,
@@ -63,14 +76,14 @@ async def list_bookings(
     return {"items": [service.booking_read(b) for b in items], "next_cursor": next_cursor}
 
 
-@router.get("/{reference}", response_model=BookingRead)
+@router.get("/{reference}", response_model=BookingRead, responses=WITH_ETAG)
 async def get_booking(
     reference: Reference, response: Response, caller: Annotated[Caller, requires(Scope.BOOKINGS_READ)], session: Session
 ):
     return _respond(response, await service.get_booking(session, caller, reference))
 
 
-@router.patch("/{reference}", response_model=BookingRead)
+@router.patch("/{reference}", response_model=BookingRead, responses=AMENDMENT)
 async def amend_booking(
     request: Request,
     reference: Reference,
@@ -78,7 +91,9 @@ async def amend_booking(
     response: Response,
     caller: Annotated[Caller, requires(Scope.BOOKINGS_WRITE)],
     session: Session,
-    if_match: Annotated[str | None, Header(max_length=200)] = None,
+    if_match: Annotated[
+        str | None, Header(max_length=200, description="Required: the ETag of the version being amended")
+    ] = None,
 ):
     booking = await service.amend_booking(session, caller, reference, body, if_match, _settings(request).cbm_per_teu)
     return _respond(response, booking)
