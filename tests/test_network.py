@@ -147,3 +147,19 @@ async def test_container_types_are_listed_in_pages_like_every_list(client, expor
     rest = (await client.get("/v1/container-types", params={"cursor": page["next_cursor"]}, headers=exporter)).json()
     codes = [page["items"][0]["code"], *(t["code"] for t in rest["items"])]
     assert len(codes) == len(set(codes)) == len(factories.CONTAINER_TYPES)
+
+
+async def test_departures_are_found_from_and_to_any_call_of_the_line_in_order(client, exporter, network):
+    async def ids(**params):
+        response = await client.get("/v1/departures", params=params, headers=exporter)
+        assert response.status_code == 200
+        return {d["id"] for d in response.json()["items"]}
+
+    every = await ids()
+    assert every and await ids(origin="CNAKL") == every  # boarding at a stop on the line
+    assert await ids(destination="PLMAA") == every  # leaving the train at a stop
+    assert await ids(origin="CNAKL", destination="PLMAA") == every
+    assert await ids(origin="CNWUH", destination="DEDUI") == every  # by UN/LOCODE
+    assert await ids(origin="PLMAA", destination="CNAKL") == set()  # the line does not run backwards
+    assert await ids(origin="DEDUI") == set()  # nothing boards at the terminus
+    assert await ids(destination="CNWUH-WJS") == set()  # nor leaves at the origin

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy import Select, bindparam, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
@@ -275,6 +275,23 @@ async def departure_for_booking(session: AsyncSession, departure_id: int) -> Dep
     return departure
 
 
+# Every call of every service with its place along the line: origin first, stops by
+# sequence (1…), destination last. A departure serves A→B when A comes before B.
+_LAST = 1_000_000
+_CALLS = union_all(
+    select(Service.id.label("service_id"), Service.origin_hub_id.label("hub_id"), literal(0).label("position")),
+    select(ServiceStop.service_id, ServiceStop.hub_id, ServiceStop.sequence),
+    select(Service.id, Service.destination_hub_id, literal(_LAST)),
+).subquery("calls")
+
+
+def _calls_at(place: str):
+    """The calls at a hub named by its code or its UN/LOCODE (a LOCODE may cover several hubs)."""
+    calls = aliased(_CALLS)
+    hub = aliased(Hub)
+    return calls, hub, or_(hub.code == place, hub.un_locode == place)
+
+
 def departures_query(
     origin: str | None = None,
     destination: str | None = None,
@@ -283,17 +300,24 @@ def departures_query(
     service: str | None = None,
     status: str | None = None,
 ) -> Select:
+    """Departures matching the filters; ``origin``/``destination`` match any call of the line in that order."""
     query = select(Departure).join(Departure.service)
-    if origin:
-        origin_hub = aliased(Hub)
-        query = query.join(origin_hub, Service.origin_hub_id == origin_hub.id).where(
-            or_(origin_hub.code == origin, origin_hub.un_locode == origin)
-        )
-    if destination:
-        destination_hub = aliased(Hub)
-        query = query.join(destination_hub, Service.destination_hub_id == destination_hub.id).where(
-            or_(destination_hub.code == destination, destination_hub.un_locode == destination)
-        )
+    if origin or destination:
+        served = select(Service.id)
+        board = alight = None
+        if origin:
+            board, board_hub, matches = _calls_at(origin)
+            served = served.join(board, board.c.service_id == Service.id).join(board_hub, board_hub.id == board.c.hub_id)
+            served = served.where(matches, board.c.position < _LAST)
+        if destination:
+            alight, alight_hub, matches = _calls_at(destination)
+            served = served.join(alight, alight.c.service_id == Service.id).join(
+                alight_hub, alight_hub.id == alight.c.hub_id
+            )
+            served = served.where(matches, alight.c.position > 0)
+        if board is not None and alight is not None:
+            served = served.where(board.c.position < alight.c.position)
+        query = query.where(Departure.service_id.in_(served))
     if departs_after:
         query = query.where(Departure.departs_at >= departs_after)
     if departs_before:
