@@ -272,8 +272,9 @@ class BookingRead(BaseModel):
     departure_id: int
     requested_departure_id: int
     service: str
-    origin: str
-    destination: str
+    origin: str = Field(description="Where the cargo boards this departure (for a booking made from a quote, "
+                                    "its main leg; the whole itinerary is in the tracking)")
+    destination: str = Field(description="Where the cargo leaves this departure")
     cutoff_at: datetime
     departs_at: datetime
     consignee: Consignee

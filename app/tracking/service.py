@@ -888,8 +888,9 @@ async def tracking_for(session: AsyncSession, caller: Caller, reference: str) ->
     return {
         "reference": booking.reference,
         "status": booking.status,
-        "origin": booking.origin.code,
-        "destination": booking.destination.code,
+        # End to end: a booking made from a quote rides feeder legs before and after its departure.
+        "origin": legs[0].from_hub.code if legs else booking.origin.code,
+        "destination": legs[-1].to_hub.code if legs else booking.destination.code,
         "eta": (last.actual_arrival_at or last.estimated_arrival_at or last.planned_arrival_at) if last else None,
         "at_risk": riding and any(leg.at_risk for leg in legs),
         "legs": [
