@@ -254,3 +254,12 @@ async def test_receipt_recomputes_the_price_on_the_measured_cargo(client, operat
     body = receipt.json()
     assert body["price"]["amount"] == "1880.00"
     assert body["measured"]["price"] == {"amount": "2820.00", "currency": "EUR"}  # 3 × 900 + 3 × 40
+
+
+async def test_a_quoted_booking_does_not_ask_to_roll_over(client, operator, exporter):
+    await multimodal_network(client, operator)
+    rail = by_modes(await quote(client, exporter))[("RAIL",)]
+    refused = await book_option(client, exporter, rail["id"], allow_rollover=True)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "allow_rollover"
+    assert (await client.get("/v1/bookings", headers=exporter)).json()["items"] == []
+    assert (await book_option(client, exporter, rail["id"])).status_code == 201

@@ -597,6 +597,9 @@ async def book_quote_option(session: AsyncSession, caller: Caller, data: Booking
     main departure has filled up since the quote the booking is WAITLISTED
     there (no roll-over: a later train would break the itinerary's connections).
     """
+    if data.allow_rollover:
+        raise Unprocessable("allow_rollover", "a booking made from a quote option keeps its itinerary and never rolls "
+                                              "over (a later train would miss its connections); leave it out")
     option = await get_option(session, caller, data.quote_option_id or "", lock=True)
     now = utcnow()
     if option.booking_id is not None:
