@@ -41,6 +41,7 @@ async def seed(sessionmaker, runs: int) -> tuple[list[int], dict]:
     from app.bookings.models import Booking
     from app.consolidation.models import DeparturePlan, PlanAssignment, PlanContainer
     from app.db import utcnow
+    from app.fields import iso6346_check_digit
     from app.network import service as network
     from app.network.schemas import ContainerTypeCreate, DepartureCreate, HubCreate, ServiceCreate, StopIn
     from app.tracking import service as tracking
@@ -94,7 +95,8 @@ async def seed(sessionmaker, runs: int) -> tuple[list[int], dict]:
                                  currency="EUR", unassigned=[], warnings=[], containers=[])
             numbers[departure.id] = []
             for container in range(CONTAINERS):
-                number = f"CVNU{run:02d}{container:05d}"
+                serial = f"CVNU{run:02d}{container:04d}"
+                number = f"{serial}{iso6346_check_digit(serial)}"  # ISO 6346, as events require
                 numbers[departure.id].append(number)
                 plan.containers.append(PlanContainer(
                     sequence=container + 1, container_type_id=container_type.id, destination="DEDUI",
