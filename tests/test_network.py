@@ -163,3 +163,20 @@ async def test_departures_are_found_from_and_to_any_call_of_the_line_in_order(cl
     assert await ids(origin="PLMAA", destination="CNAKL") == set()  # the line does not run backwards
     assert await ids(origin="DEDUI") == set()  # nothing boards at the terminus
     assert await ids(destination="CNWUH-WJS") == set()  # nor leaves at the origin
+
+
+async def test_services_hubs_and_container_types_cannot_be_changed_once_created(app):
+    """The booking path keeps services (with stops, hubs) and container types per process
+    (app/network/service.py, app/consolidation/space.py), keyed by id and creation time:
+    right only while the API offers no way to change them. Adding one means revisiting
+    those caches."""
+    immutable = ("/v1/services", "/v1/hubs", "/v1/container-types")
+    paths = app.openapi()["paths"]
+    assert "patch" in paths["/v1/departures/{departure_id}"]  # (departures do change: the check can see it)
+    changing = [
+        (method, path)
+        for path, operations in paths.items()
+        for method in operations
+        if method in ("put", "patch", "delete") and path.startswith(immutable)
+    ]
+    assert changing == []
