@@ -172,6 +172,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_secret_key(_args: argparse.Namespace) -> int:
+    import base64
+    import secrets
+
+    print(base64.b64encode(secrets.token_bytes(32)).decode())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="caravan", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -201,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     create_org.add_argument("--role", required=True, choices=["operator", "exporter"])
     create_org.add_argument("--scopes", help="comma-separated; default: every scope the role may hold")
     create_org.set_defaults(func=cmd_create_org)
+    admin_sub.add_parser(
+        "secret-key", help="print a new CARAVAN_WEBHOOK_SECRET_KEY (webhook secrets are then stored sealed)"
+    ).set_defaults(func=cmd_secret_key)
     return parser
 
 

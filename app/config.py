@@ -1,7 +1,9 @@
 """Settings, read from the environment (prefix ``CARAVAN_``)."""
 
+import base64
 from functools import lru_cache
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -13,6 +15,17 @@ def async_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg:" + url[len(prefix):]
     return url
+
+
+def sealing_key(encoded: str) -> bytes:
+    """The 32-byte key of ``webhook_secret_key`` from its base64 form; ValueError when it is not one."""
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except (ValueError, TypeError) as error:
+        raise ValueError("the webhook secret key must be base64") from error
+    if len(key) != 32:
+        raise ValueError("the webhook secret key must be 32 bytes (base64 of 32 random bytes)")
+    return key
 
 
 class Settings(BaseSettings):
@@ -44,6 +57,17 @@ class Settings(BaseSettings):
     webhook_batch_size: int = 100
     webhook_concurrency: int = 16
     webhook_poll_seconds: float = 1.0
+    # Base64 of 32 random bytes: when set, webhook signing secrets are stored sealed
+    # (AES-256-GCM) instead of as given. Keep it outside the database; losing it makes
+    # the sealed secrets unusable (subscribe again). ``caravan admin secret-key`` makes one.
+    webhook_secret_key: str | None = None
+
+    @field_validator("webhook_secret_key")
+    @classmethod
+    def _a_32_byte_key(cls, value: str | None) -> str | None:
+        if value:
+            sealing_key(value)
+        return value or None
 
     @property
     def async_database_url(self) -> str:

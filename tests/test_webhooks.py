@@ -13,12 +13,14 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
 from app.config import Settings
 from app.db import make_engine, make_sessionmaker
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
+from app.webhooks import service
 from app.webhooks.service import backoff_seconds, sign
 from app.webhooks.worker import Worker, delivery_client
 from tests.conftest import postgres_only
@@ -301,3 +303,51 @@ def test_the_receiver_check_is_strict():
     good = sign(secret, "msg_1", 1700000000, b"{}")
     assert verify(secret, headers | {"webhook-signature": good}, b"{}")
     assert not verify(secret, headers | {"webhook-signature": good}, b"{ }")
+
+
+# --- signing secrets at rest --------------------------------------------------------------------
+
+def test_a_sealed_secret_opens_only_with_its_key():
+    key, other = (base64.b64encode(os.urandom(32)).decode() for _ in range(2))
+    secret = service.new_secret()
+    sealed = service.seal(secret, key)
+    assert sealed.startswith(service.SEALED_PREFIX) and secret not in sealed
+    assert service.seal(secret, key) != sealed  # a fresh nonce each time
+    assert service.unseal(sealed, key) == secret
+    assert service.unseal(secret, key) == secret  # rows written before a key was set still read
+    assert service.seal(secret, None) == secret
+    with pytest.raises(Exception):
+        service.unseal(sealed, other)
+    with pytest.raises(RuntimeError):
+        service.unseal(sealed, None)
+    with pytest.raises(ValueError):
+        Settings(webhook_secret_key=base64.b64encode(os.urandom(16)).decode())
+
+
+async def test_with_a_key_secrets_are_stored_sealed_and_deliveries_still_verify(
+    operator, exporter, network, database_url, receiver_server
+):
+    from app.main import create_app
+
+    key = base64.b64encode(os.urandom(32)).decode()
+    settings = fast_settings(database_url, webhook_secret_key=key)
+    sealed_app = create_app(settings)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sealed_app), base_url="http://caravan.test") as c:
+            receiver = Receiver()
+            server = receiver_server(receiver)
+            subscription = await subscribe(c, exporter, f"{server.url}/hook", ["SHIPMENT"])
+            receiver.secret = subscription["secret"]
+            async with sealed_app.state.sessionmaker() as session:
+                stored = await session.scalar(
+                    select(WebhookSubscription.secret).where(WebhookSubscription.id == subscription["id"])
+                )
+            assert stored.startswith(service.SEALED_PREFIX) and subscription["secret"] not in stored
+            await book_many(c, exporter, network["departure_id"], 2)
+            async with delivery_client(settings) as http:
+                await drain(sealed_app, Worker(sealed_app.state.sessionmaker, settings, http))
+            log = await deliveries(c, exporter, subscription["id"])
+        assert len(log) == 2 and all(d["status"] == "DELIVERED" for d in log)
+        assert receiver.bad_signatures == 0 and len(receiver.processed) == 2
+    finally:
+        await sealed_app.state.engine.dispose()

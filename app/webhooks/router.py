@@ -34,9 +34,11 @@ async def create_subscription(
     session: Session,
 ):
     """Subscribe a URL to event types; the signing secret is in this response only."""
-    allow_private = request.app.state.settings.webhook_allow_private_urls
-    row = await service.create_subscription(session, caller, body, allow_private)
-    return {**_read(row), "secret": row.secret}
+    settings = request.app.state.settings
+    row, secret = await service.create_subscription(
+        session, caller, body, settings.webhook_allow_private_urls, settings.webhook_secret_key
+    )
+    return {**_read(row), "secret": secret}
 
 
 @router.get("", response_model=Page[SubscriptionRead])

@@ -33,6 +33,7 @@ from app.accounts.schemas import Role
 from app.accounts.service import Caller
 from app.bookings.models import Booking
 from app.bookings.service import SPACE_HOLDING
+from app.config import sealing_key
 from app.db import DriverStatement, utcnow
 from app.errors import Conflict, NotFound, Unprocessable
 from app.tracking.models import Leg, TrackingEvent
@@ -50,6 +51,41 @@ RIDING = tuple(s.value for s in SPACE_HOLDING)
 
 def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+# --- signing secrets at rest --------------------------------------------------------
+#
+# The worker needs each secret back to sign with it, so it cannot be hashed like an
+# API key. With ``CARAVAN_WEBHOOK_SECRET_KEY`` set (base64 of 32 random bytes, kept
+# out of the database), secrets are stored sealed with AES-256-GCM, so a copy of the
+# database alone cannot forge a partner's webhooks. Rows written without a key stay
+# readable as they are; a sealed row without the key is an error, never a guess.
+
+SEALED_PREFIX = "sealed:v1:"
+_SEALING_CONTEXT = b"caravan webhook signing secret"
+
+
+def seal(secret: str, encoded_key: str | None) -> str:
+    """The form a signing secret is stored in: sealed when a key is configured, else as given."""
+    if not encoded_key:
+        return secret
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(sealing_key(encoded_key)).encrypt(nonce, secret.encode(), _SEALING_CONTEXT)
+    return SEALED_PREFIX + base64.b64encode(nonce + sealed).decode()
+
+
+def unseal(stored: str, encoded_key: str | None) -> str:
+    """The signing secret from its stored form (``seal``)."""
+    if not stored.startswith(SEALED_PREFIX):
+        return stored
+    if not encoded_key:
+        raise RuntimeError("a webhook secret is sealed but CARAVAN_WEBHOOK_SECRET_KEY is not set")
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    raw = base64.b64decode(stored.removeprefix(SEALED_PREFIX))
+    return AESGCM(sealing_key(encoded_key)).decrypt(raw[:12], raw[12:], _SEALING_CONTEXT).decode()
 
 
 def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
@@ -111,8 +147,9 @@ async def url_refusal(url: str) -> str | None:
 # --- subscriptions ------------------------------------------------------------------
 
 async def create_subscription(
-    session: AsyncSession, caller: Caller, data: SubscriptionCreate, allow_private: bool
-) -> WebhookSubscription:
+    session: AsyncSession, caller: Caller, data: SubscriptionCreate, allow_private: bool, secret_key: str | None = None
+) -> tuple[WebhookSubscription, str]:
+    """The new subscription and its signing secret (returned once; stored as ``seal`` makes it)."""
     url = str(data.url)
     if not allow_private and (refusal := await url_refusal(url)):
         raise Unprocessable("url", refusal)
@@ -123,15 +160,16 @@ async def create_subscription(
     )
     if count >= MAX_SUBSCRIPTIONS_PER_ORG:
         raise Conflict(f"an organisation has at most {MAX_SUBSCRIPTIONS_PER_ORG} webhook subscriptions")
+    secret = new_secret()
     row = WebhookSubscription(
         organization_id=caller.organization_id,
         url=url,
         event_types=[t.value for t in data.event_types],
-        secret=new_secret(),
+        secret=seal(secret, secret_key),
     )
     session.add(row)
     await session.flush()
-    return row
+    return row, secret
 
 
 async def get_subscription(session: AsyncSession, caller: Caller, subscription_id: int) -> WebhookSubscription:

@@ -212,7 +212,9 @@ class Worker:
             "user-agent": "Caravan-Webhooks/1",
             "webhook-id": message_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": service.sign(row.secret, message_id, timestamp, body),
+            "webhook-signature": service.sign(
+                service.unseal(row.secret, self.settings.webhook_secret_key), message_id, timestamp, body
+            ),
         }
         try:
             async with self.client.stream(
