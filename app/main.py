@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.accounts.dependencies import current_caller
 from app.accounts.router import router as accounts_router
 from app.bookings.router import router as bookings_router
 from app.config import Settings, get_settings
@@ -72,6 +73,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(e.get("type") == "json_invalid" for e in exc.errors()) and not hasattr(request.state, "caller"):
+            # FastAPI parses a JSON body before it authenticates: who is asking comes first.
+            try:
+                async with request.app.state.sessionmaker() as session:
+                    await current_caller(request, session)
+            except AppError as error:
+                return _problem_response(error.status, error.to_problem(request.url.path), error.headers)
         errors = [
             # A JSON syntax error's location is a character offset, not a field: name the body.
             FieldError("body" if e.get("type") == "json_invalid" else _field_name(tuple(e.get("loc", ()))),

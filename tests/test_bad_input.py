@@ -79,6 +79,12 @@ async def test_malformed_json_and_wrong_top_level_type(client, exporter, network
     )
     assert response.status_code == 422 and response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["errors"][0]["field"] == "body"  # not the character offset of the syntax error
+    # Who is asking comes first, even when the body is not JSON at all.
+    for headers in ({}, {"Authorization": "Bearer cvn_not-a-key"}):
+        response = await client.post(
+            "/v1/bookings", content=b'{"departure_id": 1,', headers=headers | {"Content-Type": "application/json"}
+        )
+        assert response.status_code == 401, response.text
     response = await client.post("/v1/bookings", json=[1, 2, 3], headers=exporter)
     assert response.status_code == 422
 
