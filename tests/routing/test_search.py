@@ -9,7 +9,7 @@ import pytest
 
 from app.routing.search import Call, Hub, Itinerary, Mode, Network, Trip, search
 
-from .helpers import at, brute_force, check_itinerary, pareto_criteria, result_criteria, table_price, trip, utc
+from .helpers import at, brute_force, check_itinerary, pareto_criteria, result_criteria, trip, utc
 
 SH, ALM, WAW, BER = "Asia/Shanghai", "Asia/Almaty", "Europe/Warsaw", "Europe/Berlin"
 
