@@ -122,15 +122,8 @@ _CARD_TERMS = DriverStatement(
 
 async def terms_for_departure(session: AsyncSession, service: Service, departs_at: datetime) -> RateTerms:
     """The terms that price a departure of ``service`` leaving at ``departs_at``."""
-    rows = await _CARD_TERMS.rows(session, {"service_id": service.id, "departs_at": departs_at})
-    if not rows:
-        return service_terms(service)
-    currency, rate, minimum, dg, reefer, non_stackable, card_id, version = rows[0]
-    return RateTerms(
-        currency=currency, rate_per_cbm=rate, minimum_charge=minimum, dg_surcharge_per_cbm=dg,
-        reefer_surcharge_per_cbm=reefer, non_stackable_surcharge_per_m2=non_stackable,
-        rate_card_id=card_id, rate_card_version=version,
-    )
+    rows = await _CARD_TERMS.named_rows(session, {"service_id": service.id, "departs_at": departs_at})
+    return terms_of_card(rows[0]) if rows else service_terms(service)
 
 
 async def cards_by_service(session: AsyncSession, service_ids: list[int]) -> dict[int, list[RateCard]]:

@@ -121,7 +121,8 @@ CALL_FIELDS = (
 )
 
 
-def _times(row: DepartureCall) -> CallTimes:
+def _times(row: Any) -> CallTimes:
+    """From a DepartureCall, or a row of its hub_id and CALL_FIELDS."""
     return CallTimes(row.hub_id, **{f: getattr(row, f) for f in CALL_FIELDS})
 
 
@@ -143,9 +144,6 @@ async def ensure_calls(session: AsyncSession, departure: Departure) -> list[Depa
     return rows
 
 
-_CALLS_OF = (
-    select(DepartureCall).where(DepartureCall.departure_id == bindparam("departure_id")).order_by(DepartureCall.sequence)
-)
 _CALL_TIMES_OF = DriverStatement(
     select(DepartureCall.hub_id, *(getattr(DepartureCall, f) for f in CALL_FIELDS))
     .where(DepartureCall.departure_id == bindparam("departure_id")).order_by(DepartureCall.sequence)
@@ -153,7 +151,7 @@ _CALL_TIMES_OF = DriverStatement(
 
 
 def _current_calls_sync(session: Session, departure: Departure) -> list[CallTimes]:
-    rows = session.scalars(_CALLS_OF, {"departure_id": departure.id}).all()
+    rows = session.execute(_CALL_TIMES_OF.statement, {"departure_id": departure.id}).all()
     return [_times(r) for r in rows] if rows else schedule(departure)
 
 
@@ -289,8 +287,8 @@ async def publish_new_booking(session: AsyncSession, booking: Booking) -> None:
             continue
         if change.current is S.CONFIRMED:
             departure = booking.departure
-            rows = await _CALL_TIMES_OF.rows(session, {"departure_id": departure.id})
-            calls = [CallTimes(row[0], **dict(zip(CALL_FIELDS, row[1:]))) for row in rows] if rows else schedule(departure)
+            rows = await _CALL_TIMES_OF.named_rows(session, {"departure_id": departure.id})
+            calls = [_times(row) for row in rows] if rows else schedule(departure)
             legs = legs_along(departure, calls, booking.origin_hub_id, booking.destination_hub_id)
             await _INSERT_LEGS.many(session, [
                 {**leg, "booking_id": booking.id, "sequence": sequence, "at_risk": False}

@@ -19,7 +19,6 @@ import random
 import secrets
 import socket
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -248,14 +247,6 @@ def delivery_read(row: WebhookDelivery, attempts: list[WebhookAttempt]) -> dict:
 
 # --- the outbox -----------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Subscriber:
-    id: int
-    organization_id: int
-    event_types: list[str]
-    role: str
-
-
 _ACTIVE_SUBSCRIPTIONS = DriverStatement(
     select(WebhookSubscription.id, WebhookSubscription.organization_id, WebhookSubscription.event_types,
            Organization.role)
@@ -269,8 +260,6 @@ _INSERT_DELIVERIES = DriverStatement(
 )
 
 
-async def _active_subscriptions(session: AsyncSession) -> list[_Subscriber]:
-    return [_Subscriber(*row) for row in await _ACTIVE_SUBSCRIPTIONS.rows(session)]
 
 
 def _fields(event: TrackingEvent | dict) -> tuple[Any, str, int | None]:
@@ -296,7 +285,7 @@ async def enqueue(
     """
     if not events:
         return 0
-    subscriptions = await _active_subscriptions(session)
+    subscriptions = await _ACTIVE_SUBSCRIPTIONS.named_rows(session)
     if not subscriptions:
         return 0
     riders: dict[int, set[int]] = {}
