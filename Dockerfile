@@ -1,4 +1,4 @@
-# Caravan API image: slim Python 3.11, non-root, migrations applied at start, then uvicorn.
+# Caravan API image: slim Python 3.11, non-root, migrations applied at start, then the API processes.
 FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -23,4 +23,7 @@ ENV CARAVAN_DATABASE_URL=sqlite+aiosqlite:////srv/caravan/var/caravan.db \
     CARAVAN_HOST=0.0.0.0 \
     CARAVAN_PORT=8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz').status != 200)"
-CMD ["sh", "-c", "caravan migrate && exec uvicorn app.main:create_app --factory --host \"$CARAVAN_HOST\" --port \"$CARAVAN_PORT\" --workers ${CARAVAN_WORKERS:-2} --proxy-headers"]
+# `caravan serve` applies migrations, then runs CARAVAN_WORKERS API processes, each
+# accepting on its own SO_REUSEPORT socket; webhooks go out from `caravan worker`.
+ENV CARAVAN_WORKERS=2
+CMD ["caravan", "serve", "--no-worker"]

@@ -101,7 +101,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from app.server import serve
 
     # The embedded default delivers webhooks from the API process itself.
     if args.no_worker:
@@ -114,15 +114,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         _print_keys(asyncio.run(_with_session(seed_demo)))
     print(f"Caravan on http://{args.host}:{args.port}  (docs: http://{args.host}:{args.port}/docs)", flush=True)
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=args.log_level,
-        access_log=args.log_level == "debug",
-    )
+    serve(args.host, args.port, args.workers, log_level=args.log_level, access_log=args.log_level == "debug")
     return 0
 
 
@@ -187,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="apply migrations and run the API")
     serve.add_argument("--host", default=os.environ.get("CARAVAN_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("CARAVAN_PORT", "8000")))
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("CARAVAN_WORKERS", "1")),
+                       help="API processes, each with its own listening socket (SO_REUSEPORT)")
     serve.add_argument("--demo", action="store_true", help="seed the demo network and print demo keys")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--no-worker", action="store_true", help="do not deliver webhooks from this process")

@@ -118,6 +118,7 @@ class LoadResult:
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
+    connection_means_ms: list[float] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -130,9 +131,16 @@ class LoadResult:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
+    def connection_spread(self) -> str:
+        """Mean latency of the fastest and the slowest connection: far apart when the server's workers hold unequal shares."""
+        if not self.connection_means_ms:
+            return "-"
+        return f"{min(self.connection_means_ms):.0f}–{max(self.connection_means_ms):.0f}"
+
 
 async def _one_connection(port, make_request, stop_at, result: LoadResult, measure_from: float) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    measured_ms: list[float] = []
     try:
         while (now := time.perf_counter()) < stop_at:
             writer.write(make_request())
@@ -150,9 +158,12 @@ async def _one_connection(port, make_request, stop_at, result: LoadResult, measu
                 status = int(status_line.split()[1])
                 result.statuses[status] = result.statuses.get(status, 0) + 1
                 result.requests += 1
-                result.latencies_ms.append((time.perf_counter() - now) * 1000)
+                measured_ms.append((time.perf_counter() - now) * 1000)
     finally:
         writer.close()
+        result.latencies_ms.extend(measured_ms)
+        if measured_ms:
+            result.connection_means_ms.append(sum(measured_ms) / len(measured_ms))
 
 
 async def drive(port: int, make_request, concurrency: int, seconds: float, warmup_s: float = 1.0) -> LoadResult:

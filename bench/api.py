@@ -1,10 +1,12 @@
 """Booking throughput against a trivial endpoint of the same server, side by side.
 
 Starts PostgreSQL (or uses --database-url), seeds the demo network, serves the
-API with uvicorn (two workers, uvloop, httptools), then drives, in one run,
+API with ``caravan serve`` (two worker processes, each accepting on its own
+SO_REUSEPORT socket; uvicorn with uvloop and httptools), then drives, in one run,
 GET /healthz and POST /v1/bookings (spread over every open departure) from
---concurrency keep-alive clients. Prints requests/s, p50/p99 latency and the
-ratio bookings/s ÷ trivial requests/s, which is what to compare across machines.
+--concurrency keep-alive clients. Prints requests/s, p50/p99 latency, the mean
+latency of the fastest and slowest connection (far apart when one worker holds
+more connections than the other), CPU per request, and the ratio bookings/s ÷ trivial requests/s, which is what to compare across machines.
 
     .venv/bin/python bench/api.py [--concurrency 32] [--seconds 10]
 """
@@ -55,8 +57,8 @@ def run(database_url: str, concurrency: int, seconds: float, workers: int) -> No
     key, departure_ids = seed(env)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"],
+        [sys.executable, "-m", "app.cli", "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--log-level", "warning"],
         env={**env, "CARAVAN_DB_POOL_SIZE": str(max(4, concurrency // workers))},
         cwd=ROOT,
     )
@@ -77,10 +79,12 @@ def run(database_url: str, concurrency: int, seconds: float, workers: int) -> No
         server.terminate()
         server.wait(timeout=20)
 
-    print(f"PostgreSQL, {workers} uvicorn workers, {concurrency} concurrent keep-alive clients, {seconds:.0f} s per phase")
-    print(f"{'endpoint':<20}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}   CPU ms per request: API  PostgreSQL  client   statuses")
+    print(f"PostgreSQL, {workers} API workers, {concurrency} concurrent keep-alive clients, {seconds:.0f} s per phase")
+    print(f"{'endpoint':<20}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'conn ms':>10}"
+          "   CPU ms per request: API  PostgreSQL  client   statuses")
     for name, result, cpu_ms in phases:
         print(f"{name:<20}{result.rate:>8.0f}{result.percentile(50):>8.1f}{result.percentile(99):>8.1f}"
+              f"{result.connection_spread():>10}"
               f"{cpu_ms['api']:>26.2f}{cpu_ms['postgres']:>12.2f}{cpu_ms['client']:>8.2f}   {result.statuses}")
     health, bookings = phases[0][1], phases[1][1]
     print(f"ratio bookings/s ÷ trivial req/s: {bookings.rate / health.rate:.3f}  (departures used: {len(departure_ids)})")
