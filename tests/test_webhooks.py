@@ -175,6 +175,29 @@ async def test_outbox_rows_are_written_with_the_change_for_whoever_may_see_it(
     assert reference
 
 
+async def test_a_train_event_reaches_every_rider_and_the_operator_and_no_one_else(
+    client, operator, exporter, other_exporter, partner, network, allow_private
+):
+    # Two organisations ride the train: the outbox reads the subscriptions of both (and the
+    # operator's) in one query; a third organisation's subscription is not among them.
+    everything = await subscribe(client, operator, "http://127.0.0.1:9/ops", ["TRANSPORT"])
+    first = await subscribe(client, exporter, "http://127.0.0.1:9/first", ["TRANSPORT"])
+    second = await subscribe(client, other_exporter, "http://127.0.0.1:9/second", ["TRANSPORT"])
+    bystander = await subscribe(client, partner, "http://127.0.0.1:9/bystander", ["TRANSPORT"])
+    departure_id = network["departure_id"]
+    await book_many(client, exporter, departure_id, 1)
+    await book_many(client, other_exporter, departure_id, 1)
+    when = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+    event = {"event_type": "TRANSPORT", "event_classifier": "ACT", "code": "DEPA", "location": "CNWUH-WJS",
+             "event_datetime": when, "departure_id": departure_id}
+    assert (await client.post("/v1/events", json=event, headers=operator)).status_code == 201
+
+    assert len(await deliveries(client, operator, everything["id"])) == 1
+    assert len(await deliveries(client, exporter, first["id"])) == 1
+    assert len(await deliveries(client, other_exporter, second["id"])) == 1
+    assert await deliveries(client, partner, bystander["id"]) == []
+
+
 # --- delivery over real HTTP ------------------------------------------------------------------------
 
 async def test_a_flaky_receiver_still_gets_every_event_once_signed(

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -247,12 +247,28 @@ def delivery_read(row: WebhookDelivery, attempts: list[WebhookAttempt]) -> dict:
 
 # --- the outbox -----------------------------------------------------------------------
 
-_ACTIVE_SUBSCRIPTIONS = DriverStatement(
-    select(WebhookSubscription.id, WebhookSubscription.organization_id, WebhookSubscription.event_types,
-           Organization.role)
+# The subscriptions an event may reach: its audience's own, and the hub operator's (which
+# see everything). Read per event batch, never the whole table: with every exporter
+# subscribed, reading all active subscriptions for each booking would grow without bound.
+_ACTIVE = (WebhookSubscription.deleted_at.is_(None), WebhookSubscription.disabled_at.is_(None))
+_SUBSCRIPTION_COLUMNS = (WebhookSubscription.id, WebhookSubscription.organization_id, WebhookSubscription.event_types,
+                         Organization.role)
+_SUBSCRIPTIONS_OF_ONE = DriverStatement(
+    select(*_SUBSCRIPTION_COLUMNS)
     .join(Organization, Organization.id == WebhookSubscription.organization_id)
-    .where(WebhookSubscription.deleted_at.is_(None), WebhookSubscription.disabled_at.is_(None))
+    .where(*_ACTIVE, or_(WebhookSubscription.organization_id == bindparam("organization_id"),
+                         Organization.role == Role.OPERATOR.value))
 )
+
+
+def _subscriptions_of(audience: set[int]):
+    """The active subscriptions of ``audience`` and of operators (the query for any audience)."""
+    return (
+        select(*_SUBSCRIPTION_COLUMNS)
+        .join(Organization, Organization.id == WebhookSubscription.organization_id)
+        .where(*_ACTIVE, or_(WebhookSubscription.organization_id.in_(sorted(audience)),
+                             Organization.role == Role.OPERATOR.value))
+    )
 
 
 _INSERT_DELIVERIES = DriverStatement(
@@ -285,12 +301,8 @@ async def enqueue(
     """
     if not events:
         return 0
-    subscriptions = await _ACTIVE_SUBSCRIPTIONS.named_rows(session)
-    if not subscriptions:
-        return 0
     riders: dict[int, set[int]] = {}
-    now = utcnow()
-    rows = []
+    audiences: list[tuple[Any, str, set[int]]] = []
     for event, organization_id in events:
         event_id, event_type, departure_id = _fields(event)
         if isinstance(organization_id, frozenset):  # EQUIPMENT: the organisations with cargo in the container
@@ -310,17 +322,27 @@ async def enqueue(
             audience = riders[departure_id]
         else:
             audience = set()
-        for subscription in subscriptions:
-            if _matches(subscription, event_type, audience):
-                rows.append({"subscription_id": subscription.id, "event_id": event_id, "status": "PENDING",
-                             "attempts": 0, "next_attempt_at": now, "created_at": now})
+        audiences.append((event_id, event_type, audience))
+    everyone = set().union(*(audience for _, _, audience in audiences))
+    if len(everyone) == 1:  # a booking's own events: the hot path, one prepared statement
+        subscriptions = await _SUBSCRIPTIONS_OF_ONE.named_rows(session, {"organization_id": next(iter(everyone))})
+    else:
+        subscriptions = list(await session.execute(_subscriptions_of(everyone)))
+    now = utcnow()
+    rows = [
+        {"subscription_id": subscription.id, "event_id": event_id, "status": "PENDING", "attempts": 0,
+         "next_attempt_at": now, "created_at": now}
+        for event_id, event_type, audience in audiences
+        for subscription in subscriptions
+        if _matches(subscription, event_type, audience)
+    ]
     await _INSERT_DELIVERIES.many(session, rows)
     return len(rows)
 
 
 def enqueue_sync(session: Session, events: list[tuple[TrackingEvent, int]]) -> None:
     """The same, inside a flush (booking status changes): outbox rows join the flush that writes the events."""
-    subscriptions = list(session.execute(_ACTIVE_SUBSCRIPTIONS.statement))
+    subscriptions = list(session.execute(_subscriptions_of({organization_id for _, organization_id in events})))
     for event, organization_id in events:
         for subscription in subscriptions:
             if _matches(subscription, event.event_type, {organization_id}):
