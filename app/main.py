@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from contextlib import asynccontextmanager
 from typing import Any
@@ -131,6 +132,18 @@ def _openapi_with_problem_media(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+def _freeze_startup_objects() -> None:
+    """Keep what startup built out of the garbage collector's full collections.
+
+    The modules, SQLAlchemy mappers, Pydantic schemas and routes live as long as the
+    process: about 160,000 objects, which every full collection walked again
+    (95 ms measured), stalling every request in flight on that process. Frozen, they
+    are skipped; objects made while serving are collected as before.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.async_database_url, pool_size=settings.db_pool_size, echo=settings.sql_echo)
@@ -138,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         worker = start_embedded_worker(app) if settings.webhook_worker else None
+        _freeze_startup_objects()
         yield
         if worker:
             await worker.stop()

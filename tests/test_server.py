@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -11,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from app.main import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -151,3 +154,12 @@ def test_a_port_already_in_use_fails_at_once(app, database_url):
         )
     assert result.returncode != 0
     assert "in use" in result.stderr
+
+
+async def test_startup_freezes_what_it_built_out_of_full_collections(app, settings):
+    gc.unfreeze()
+    served = create_app(settings)
+    async with served.router.lifespan_context(served):
+        # The modules, mappers, schemas and routes: tens of thousands of objects a full
+        # collection no longer walks while requests wait.
+        assert gc.get_freeze_count() > 10_000
