@@ -57,7 +57,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _processes() -> dict[int, tuple[int, str]]:
+def processes() -> dict[int, tuple[int, str]]:
     """Every process: pid -> (parent pid, command line)."""
     found = {}
     for entry in os.listdir("/proc"):
@@ -79,16 +79,16 @@ def cpu_by_role(server_pid: int) -> dict[str, float]:
     Dividing the difference over a phase by the requests served gives CPU per
     request for each part: steadier than requests/s on a shared machine.
     """
-    processes = _processes()
+    table = processes()
     server = {server_pid}
     changed = True
     while changed:
         changed = False
-        for pid, (parent, _) in processes.items():
+        for pid, (parent, _) in table.items():
             if parent in server and pid not in server:
                 server.add(pid)
                 changed = True
-    postgres = [pid for pid, (_, command) in processes.items()
+    postgres = [pid for pid, (_, command) in table.items()
                 if command.split(" ", 1)[0].rsplit("/", 1)[-1].startswith("postgres")]
     return {
         "api": sum(_cpu_seconds(pid) for pid in server),

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from app.main import create_app
+from bench._support import processes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,19 +26,8 @@ def _free_port() -> int:
 
 
 def _children(pid: int) -> set[int]:
-    found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                    command = cmdline.read()
-            except OSError:
-                continue
-            if parent == pid and b"spawn_main" in command:
-                found.add(int(entry))
-    return found
+    """The worker processes the supervisor ``pid`` started (not multiprocessing's resource tracker)."""
+    return {child for child, (parent, command) in processes().items() if parent == pid and "spawn_main" in command}
 
 
 def _socket_inodes(pid: int) -> set[str]:
