@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, delete, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.service import Caller
@@ -25,9 +25,10 @@ from app.consolidation import space
 from app.db import DriverStatement, utcnow
 from app.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
 from app.fields import dg_class_forbidden
-from app.network.models import Departure, Service
+from app.network.models import Departure, Hub, Service
 from app.network.service import departure_for_booking, get_departure, get_hub, is_open_for_booking, route_hubs
 from app.routing import rates
+from app.routing.models import BookingLeg
 from app.routing.pricing import CargoFigures, RateTerms
 from app.routing.pricing import price as price_breakdown
 
@@ -102,21 +103,18 @@ async def _booking_price(
     """The price of the booking's cargo figures.
 
     A booking made from a quote keeps the rate terms held on its legs (each leg
-    charged under its own service's W/M ratio); any other booking is priced by
+    charged under its own service's W/M ratio, whose chargeable volume is kept
+    current on the leg); any other booking is priced by
     the rate card covering its departure, or the service's own rate fields.
     """
     legs = await rates.held_legs(session, booking.id) if booking.id is not None else []
     if legs:
-        return sum(
-            (
-                price_breakdown(
-                    RateTerms.from_json(leg.terms),
-                    booking_figures(booking, chargeable_cbm(occupied_cbm, weight_kg, leg.weight_per_cbm_kg)),
-                ).total
-                for leg in legs
-            ),
-            Decimal("0.00"),
-        )
+        total = Decimal("0.00")
+        for leg in legs:
+            # The leg's own chargeable volume follows the cargo too: a feeder departure counts it as booked.
+            leg.chargeable_cbm = chargeable_cbm(occupied_cbm, weight_kg, leg.weight_per_cbm_kg)
+            total += price_breakdown(RateTerms.from_json(leg.terms), booking_figures(booking, leg.chargeable_cbm)).total
+        return total
     service = departure.service
     terms = await rates.terms_for_departure(session, service, departure.departs_at)
     booking.currency = terms.currency
@@ -194,15 +192,26 @@ async def transition_many(
 # --- space control --------------------------------------------------------------
 
 async def booked_cbm_by_departure(session: AsyncSession, departure_ids: list[int]) -> dict[int, float]:
-    """Chargeable CBM held by space-holding bookings, per departure."""
+    """Chargeable CBM held by space-holding bookings, per departure: its own bookings, and
+    quoted bookings riding it on a feeder leg (charged by that leg's service's W/M ratio)."""
     if not departure_ids:
         return {}
-    rows = await session.execute(
+    holding = [s.value for s in SPACE_HOLDING]
+    own = await session.execute(
         select(Booking.departure_id, func.sum(Booking.chargeable_cbm))
-        .where(Booking.departure_id.in_(departure_ids), Booking.status.in_([s.value for s in SPACE_HOLDING]))
+        .where(Booking.departure_id.in_(departure_ids), Booking.status.in_(holding))
         .group_by(Booking.departure_id)
     )
-    return {departure_id: float(total or 0.0) for departure_id, total in rows}
+    feeders = await session.execute(
+        select(BookingLeg.departure_id, func.sum(BookingLeg.chargeable_cbm))
+        .join(Booking, Booking.id == BookingLeg.booking_id)
+        .where(BookingLeg.departure_id.in_(departure_ids), BookingLeg.main.is_(False), Booking.status.in_(holding))
+        .group_by(BookingLeg.departure_id)
+    )
+    booked: dict[int, float] = {}
+    for departure_id, total in [*own, *feeders]:
+        booked[departure_id] = booked.get(departure_id, 0.0) + float(total or 0.0)
+    return booked
 
 
 async def free_cbm(session: AsyncSession, departure: Departure, cbm_per_teu: float, exclude: int | None = None) -> float:
@@ -252,8 +261,13 @@ async def promote_waitlist(session: AsyncSession, departure: Departure, cbm_per_
     """Confirm waitlisted bookings, oldest first, while space allows. The departure lock must be held."""
     if not is_open_for_booking(departure, utcnow()):
         return []
+    # A quoted itinerary with feeder legs is never confirmed from here: its feeders' space cannot be
+    # checked under this one departure's lock (such bookings are refused rather than waitlisted).
+    with_feeders = exists().where(BookingLeg.booking_id == Booking.id, BookingLeg.departure_id != Booking.departure_id)
     waiting = await session.scalars(
-        select(Booking).where(Booking.departure_id == departure.id, Booking.status == S.WAITLISTED.value).order_by(Booking.id)
+        select(Booking)
+        .where(Booking.departure_id == departure.id, Booking.status == S.WAITLISTED.value, ~with_feeders)
+        .order_by(Booking.id)
     )
     promoted = await space.promote(session, departure, list(waiting))
     for booking in promoted:
@@ -505,11 +519,31 @@ async def get_booking(session: AsyncSession, caller: Caller, reference: str) -> 
 
 
 async def _get_locked(session: AsyncSession, caller: Caller, reference: str) -> tuple[Booking, Departure]:
-    """The booking with its departure's row lock held, re-read after the lock."""
+    """The booking with the row lock of every departure it rides held, re-read after the locks.
+
+    Its own departure, and for a booking made from a quote the departures of its
+    feeder legs, locked in departure-time order (as roll-overs and quoted bookings
+    lock them, so none of them can deadlock another).
+    """
     booking = await get_booking(session, caller, reference)
+    rides = sorted({(leg.departs_at, leg.departure_id) for leg in await rates.held_legs(session, booking.id)})
+    if any(departure_id != booking.departure_id for _, departure_id in rides):
+        for _, departure_id in rides:
+            await get_departure(session, departure_id, lock=True)
     departure = await get_departure(session, booking.departure_id, lock=True)
     await session.refresh(booking)
     return booking, departure
+
+
+async def _feeder_rides(session: AsyncSession, booking: Booking) -> list[tuple[Departure, str]]:
+    """The departures of a quoted booking's feeder legs (locked by ``_get_locked``), each with the
+    UN/LOCODE where the cargo leaves it; empty for a booking of one departure."""
+    rides = []
+    for leg in await rates.held_legs(session, booking.id):
+        if leg.departure_id != booking.departure_id:
+            hub = await session.get(Hub, leg.to_hub_id)
+            rides.append((await get_departure(session, leg.departure_id), hub.un_locode))
+    return rides
 
 
 async def list_bookings(
@@ -556,11 +590,13 @@ async def amend_booking(
     if data.cargo is not None:
         totals = check_cargo(data.cargo, service)
         _apply_cargo(booking, totals, service)
-        if booking.status == S.CONFIRMED and not await _fits(session, departure, booking, cbm_per_teu):
-            raise Conflict(
-                f"the amended cargo ({totals.chargeable_cbm} CBM) does not fit departure {departure.id} "
-                f"as planned within its {departure.capacity_teu} TEU"
-            )
+        if booking.status == S.CONFIRMED:
+            for ridden, alight_at in [(departure, None), *await _feeder_rides(session, booking)]:
+                if not await space.reserve(session, ridden, booking, alight_at):
+                    raise Conflict(
+                        f"the amended cargo ({totals.chargeable_cbm} CBM) does not fit departure {ridden.id} "
+                        f"as planned within its {ridden.capacity_teu} TEU"
+                    )
         booking.price_amount = await _booking_price(session, booking, departure, totals.occupied_cbm, totals.weight_kg)
     if data.consignee is not None:
         booking.consignee = data.consignee.model_dump(mode="json")
@@ -586,8 +622,14 @@ async def cancel_booking(session: AsyncSession, caller: Caller, reference: str, 
     booking.version += 1
     await session.flush()
     if held_space:
-        await promote_waitlist(session, departure, cbm_per_teu)
+        await _release(session, booking, departure, cbm_per_teu)
     return booking
+
+
+async def _release(session: AsyncSession, booking: Booking, departure: Departure, cbm_per_teu: float) -> None:
+    """The booking no longer holds space: offer it to the waitlists of every departure it rode (locks held)."""
+    for ridden in [departure, *(feeder for feeder, _ in await _feeder_rides(session, booking))]:
+        await promote_waitlist(session, ridden, cbm_per_teu)
 
 
 async def reject_booking(session: AsyncSession, caller: Caller, reference: str, reason: str, cbm_per_teu: float) -> Booking:
@@ -597,7 +639,7 @@ async def reject_booking(session: AsyncSession, caller: Caller, reference: str, 
     booking.version += 1
     await session.flush()
     if held_space:
-        await promote_waitlist(session, departure, cbm_per_teu)
+        await _release(session, booking, departure, cbm_per_teu)
     return booking
 
 

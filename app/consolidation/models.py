@@ -75,10 +75,12 @@ class PlanAssignment(Base):
 
 
 class SpaceSlot(Base):
-    """Space control's projection: the container (slot) a space-holding booking takes on its departure.
+    """Space control's projection: the container (slot) a space-holding booking takes on a departure it rides.
 
-    Written in the transaction that confirms, amends or moves the booking, under the
-    departure's row lock. ``fingerprint`` records the booking's figures when it was
+    A booking rides its own departure and, when made from a quote, the departures of
+    its other legs (road, barge or air feeders): one row for each. Written in the
+    transaction that confirms, amends or moves the booking, under the departure's
+    row lock. ``fingerprint`` records the booking's figures when it was
     placed; a booking changed by another path (a CFS receipt…) no longer matches and
     is placed again at the next decision.
     """
@@ -86,7 +88,7 @@ class SpaceSlot(Base):
     __tablename__ = "space_slots"
 
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
-    departure_id: Mapped[int] = mapped_column(ForeignKey("departures.id"), index=True)
+    departure_id: Mapped[int] = mapped_column(ForeignKey("departures.id"), primary_key=True, index=True)
     slot: Mapped[int]
     container_type: Mapped[str] = mapped_column(String(4))
     fingerprint: Mapped[str] = mapped_column(String(300))

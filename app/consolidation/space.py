@@ -28,7 +28,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from sqlalchemy import BigInteger, and_, bindparam, cast, delete, func, insert, select
+from sqlalchemy import BigInteger, and_, bindparam, cast, delete, func, insert, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from starlette.concurrency import run_in_threadpool
@@ -42,6 +42,7 @@ from app.consolidation.service import figures, planner_container_types, planner_
 from app.db import DriverStatement
 from app.errors import Unprocessable
 from app.network.models import Departure, Hub
+from app.routing.models import BookingLeg
 
 SPACE_HOLDING = tuple(s.value for s in BOOKING_SPACE_HOLDING)
 # Wall-clock budget of a replanning decision, seconds (the planner degrades towards FFD).
@@ -239,7 +240,9 @@ class SpaceState:
                          "container_type": slot.ctype.code, "fingerprint": entry.fingerprint,
                          "footprint_m2": entry.footprint_m2})
         if replaced:
-            await session.execute(delete(SpaceSlot).where(SpaceSlot.booking_id.in_(replaced)))
+            await session.execute(delete(SpaceSlot).where(
+                SpaceSlot.booking_id.in_(replaced), SpaceSlot.departure_id == self.departure.id
+            ))
         await _INSERT_SLOTS.many(session, rows)
         self.dirty = set()
 
@@ -283,15 +286,36 @@ async def _planner_types(session: AsyncSession, departure: Departure) -> tuple[p
     return types
 
 
+def _riders():
+    """The space-holding bookings riding departure ``:departure_id``, each with the hub it alights at.
+
+    A booking rides its own departure to its destination; a booking made from a quote
+    also rides the departures of its feeder legs (road, barge, air), alighting at
+    each leg's end. Two indexed branches rather than one OR, which would scan.
+    """
+    own = select(Booking.id.label("booking_id"), Booking.destination_hub_id.label("alight_hub_id")).where(
+        Booking.departure_id == bindparam("departure_id"), Booking.status.in_(SPACE_HOLDING)
+    )
+    feeder = (
+        select(BookingLeg.booking_id, BookingLeg.to_hub_id)
+        .join(Booking, Booking.id == BookingLeg.booking_id)
+        .where(BookingLeg.departure_id == bindparam("departure_id"), BookingLeg.main.is_(False),
+               Booking.status.in_(SPACE_HOLDING))
+    )
+    return union(own, feeder).subquery("riders")
+
+
+_PLACED_RIDERS = _riders()
 _PLACED_BOOKINGS = DriverStatement(
     select(Booking.id, Booking.weight_kg, Booking.volume_cbm, Booking.measured_weight_kg,
            Booking.measured_volume_cbm, Booking.footprint_m2, Booking.dg_classes, Booking.temperature_min_c,
            Booking.temperature_max_c, Hub.un_locode,
            SpaceSlot.slot, SpaceSlot.container_type, SpaceSlot.fingerprint, SpaceSlot.footprint_m2.label("slot_fp"))
-    .join(Hub, Hub.id == Booking.destination_hub_id)
-    .outerjoin(SpaceSlot, and_(SpaceSlot.booking_id == Booking.id, SpaceSlot.departure_id == Booking.departure_id))
-    .where(Booking.departure_id == bindparam("departure_id"), Booking.status.in_(SPACE_HOLDING),
-           Booking.id != bindparam("exclude_id"))
+    .select_from(_PLACED_RIDERS)
+    .join(Booking, Booking.id == _PLACED_RIDERS.c.booking_id)
+    .join(Hub, Hub.id == _PLACED_RIDERS.c.alight_hub_id)
+    .outerjoin(SpaceSlot, and_(SpaceSlot.booking_id == Booking.id, SpaceSlot.departure_id == bindparam("departure_id")))
+    .where(Booking.id != bindparam("exclude_id"))
     .order_by(Booking.id)
 )
 
@@ -303,14 +327,14 @@ async def load_state(session: AsyncSession, departure: Departure, exclude_id: in
     if not types:
         return state
     by_code = {t.code: t for t in types}
-    loose: list[int] = []
+    loose: dict[int, str] = {}  # booking id -> where it alights from this departure
     placed = await _PLACED_BOOKINGS.named_rows(session, {"departure_id": departure.id, "exclude_id": exclude_id or 0})
     for row in placed:
         print_ = fingerprint(row.weight_kg, row.volume_cbm, row.measured_weight_kg, row.measured_volume_cbm,
                              row.footprint_m2, row.dg_classes, row.temperature_min_c, row.temperature_max_c,
                              row.un_locode)
         if row.slot is None or row.fingerprint != print_ or row.container_type not in by_code:
-            loose.append(row.id)
+            loose[row.id] = row.un_locode
             continue
         weight = row.measured_weight_kg if row.measured_weight_kg is not None else row.weight_kg
         volume = max(row.measured_volume_cbm if row.measured_volume_cbm is not None else row.volume_cbm, 0.001)
@@ -325,21 +349,21 @@ async def load_state(session: AsyncSession, departure: Departure, exclude_id: in
         if slot is None:
             slot = state.slots[row.slot] = Slot(ctype=by_code[row.container_type], destination=row.un_locode)
         if slot.ctype.code != row.container_type or not slot.accepts(shipment, state.payload(slot.ctype)):
-            loose.append(row.id)
+            loose[row.id] = row.un_locode
             continue
         state.entries[row.id] = entry
         state._place_in(row.slot, row.id, entry)
     if state.teu_used > state.capacity_teu:  # capacity was lowered: start afresh
-        loose += list(state.entries)
+        loose.update({key: entry.shipment.destination for key, entry in state.entries.items()})
         state.slots, state.entries = {}, {}
     if loose:
         bookings = await session.scalars(
-            select(Booking).where(Booking.id.in_(loose)).options(selectinload(Booking.lines)).order_by(Booking.id)
+            select(Booking).where(Booking.id.in_(list(loose))).options(selectinload(Booking.lines)).order_by(Booking.id)
         )
         extra = {}
         for booking in bookings:
             try:
-                entry = entry_for(booking, booking.destination.un_locode, state.min_height_m, booking.id)
+                entry = entry_for(booking, loose[booking.id], state.min_height_m, booking.id)
             except Unprocessable:  # classes that may not travel together: no packing holds it
                 return None
             if not state.first_fit(booking.id, entry):
@@ -375,10 +399,12 @@ def _cache_key(departure: Departure) -> tuple:
 
 
 _wide_id = cast(Booking.id, BigInteger)
+_FINGERPRINT_RIDERS = _riders()
 _FINGERPRINT = DriverStatement(
     select(func.count(), func.coalesce(func.sum(_wide_id), 0), func.coalesce(func.sum(_wide_id * _wide_id), 0),
            func.coalesce(func.sum(_wide_id * Booking.version), 0))
-    .where(Booking.departure_id == bindparam("departure_id"), Booking.status.in_(SPACE_HOLDING))
+    .select_from(_FINGERPRINT_RIDERS)
+    .join(Booking, Booking.id == _FINGERPRINT_RIDERS.c.booking_id)
 )
 
 
@@ -402,28 +428,28 @@ class _Reservation:
 
 
 def _reserve_new(booking: Booking, cache_key: tuple, before: tuple[int, ...], state: SpaceState) -> None:
-    booking.__dict__["_space_reservation"] = _Reservation(cache_key, before, state)
+    booking.__dict__.setdefault("_space_reservations", []).append(_Reservation(cache_key, before, state))
 
 
 async def write_reservation(session: AsyncSession, booking: Booking) -> None:
-    """Write the slot a new booking (now inserted, with its id) was given by ``reserve``, and cache the packing.
+    """Write the slots a new booking (now inserted, with its id) was given by ``reserve``, and cache the packings.
 
-    The cached packing is keyed by the fingerprint the departure's bookings will
-    have once this transaction commits: the one read before, plus this booking.
+    One slot per departure it rides (its own, and a quoted itinerary's feeder legs).
+    Each cached packing is keyed by the fingerprint the departure's riders will have
+    once this transaction commits: the one read before, plus this booking.
     """
-    reservation: _Reservation | None = booking.__dict__.pop("_space_reservation", None)
-    if reservation is None:
-        return
-    state = reservation.state
-    await state.save(session, {"new": booking.id})
-    state.rekey("new", booking.id)
-    count, ids, squares, versions = reservation.before
-    after = (count + 1, ids + booking.id, squares + booking.id * booking.id, versions + booking.id * booking.version)
-    _cache[reservation.cache_key] = (after, state)
-    _cache.move_to_end(reservation.cache_key)
-    refused = _refused.get(reservation.cache_key)
-    if refused is not None and refused[0] == reservation.before:
-        _refused[reservation.cache_key] = (after, refused[1])
+    reservations: list[_Reservation] = booking.__dict__.pop("_space_reservations", [])
+    for reservation in reservations:
+        state = reservation.state
+        await state.save(session, {"new": booking.id})
+        state.rekey("new", booking.id)
+        count, ids, squares, versions = reservation.before
+        after = (count + 1, ids + booking.id, squares + booking.id * booking.id, versions + booking.id * booking.version)
+        _cache[reservation.cache_key] = (after, state)
+        _cache.move_to_end(reservation.cache_key)
+        refused = _refused.get(reservation.cache_key)
+        if refused is not None and refused[0] == reservation.before:
+            _refused[reservation.cache_key] = (after, refused[1])
     while len(_cache) > CACHE_SIZE:
         _cache.popitem(last=False)
 
@@ -466,15 +492,18 @@ def _remember_refusal(key: tuple, fingerprint: tuple[int, ...], shipment: planne
         known[1].append(_shape(shipment))
 
 
-async def reserve(session: AsyncSession, departure: Departure, booking: Booking) -> bool:
+async def reserve(session: AsyncSession, departure: Departure, booking: Booking, alight_at: str | None = None) -> bool:
     """True, and the booking's slot written, when it fits the departure together with the space-holding ones.
 
-    The departure's row lock must be held. A booking already holding space on the
-    departure (an amendment) is placed anew with its current figures. A new booking
-    (no id yet) has its slot written by ``write_reservation`` once it is inserted.
+    The departure's row lock must be held. ``alight_at`` is the UN/LOCODE where the
+    cargo leaves this departure (a feeder leg's end), by default the booking's
+    destination. A booking already holding space on the departure (an amendment) is
+    placed anew with its current figures. A new booking (no id yet) has its slot
+    written by ``write_reservation`` once it is inserted.
     """
     if not departure.service.container_types:
         return False
+    alight_at = alight_at or booking.destination.un_locode
     before = None
     cache_key = _cache_key(departure)
     if booking.id is None:
@@ -482,7 +511,7 @@ async def reserve(session: AsyncSession, departure: Departure, booking: Booking)
         cached = _cache.get(cache_key)
         if cached is not None and cached[0] == before:
             state = cached[1].fork(departure)
-            entry = entry_for(booking, booking.destination.un_locode, state.min_height_m, "new")
+            entry = entry_for(booking, alight_at, state.min_height_m, "new")
             if state.teu_used <= state.capacity_teu and state.first_fit("new", entry):
                 _reserve_new(booking, cache_key, before, state)
                 return True
@@ -491,10 +520,10 @@ async def reserve(session: AsyncSession, departure: Departure, booking: Booking)
     state = await load_state(session, departure, exclude_id=booking.id)
     if state is None or not state.types:
         if state is None:
-            entry_for(booking, booking.destination.un_locode, 2.39, "new")  # a 422 for the booking's own DG clash
+            entry_for(booking, alight_at, 2.39, "new")  # a 422 for the booking's own DG clash
         return False
     key = booking.id if booking.id is not None else "new"
-    entry = entry_for(booking, booking.destination.un_locode, state.min_height_m, key)
+    entry = entry_for(booking, alight_at, state.min_height_m, key)
     if not await state.add(key, entry):
         if before is not None:
             _remember_refusal(cache_key, before, entry.shipment)

@@ -43,6 +43,7 @@ from app.bookings.service import (
     insert_new,
     transition,
 )
+from app.consolidation import space
 from app.db import utcnow
 from app.errors import Conflict, NotFound, Unprocessable
 from app.fields import dg_class_forbidden
@@ -590,12 +591,17 @@ async def booking_reference_of(session: AsyncSession, option: QuoteOption) -> st
 async def book_quote_option(session: AsyncSession, caller: Caller, data: BookingCreate, cbm_per_teu: float) -> Booking:
     """Book the option's itinerary at the held price.
 
-    The booking holds space on the main leg's departure (the longest ride);
-    every leg is stored in ``booking_legs`` with the rate terms it was priced
-    with. The cargo is the quoted cargo (if sent, it must equal it). An option
-    is booked once, by its own organisation, before ``valid_until``. When the
-    main departure has filled up since the quote the booking is WAITLISTED
-    there (no roll-over: a later train would break the itinerary's connections).
+    The booking holds space on every departure it rides: the main leg's (the
+    longest ride), which is the booking's own, and each feeder leg's (road,
+    barge, air), packed to where it leaves that departure. The departures are
+    locked in departure-time order, as roll-overs lock them, so two bookings
+    cannot deadlock. Every leg is stored in ``booking_legs`` with the rate terms
+    it was priced with. The cargo is the quoted cargo (if sent, it must equal
+    it). An option is booked once, by its own organisation, before
+    ``valid_until``. When the main departure has filled up since the quote, a
+    one-leg itinerary is WAITLISTED there (no roll-over: a later train would
+    break the connections); an itinerary with feeder legs, or one whose feeder
+    has filled up, is refused (409): a waitlist cannot hold its connections.
     """
     if data.allow_rollover:
         raise Unprocessable("allow_rollover", "a booking made from a quote option keeps its itinerary and never rolls "
@@ -620,15 +626,14 @@ async def book_quote_option(session: AsyncSession, caller: Caller, data: Booking
     ):
         if given is not None and given not in allowed:
             raise Unprocessable(field_name, f"the quote option runs {option.origin} to {option.destination}")
-    departure = await get_departure(session, main["departure_id"], lock=True)
+    departures: dict[int, Departure] = {}
+    for _, departure_id in sorted({(datetime.fromisoformat(leg["departs_at"]), leg["departure_id"]) for leg in legs}):
+        departures[departure_id] = await get_departure(session, departure_id, lock=True)
+    departure = departures[main["departure_id"]]
     _before_cutoff(departure, "booking")
-    departures = {departure.id: departure}
-    for leg in legs:
-        if leg["departure_id"] not in departures:
-            other = await get_departure(session, leg["departure_id"])
-            if not is_open_for_booking(other, now):
-                raise Conflict(f"departure {other.id} ({other.service.code}) of this option is no longer open for booking")
-            departures[other.id] = other
+    for other in departures.values():
+        if other.id != departure.id and not is_open_for_booking(other, now):
+            raise Conflict(f"departure {other.id} ({other.service.code}) of this option is no longer open for booking")
     service = departure.service
     totals = check_cargo(quoted, service)
     hubs = {
@@ -653,14 +658,18 @@ async def book_quote_option(session: AsyncSession, caller: Caller, data: Booking
     _apply_cargo(booking, totals, service)
     booking.currency = option.currency
     booking.price_amount = option.price_amount
+    feeders = [(departures[leg["departure_id"]], hubs[leg["to_hub"]].un_locode)
+               for leg in legs if leg["departure_id"] != departure.id]
+    full = f"has filled up since the quote and has no room for {booking.chargeable_cbm} CBM"
     if await _fits(session, departure, booking, cbm_per_teu):  # packs it as space control plans it
+        for feeder, alight_at in feeders:
+            if not await space.reserve(session, feeder, booking, alight_at):
+                raise Conflict(f"departure {feeder.id} ({feeder.service.code}) of this option {full}; ask for a new quote")
         transition(booking, BookingStatus.CONFIRMED, f"booked from quote option {option.public_id}")
+    elif feeders:
+        raise Conflict(f"departure {departure.id} ({service.code}) of this option {full}; ask for a new quote")
     else:
-        transition(
-            booking,
-            BookingStatus.WAITLISTED,
-            f"departure {departure.id} has filled up since the quote and has no room for {booking.chargeable_cbm} CBM",
-        )
+        transition(booking, BookingStatus.WAITLISTED, f"departure {departure.id} {full}")
     booking.departure = departure
     await insert_new(session, booking)
     for sequence, leg in enumerate(legs, start=1):

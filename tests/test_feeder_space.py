@@ -1,0 +1,103 @@
+"""A booking made from a quote holds space on its feeder legs too, not only on its main departure.
+
+The network: a truck from Changsha to the Wuhan rail terminal (one 20GP: 28 CBM) that
+feeds the train to Duisburg (tests.test_tracking_quotes.road_then_rail).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from app.consolidation.models import SpaceSlot
+from tests import factories
+from tests.conftest import postgres_only
+from tests.factories import booking_body, cargo_line
+from tests.test_tracking_quotes import road_then_rail
+
+
+def cubes(cbm: int) -> dict:
+    """``cbm`` one-metre cartons: light, so charged by volume on every service."""
+    return cargo_line(packages=cbm, length_cm=100, width_cm=100, height_cm=100, weight_kg=50 * cbm)
+
+
+async def road_rail_option(client, exporter, cbm: int) -> dict:
+    response = await client.post("/v1/quotes", headers=exporter, json={
+        "origin": "CNCSX", "destination": "DEDUI", "ready_at": factories.iso(factories.future(0)),
+        "cargo": [cubes(cbm)]})
+    assert response.status_code == 201, response.text
+    return {tuple(o["modes"]): o for o in response.json()["options"]}[("ROAD", "RAIL")]
+
+
+async def book_option(client, exporter, option: dict):
+    return await client.post("/v1/bookings", headers=exporter, json={
+        "quote_option_id": option["id"], "consignee": booking_body(1)["consignee"]})
+
+
+async def book_truck(client, exporter, road_id: int, cbm: int) -> dict:
+    response = await client.post("/v1/bookings", headers=exporter, json=booking_body(road_id, cargo=[cubes(cbm)]))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_quoted_cargo_on_the_truck_takes_its_space_from_direct_bookings(client, operator, exporter):
+    network = await road_then_rail(client, operator)
+    road_id = network["road"]["id"]
+    quoted = await book_option(client, exporter, await road_rail_option(client, exporter, 16))
+    assert quoted.status_code == 201, quoted.text
+    assert quoted.json()["status"] == "CONFIRMED"
+
+    # 16 + 16 CBM do not pack into the truck's one 20GP (28 CBM).
+    direct = await book_truck(client, exporter, road_id, 16)
+    assert direct["status"] == "WAITLISTED"
+    truck = (await client.get(f"/v1/departures/{road_id}", headers=exporter)).json()
+    assert truck["booked_cbm"] == pytest.approx(16.0)
+
+    # Cancelling the quoted booking frees the truck: the waitlisted booking is confirmed.
+    response = await client.post(f"/v1/bookings/{quoted.json()['reference']}/cancel", headers=exporter)
+    assert response.status_code == 200, response.text
+    waiting = (await client.get(f"/v1/bookings/{direct['reference']}", headers=exporter)).json()
+    assert waiting["status"] == "CONFIRMED"
+
+
+async def test_an_option_whose_truck_filled_up_since_the_quote_is_refused_and_writes_nothing(client, operator, exporter):
+    network = await road_then_rail(client, operator)
+    road_id = network["road"]["id"]
+    option = await road_rail_option(client, exporter, 16)
+    await book_truck(client, exporter, road_id, 16)  # after the quote: the truck now has 12 CBM left
+
+    response = await book_option(client, exporter, option)
+    assert response.status_code == 409, response.text
+    assert f"departure {road_id}" in response.json()["detail"]
+    bookings = (await client.get("/v1/bookings", headers=exporter)).json()["items"]
+    assert len(bookings) == 1  # the truck booking alone
+    assert (await client.get(f"/v1/quote-options/{option['id']}", headers=exporter)).json()["booking_reference"] is None
+
+
+async def test_an_amendment_that_no_longer_fits_the_truck_is_refused(client, operator, exporter):
+    network = await road_then_rail(client, operator)
+    quoted = await book_option(client, exporter, await road_rail_option(client, exporter, 10))
+    await book_truck(client, exporter, network["road"]["id"], 16)  # 26 of 28 CBM on the truck
+
+    response = await client.patch(
+        f"/v1/bookings/{quoted.json()['reference']}", json={"cargo": [cubes(14)]},
+        headers=exporter | {"If-Match": quoted.headers["etag"]},
+    )
+    assert response.status_code == 409, response.text
+    assert f"departure {network['road']['id']}" in response.json()["detail"]
+
+
+@postgres_only
+async def test_concurrent_quoted_bookings_never_oversell_the_truck(app, client, operator, exporter):
+    network = await road_then_rail(client, operator)
+    road_id = network["road"]["id"]
+    options = [await road_rail_option(client, exporter, 9) for _ in range(6)]  # three 9 CBM fit one 20GP
+
+    responses = await asyncio.gather(*(book_option(client, exporter, option) for option in options))
+    assert sorted(r.status_code for r in responses) == [201, 201, 201, 409, 409, 409]
+    assert all(r.json()["status"] == "CONFIRMED" for r in responses if r.status_code == 201)
+    async with app.state.sessionmaker() as session:
+        slots = list(await session.scalars(select(SpaceSlot).where(SpaceSlot.departure_id == road_id)))
+    assert len(slots) == 3 and {slot.slot for slot in slots} == {1}
