@@ -368,12 +368,15 @@ def sealed_v1(secret: str, key: str) -> str:
     return "sealed:v1:" + base64.b64encode(nonce + sealed).decode()
 
 
-def test_a_secret_sealed_with_a_previous_key_opens_and_an_unknown_key_is_named():
+def test_a_secret_sealed_with_a_previous_key_opens_and_an_unknown_key_is_named(monkeypatch):
     old, new, stranger = new_key(), new_key(), new_key()
     secret = service.new_secret()
     sealed = service.seal(secret, old)
     assert sealed.startswith(f"sealed:v2:{service.key_id(old)}:") and len(sealed) <= 200  # the column's size
+    tried, aead = [], service._aead
+    monkeypatch.setattr(service, "_aead", lambda key: tried.append(key) or aead(key))
     assert service.unseal(sealed, new, [stranger, old]) == secret
+    assert tried == [old]  # the key id points at the key: the others are not tried
     assert service.unseal(service.seal(secret, new), new, [old]) == secret
     with pytest.raises(service.SealedSecretError) as raised:
         service.unseal(sealed, new, [stranger])
@@ -567,3 +570,12 @@ async def test_a_rotated_key_delivers_after_reseal_and_an_unknown_one_is_held_no
     for subscription_id, receiver in hooks.values():
         assert [d["status"] for d in await deliveries(client, exporter, subscription_id)] == ["DELIVERED"] * 2
         assert receiver.bad_signatures == 0 and len(receiver.processed) == 2  # signed with the partner's secret
+
+
+def test_the_reseal_command_takes_only_a_positive_batch_size(capsys):
+    from app.cli import build_parser
+
+    assert build_parser().parse_args(["admin", "reseal-secrets", "--batch-size", "50"]).batch_size == 50
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["admin", "reseal-secrets", "--batch-size", "0"])
+    assert "at least 1" in capsys.readouterr().err
