@@ -172,6 +172,48 @@ def cmd_secret_key(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reseal_secrets(args: argparse.Namespace) -> int:
+    """Seal every webhook secret with the current key, so the previous keys can be dropped.
+
+    Runs beside the API and the workers (rows are written compare-and-set). Exit 1 when
+    some secret opened with no configured key (keep the previous keys until it is sorted out).
+    """
+    from app.db import make_engine, make_sessionmaker
+    from app.webhooks import service
+
+    settings = get_settings()
+    if not settings.webhook_secret_key:
+        print("caravan admin reseal-secrets: CARAVAN_WEBHOOK_SECRET_KEY is not set: nothing to seal with "
+              "(make one with `caravan admin secret-key`)", file=sys.stderr)
+        return 2
+
+    async def run() -> service.ResealCounts:
+        engine = make_engine(settings.async_database_url)
+        try:
+            return await service.reseal_secrets(make_sessionmaker(engine), settings.webhook_secret_key,
+                                                settings.previous_secret_keys, args.batch_size)
+        finally:
+            await engine.dispose()
+
+    counts = asyncio.run(run())
+    print(f"resealed {counts.resealed} webhook secrets with key {service.key_id(settings.webhook_secret_key)}; "
+          f"skipped {counts.current} already sealed with it and {counts.changed} changed meanwhile")
+    if counts.unopened:
+        shown = ", ".join(map(str, counts.unopened[:20])) + (" …" if len(counts.unopened) > 20 else "")
+        print(f"caravan admin reseal-secrets: no configured key opens the secret of {len(counts.unopened)} "
+              f"subscriptions ({shown}); keep CARAVAN_WEBHOOK_SECRET_KEYS_PREVIOUS until they are resealed",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="caravan", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -205,6 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
     admin_sub.add_parser(
         "secret-key", help="print a new CARAVAN_WEBHOOK_SECRET_KEY (webhook secrets are then stored sealed)"
     ).set_defaults(func=cmd_secret_key)
+    reseal = admin_sub.add_parser(
+        "reseal-secrets", help="seal every webhook secret with CARAVAN_WEBHOOK_SECRET_KEY (then drop the previous keys)"
+    )
+    reseal.add_argument("--batch-size", type=_positive_int, default=500, help="rows read and written per transaction")
+    reseal.set_defaults(func=cmd_reseal_secrets)
     return parser
 
 

@@ -3,7 +3,7 @@
 import base64
 from functools import lru_cache
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -61,13 +61,44 @@ class Settings(BaseSettings):
     # (AES-256-GCM) instead of as given. Keep it outside the database; losing it makes
     # the sealed secrets unusable (subscribe again). ``caravan admin secret-key`` makes one.
     webhook_secret_key: str | None = None
+    # Keys in use before the current one, comma-separated, same form: secrets sealed with
+    # them still open. Keep them only until ``caravan admin reseal-secrets`` has run.
+    webhook_secret_keys_previous: str | None = None
 
     @field_validator("webhook_secret_key")
     @classmethod
     def _a_32_byte_key(cls, value: str | None) -> str | None:
         if value:
-            sealing_key(value)
+            try:
+                sealing_key(value)
+            except ValueError as error:
+                raise ValueError(f"CARAVAN_WEBHOOK_SECRET_KEY: {error}") from None
         return value or None
+
+    @field_validator("webhook_secret_keys_previous")
+    @classmethod
+    def _32_byte_keys(cls, value: str | None) -> str | None:
+        """Each key is checked here, so a mistyped one stops the start rather than a delivery later."""
+        keys = [key.strip() for key in (value or "").split(",") if key.strip()]
+        for number, key in enumerate(keys, 1):
+            try:
+                sealing_key(key)
+            except ValueError as error:  # the message names the key by position, never shows it
+                where = f"CARAVAN_WEBHOOK_SECRET_KEYS_PREVIOUS, key {number} of {len(keys)}"
+                raise ValueError(f"{where}: {error}") from None
+        return ",".join(keys) or None
+
+    @model_validator(mode="after")
+    def _previous_keys_need_a_current_one(self) -> "Settings":
+        """Previous keys only make sense while rotating to a current key; alone they are a slip."""
+        if self.webhook_secret_keys_previous and not self.webhook_secret_key:
+            raise ValueError("CARAVAN_WEBHOOK_SECRET_KEYS_PREVIOUS is set but CARAVAN_WEBHOOK_SECRET_KEY is not")
+        return self
+
+    @property
+    def previous_secret_keys(self) -> tuple[str, ...]:
+        """The previous sealing keys, in the order configured."""
+        return tuple(self.webhook_secret_keys_previous.split(",")) if self.webhook_secret_keys_previous else ()
 
     @property
     def async_database_url(self) -> str:

@@ -374,3 +374,231 @@ async def test_with_a_key_secrets_are_stored_sealed_and_deliveries_still_verify(
         assert receiver.bad_signatures == 0 and len(receiver.processed) == 2
     finally:
         await sealed_app.state.engine.dispose()
+
+
+# --- sealing key rotation -----------------------------------------------------------------------
+
+def new_key() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+def sealed_v1(secret: str, key: str) -> str:
+    """A secret as ``seal`` wrote it before sealed forms named their key."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = os.urandom(12)
+    sealed = AESGCM(base64.b64decode(key)).encrypt(nonce, secret.encode(), service._SEALING_CONTEXT)
+    return "sealed:v1:" + base64.b64encode(nonce + sealed).decode()
+
+
+def test_a_secret_sealed_with_a_previous_key_opens_and_an_unknown_key_is_named(monkeypatch):
+    old, new, stranger = new_key(), new_key(), new_key()
+    secret = service.new_secret()
+    sealed = service.seal(secret, old)
+    assert sealed.startswith(f"sealed:v2:{service.key_id(old)}:") and len(sealed) <= 200  # the column's size
+    tried, aead = [], service._aead
+    monkeypatch.setattr(service, "_aead", lambda key: tried.append(key) or aead(key))
+    assert service.unseal(sealed, new, [stranger, old]) == secret
+    assert tried == [old]  # the key id points at the key: the others are not tried
+    assert service.unseal(service.seal(secret, new), new, [old]) == secret
+    with pytest.raises(service.SealedSecretError) as raised:
+        service.unseal(sealed, new, [stranger])
+    message = str(raised.value)
+    assert service.key_id(old) in message and service.key_id(new) in message
+    assert old not in message and new not in message and secret not in message
+    with pytest.raises(service.SealedSecretError, match="is not set"):
+        service.unseal(sealed, None)
+    # The key id is only a shortcut: a tampered ciphertext under the right id is still refused.
+    tampered = sealed[:-4] + ("AAAA" if not sealed.endswith("AAAA") else "BBBB")
+    with pytest.raises(service.SealedSecretError):
+        service.unseal(tampered, old)
+    for malformed in ("sealed:v9:abc", "sealed:v2:00000000:not base64!", "sealed:v1:", "sealed:v2:"):
+        with pytest.raises(service.SealedSecretError):
+            service.unseal(malformed, new, [old])
+
+
+def test_a_secret_sealed_before_key_ids_still_opens_with_any_configured_key():
+    old, new = new_key(), new_key()
+    secret = service.new_secret()
+    assert service.unseal(sealed_v1(secret, old), new, [old]) == secret
+    assert service.unseal(sealed_v1(secret, new), new, [old]) == secret
+    with pytest.raises(service.SealedSecretError, match="sealed:v1"):
+        service.unseal(sealed_v1(secret, old), new)
+
+
+def test_previous_keys_are_checked_at_startup_and_named(monkeypatch):
+    from pydantic import ValidationError
+
+    current, old, older = new_key(), new_key(), new_key()
+    monkeypatch.setenv("CARAVAN_WEBHOOK_SECRET_KEY", current)
+    monkeypatch.setenv("CARAVAN_WEBHOOK_SECRET_KEYS_PREVIOUS", f" {old}, {older} ,")
+    assert Settings().previous_secret_keys == (old, older)
+    short = base64.b64encode(os.urandom(16)).decode()
+    monkeypatch.setenv("CARAVAN_WEBHOOK_SECRET_KEYS_PREVIOUS", f"{old},{short}")
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+    assert "CARAVAN_WEBHOOK_SECRET_KEYS_PREVIOUS, key 2 of 2" in str(raised.value) and short not in str(raised.value)
+    monkeypatch.setenv("CARAVAN_WEBHOOK_SECRET_KEYS_PREVIOUS", "not a key")
+    with pytest.raises(ValidationError, match="CARAVAN_WEBHOOK_SECRET_KEYS_PREVIOUS"):
+        Settings()
+    monkeypatch.setenv("CARAVAN_WEBHOOK_SECRET_KEY", "not a key")
+    monkeypatch.delenv("CARAVAN_WEBHOOK_SECRET_KEYS_PREVIOUS")
+    with pytest.raises(ValidationError, match="CARAVAN_WEBHOOK_SECRET_KEY: "):
+        Settings()
+    monkeypatch.delenv("CARAVAN_WEBHOOK_SECRET_KEY")
+    monkeypatch.setenv("CARAVAN_WEBHOOK_SECRET_KEYS_PREVIOUS", old)
+    with pytest.raises(ValidationError, match="CARAVAN_WEBHOOK_SECRET_KEY is not"):
+        Settings()
+    monkeypatch.delenv("CARAVAN_WEBHOOK_SECRET_KEYS_PREVIOUS")
+    assert Settings().previous_secret_keys == ()
+
+
+async def stored_secrets(app, ids) -> dict[int, str]:
+    async with app.state.sessionmaker() as session:
+        rows = await session.execute(
+            select(WebhookSubscription.id, WebhookSubscription.secret).where(WebhookSubscription.id.in_(ids))
+        )
+        return dict(rows.all())
+
+
+async def store_secrets(app, stored: dict[int, str]) -> None:
+    """Overwrite stored secrets as a deployment of another time (or key) would have written them."""
+    from sqlalchemy import update
+
+    async with app.state.sessionmaker() as session:
+        for subscription_id, value in stored.items():
+            await session.execute(
+                update(WebhookSubscription).where(WebhookSubscription.id == subscription_id).values(secret=value)
+            )
+        await session.commit()
+
+
+async def subscriptions_in_every_form(client, app, exporter, old: str, new: str) -> tuple[dict, dict[int, str]]:
+    """Subscriptions whose secrets are stored in every form a rotation meets, by name, and their secrets."""
+    ids, secrets = {}, {}
+    for name in ("old", "old_v1", "plain", "new", "stranger", "deleted"):
+        created = await subscribe(client, exporter, f"http://127.0.0.1:9/{name}", ["SHIPMENT"])
+        ids[name], secrets[created["id"]] = created["id"], created["secret"]
+    stranger = new_key()
+    forms = {"old": lambda s: service.seal(s, old), "old_v1": lambda s: sealed_v1(s, old), "plain": lambda s: s,
+             "new": lambda s: service.seal(s, new), "stranger": lambda s: service.seal(s, stranger),
+             "deleted": lambda s: service.seal(s, old)}
+    await store_secrets(app, {ids[name]: form(secrets[ids[name]]) for name, form in forms.items()})
+    assert (await client.delete(f"/v1/webhook-subscriptions/{ids['deleted']}", headers=exporter)).status_code == 204
+    return ids, secrets
+
+
+async def test_reseal_brings_every_secret_to_the_current_key_and_a_second_run_changes_nothing(
+    client, app, exporter, allow_private
+):
+    old, new = new_key(), new_key()
+    ids, secrets = await subscriptions_in_every_form(client, app, exporter, old, new)
+    before = await stored_secrets(app, secrets)
+
+    counts = await service.reseal_secrets(app.state.sessionmaker, new, [old], batch=2)
+    assert (counts.resealed, counts.current, counts.changed, counts.unopened) == (4, 1, 0, [ids["stranger"]])
+    after = await stored_secrets(app, secrets)
+    assert after[ids["new"]] == before[ids["new"]] and after[ids["stranger"]] == before[ids["stranger"]]
+    for subscription_id, secret in secrets.items():
+        if subscription_id != ids["stranger"]:
+            assert service.is_sealed_with(after[subscription_id], new)
+            assert service.unseal(after[subscription_id], new) == secret  # the previous key is no longer needed
+
+    again = await service.reseal_secrets(app.state.sessionmaker, new, [old], batch=2)
+    assert (again.resealed, again.current, again.changed, again.unopened) == (0, 5, 0, [ids["stranger"]])
+    assert await stored_secrets(app, secrets) == after
+
+
+async def test_reseal_leaves_a_secret_changed_meanwhile_as_its_writer_stored_it(
+    client, app, exporter, allow_private, monkeypatch
+):
+    old, new = new_key(), new_key()
+    first = await subscribe(client, exporter, "http://127.0.0.1:9/first", ["SHIPMENT"])
+    second = await subscribe(client, exporter, "http://127.0.0.1:9/second", ["SHIPMENT"])
+    await store_secrets(app, {first["id"]: service.seal(first["secret"], old),
+                              second["id"]: service.seal(second["secret"], old)})
+    rotated_by_partner = service.seal(service.new_secret(), new)
+    store = service._store_unless_changed
+
+    async def change_then_store(sessionmaker, changes, counts):
+        await store_secrets(app, {first["id"]: rotated_by_partner})  # between reseal's read and its write
+        await store(sessionmaker, changes, counts)
+
+    monkeypatch.setattr(service, "_store_unless_changed", change_then_store)
+    counts = await service.reseal_secrets(app.state.sessionmaker, new, [old])
+    assert (counts.resealed, counts.changed) == (1, 1)
+    stored = await stored_secrets(app, [first["id"], second["id"]])
+    assert stored[first["id"]] == rotated_by_partner
+    assert service.unseal(stored[second["id"]], new) == second["secret"]
+
+
+def reseal_command(database_url: str, **keys: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARAVAN_WEBHOOK_SECRET_KEY")}
+    env |= {"CARAVAN_DATABASE_URL": database_url} | {f"CARAVAN_WEBHOOK_{k.upper()}": v for k, v in keys.items()}
+    return subprocess.run([sys.executable, "-m", "app.cli", "admin", "reseal-secrets"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+async def test_the_reseal_command_refuses_without_a_key_and_reports_what_it_did(
+    client, app, exporter, database_url, allow_private
+):
+    old, new = new_key(), new_key()
+    ids, secrets = await subscriptions_in_every_form(client, app, exporter, old, new)
+    before = await stored_secrets(app, secrets)
+
+    refused = await asyncio.to_thread(reseal_command, database_url)
+    assert refused.returncode == 2 and "CARAVAN_WEBHOOK_SECRET_KEY is not set" in refused.stderr
+    assert await stored_secrets(app, secrets) == before
+
+    done = await asyncio.to_thread(reseal_command, database_url, secret_key=new, secret_keys_previous=old)
+    assert done.returncode == 1, done.stderr  # one secret no configured key opens
+    assert f"resealed 4 webhook secrets with key {service.key_id(new)}; skipped 1 already" in done.stdout
+    assert f"of 1 subscriptions ({ids['stranger']})" in done.stderr and "KEYS_PREVIOUS" in done.stderr
+    after = await stored_secrets(app, secrets)
+    assert service.unseal(after[ids["plain"]], new) == secrets[ids["plain"]]
+
+
+async def test_a_rotated_key_delivers_after_reseal_and_an_unknown_one_is_held_not_fatal(
+    client, app, exporter, network, database_url, receiver_server, allow_private, caplog, monkeypatch
+):
+    old, new = new_key(), new_key()
+    only_new = fast_settings(database_url, webhook_secret_key=new)
+    rotating = fast_settings(database_url, webhook_secret_key=new, webhook_secret_keys_previous=old)
+    hooks = {}
+    for name, key in (("rotated", old), ("current", new)):
+        monkeypatch.setattr(app.state, "settings", app.state.settings.model_copy(update={"webhook_secret_key": key}))
+        receiver = Receiver()
+        subscription = await subscribe(client, exporter, f"{receiver_server(receiver).url}/hook", ["SHIPMENT"])
+        receiver.secret = subscription["secret"]
+        hooks[name] = (subscription["id"], receiver)
+    await book_many(client, exporter, network["departure_id"], 1)
+
+    async with delivery_client(only_new) as http:
+        # The old key not configured: its subscription's delivery is held, the other one in the batch delivered.
+        assert await Worker(app.state.sessionmaker, only_new, http).run_once() == 2
+        held = (await deliveries(client, exporter, hooks["rotated"][0]))[0]
+        assert held["status"] == "PENDING" and held["attempt_log"][0]["error"].startswith("not sent:")
+        assert service.key_id(old) not in held["attempt_log"][0]["error"]
+        assert any(service.key_id(old) in r.getMessage() for r in caplog.records if r.name == "caravan.webhooks")
+        assert (await deliveries(client, exporter, hooks["current"][0]))[0]["status"] == "DELIVERED"
+        assert hooks["rotated"][1].tries.total() == 0
+
+        await drain(app, Worker(app.state.sessionmaker, rotating, http))  # the old key as a previous one
+        assert len(hooks["rotated"][1].processed) == 1
+
+        counts = await service.reseal_secrets(app.state.sessionmaker, new, [old])
+        assert (counts.resealed, counts.current) == (1, 1)
+        await book_many(client, exporter, network["departure_id"], 1)
+        await drain(app, Worker(app.state.sessionmaker, only_new, http))  # the previous key dropped
+    for subscription_id, receiver in hooks.values():
+        assert [d["status"] for d in await deliveries(client, exporter, subscription_id)] == ["DELIVERED"] * 2
+        assert receiver.bad_signatures == 0 and len(receiver.processed) == 2  # signed with the partner's secret
+
+
+def test_the_reseal_command_takes_only_a_positive_batch_size(capsys):
+    from app.cli import build_parser
+
+    assert build_parser().parse_args(["admin", "reseal-secrets", "--batch-size", "50"]).batch_size == 50
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["admin", "reseal-secrets", "--batch-size", "0"])
+    assert "at least 1" in capsys.readouterr().err

@@ -19,12 +19,14 @@ import random
 import secrets
 import socket
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Organization
@@ -59,32 +61,176 @@ def new_secret() -> str:
 # out of the database), secrets are stored sealed with AES-256-GCM, so a copy of the
 # database alone cannot forge a partner's webhooks. Rows written without a key stay
 # readable as they are; a sealed row without the key is an error, never a guess.
+#
+# Rotation: the sealed form names its key (``key_id``), so a secret sealed with a key
+# now listed in ``CARAVAN_WEBHOOK_SECRET_KEYS_PREVIOUS`` opens with that key alone,
+# and ``reseal_secrets`` can tell which rows still need the current one.
+#   sealed:v2:<key id>:<base64 nonce(12) ‖ ciphertext ‖ tag>   written now
+#   sealed:v1:<base64 nonce(12) ‖ ciphertext ‖ tag>            written before key ids; opens with any configured key
 
-SEALED_PREFIX = "sealed:v1:"
+SEALED_PREFIX = "sealed:"
+_SEALED_V1 = "sealed:v1:"
+_SEALED_V2 = "sealed:v2:"
 _SEALING_CONTEXT = b"caravan webhook signing secret"
+_KEY_ID_CONTEXT = b"caravan webhook sealing key id"
+
+
+class SealedSecretError(RuntimeError):
+    """A stored signing secret that cannot be opened with the configured keys.
+
+    Its message is for the operator's log (it names the key id, never key material);
+    it is not shown to partners.
+    """
+
+
+@lru_cache(maxsize=16)
+def key_id(encoded_key: str) -> str:
+    """A short public name of a sealing key (8 hex digits): which key sealed a row, without trying every key.
+
+    An HMAC of a fixed label under the key, not a hash of the key itself, so it says
+    nothing about the key; 32 bits only have to tell a handful of configured keys apart.
+    """
+    return hmac.new(sealing_key(encoded_key), _KEY_ID_CONTEXT, hashlib.sha256).hexdigest()[:8]
+
+
+@lru_cache(maxsize=16)
+def _aead(encoded_key: str) -> Any:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(sealing_key(encoded_key))
 
 
 def seal(secret: str, encoded_key: str | None) -> str:
     """The form a signing secret is stored in: sealed when a key is configured, else as given."""
     if not encoded_key:
         return secret
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
     nonce = secrets.token_bytes(12)
-    sealed = AESGCM(sealing_key(encoded_key)).encrypt(nonce, secret.encode(), _SEALING_CONTEXT)
-    return SEALED_PREFIX + base64.b64encode(nonce + sealed).decode()
+    sealed = _aead(encoded_key).encrypt(nonce, secret.encode(), _SEALING_CONTEXT)
+    return f"{_SEALED_V2}{key_id(encoded_key)}:" + base64.b64encode(nonce + sealed).decode()
 
 
-def unseal(stored: str, encoded_key: str | None) -> str:
-    """The signing secret from its stored form (``seal``)."""
+def is_sealed_with(stored: str, encoded_key: str) -> bool:
+    """Whether ``stored`` is already in the form ``seal`` writes with this key (nothing to reseal)."""
+    return stored.startswith(f"{_SEALED_V2}{key_id(encoded_key)}:")
+
+
+def _sealed_parts(stored: str) -> tuple[str | None, bytes]:
+    """The key id (None in the v1 form) and the sealed bytes; SealedSecretError when malformed."""
+    if stored.startswith(_SEALED_V2):
+        label, _, body = stored.removeprefix(_SEALED_V2).partition(":")
+    elif stored.startswith(_SEALED_V1):
+        label, body = None, stored.removeprefix(_SEALED_V1)
+    else:
+        raise SealedSecretError(f"a webhook secret is sealed in an unknown form ({stored[:10]!r})")
+    try:
+        raw = base64.b64decode(body, validate=True)
+    except ValueError:
+        raw = b""
+    if len(raw) < 12 + 16:
+        raise SealedSecretError("a sealed webhook secret is malformed")
+    return label, raw
+
+
+def unseal(stored: str, encoded_key: str | None, previous_keys: Iterable[str] = ()) -> str:
+    """The signing secret from its stored form (``seal``): plaintext as it is, sealed opened with
+    the current key or a previous one. AES-GCM's tag tells whether a key fits; when none does
+    this raises SealedSecretError rather than sign with a wrong secret."""
     if not stored.startswith(SEALED_PREFIX):
         return stored
-    if not encoded_key:
-        raise RuntimeError("a webhook secret is sealed but CARAVAN_WEBHOOK_SECRET_KEY is not set")
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    keys = [key for key in (encoded_key, *previous_keys) if key]
+    if not keys:
+        raise SealedSecretError("a webhook secret is sealed but CARAVAN_WEBHOOK_SECRET_KEY is not set")
+    from cryptography.exceptions import InvalidTag
 
-    raw = base64.b64decode(stored.removeprefix(SEALED_PREFIX))
-    return AESGCM(sealing_key(encoded_key)).decrypt(raw[:12], raw[12:], _SEALING_CONTEXT).decode()
+    label, raw = _sealed_parts(stored)
+    for key in keys:
+        if label is not None and key_id(key) != label:
+            continue
+        try:
+            return _aead(key).decrypt(raw[:12], raw[12:], _SEALING_CONTEXT).decode()
+        except InvalidTag:
+            continue
+    sealed_with = f"key {label}" if label else "a key of before key ids (sealed:v1)"
+    raise SealedSecretError(
+        f"no configured key opens a webhook secret sealed with {sealed_with}; configured keys: "
+        + ", ".join(key_id(key) for key in keys)
+        + " (CARAVAN_WEBHOOK_SECRET_KEY, then CARAVAN_WEBHOOK_SECRET_KEYS_PREVIOUS)"
+    )
+
+
+def resealed(stored: str, encoded_key: str, previous_keys: Iterable[str] = ()) -> str | None:
+    """``stored`` sealed with the current key, or None when it already is; SealedSecretError when no
+    configured key opens it. Opens even a row it would skip, so a damaged one is reported, not counted as done."""
+    secret = unseal(stored, encoded_key, previous_keys)
+    return None if is_sealed_with(stored, encoded_key) else seal(secret, encoded_key)
+
+
+@dataclass
+class ResealCounts:
+    """What ``reseal_secrets`` did, row by row."""
+
+    resealed: int = 0
+    current: int = 0  # already sealed with the current key
+    changed: int = 0  # written by someone else between the read and the write: left as they wrote it
+    unopened: list[int] = field(default_factory=list)  # subscription ids no configured key opens
+
+
+async def reseal_secrets(
+    sessionmaker: async_sessionmaker[AsyncSession], encoded_key: str, previous_keys: Iterable[str] = (),
+    batch: int = 500,
+) -> ResealCounts:
+    """Seal every subscription's secret (deleted ones too: their rows still hold it) with the current
+    key: those sealed with a previous key and those stored as given before a key was set. Afterwards
+    the previous keys can leave the configuration; a second run finds nothing to do.
+
+    Safe beside running API processes and workers: rows are read in id order, ``batch`` at a
+    time, sealed outside any transaction, and each is written only if it still holds what was
+    read (compare-and-set), so a secret changed meanwhile keeps its writer's value.
+    """
+    if not encoded_key:
+        raise ValueError("resealing needs CARAVAN_WEBHOOK_SECRET_KEY")
+    previous_keys = tuple(previous_keys)
+    counts, after = ResealCounts(), 0
+    while True:
+        async with sessionmaker() as session:
+            rows = (await session.execute(
+                select(WebhookSubscription.id, WebhookSubscription.secret)
+                .where(WebhookSubscription.id > after).order_by(WebhookSubscription.id).limit(batch)
+            )).all()
+        if not rows:
+            return counts
+        after = rows[-1].id
+        changes = []
+        for row in rows:
+            try:
+                new = resealed(row.secret, encoded_key, previous_keys)
+            except SealedSecretError:
+                counts.unopened.append(row.id)
+                continue
+            if new is None:
+                counts.current += 1
+            else:
+                changes.append((row.id, row.secret, new))
+        if changes:
+            await _store_unless_changed(sessionmaker, changes, counts)
+
+
+async def _store_unless_changed(
+    sessionmaker: async_sessionmaker[AsyncSession], changes: list[tuple[int, str, str]], counts: ResealCounts
+) -> None:
+    async with sessionmaker() as session:
+        for subscription_id, old, new in changes:
+            result = await session.execute(
+                update(WebhookSubscription)
+                .where(WebhookSubscription.id == subscription_id, WebhookSubscription.secret == old)
+                .values(secret=new)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount:
+                counts.resealed += 1
+            else:
+                counts.changed += 1
+        await session.commit()
 
 
 def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:

@@ -30,6 +30,8 @@ from app.webhooks import service
 
 log = logging.getLogger("caravan.webhooks")
 
+SECRET_UNAVAILABLE = "not sent: the server cannot open this subscription's signing secret"
+
 
 def body_for(row: Any) -> bytes:
     """The POSTed JSON: ``{"type", "timestamp", "data"}`` with the event as the feed shows it."""
@@ -202,6 +204,13 @@ class Worker:
     async def _post(self, row: Any) -> dict[str, Any]:
         """POST one delivery; never raises (the outcome says what happened)."""
         started = time.perf_counter()
+        try:
+            secret = service.unseal(row.secret, self.settings.webhook_secret_key, self.settings.previous_secret_keys)
+        except service.SealedSecretError as error:
+            # A configuration fault, not the receiver's: the details go to the operator's log,
+            # the partner's attempt log says only that it was not sent; it is retried as usual.
+            log.error("webhook delivery %s of subscription %s not sent: %s", row.id, row.subscription_id, error)
+            return {"status_code": None, "latency_ms": 0.0, "response_body": None, "error": SECRET_UNAVAILABLE}
         if refusal := await self._refusal(row.url):
             return {"status_code": None, "latency_ms": 0.0, "response_body": None, "error": f"refused: {refusal}"[:300]}
         body = body_for(row)
@@ -212,9 +221,7 @@ class Worker:
             "user-agent": "Caravan-Webhooks/1",
             "webhook-id": message_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": service.sign(
-                service.unseal(row.secret, self.settings.webhook_secret_key), message_id, timestamp, body
-            ),
+            "webhook-signature": service.sign(secret, message_id, timestamp, body),
         }
         try:
             async with self.client.stream(
