@@ -3,7 +3,7 @@
 import base64
 from functools import lru_cache
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     # Keys in use before the current one, comma-separated, same form: secrets sealed with
     # them still open. Keep them only until ``caravan admin reseal-secrets`` has run.
     webhook_secret_keys_previous: str | None = None
+
+    # Rate limits (app/ratelimit.py), enforced in each API process on its own: a token
+    # bucket per API key of ``rate_limit_burst`` requests refilled at ``rate_limit_per_s``;
+    # per client address, a smaller one that only failed authentications (401) drain.
+    # A rate of 0 turns that limit off. At most ``rate_limit_max_buckets`` buckets each.
+    rate_limit_per_s: float = Field(50.0, ge=0)
+    rate_limit_burst: int = Field(100, ge=1)
+    rate_limit_auth_failures_per_s: float = Field(1.0, ge=0)
+    rate_limit_auth_failures_burst: int = Field(20, ge=1)
+    rate_limit_max_buckets: int = Field(10_000, ge=1)
 
     @field_validator("webhook_secret_key")
     @classmethod

@@ -90,6 +90,16 @@ class PreconditionRequired(AppError):
     status, slug, title = 428, "precondition-required", "Precondition required"
 
 
+class TooManyRequests(AppError):
+    """Over a rate limit; ``Retry-After`` says in how many whole seconds (at least 1) to try again."""
+
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+    def __init__(self, detail: str, retry_after_s: int):
+        super().__init__(f"{detail}; retry after {retry_after_s} s", headers={"Retry-After": str(retry_after_s)})
+        self.retry_after_s = retry_after_s
+
+
 def problem(
     status: int,
     slug: str,

@@ -26,7 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.accounts.models import ApiKey
 from app.accounts.service import KEY_PREFIX, hash_key
 from app.db import Base, utcnow
-from app.errors import PROBLEM_MEDIA_TYPE, FieldError, problem
+from app.errors import PROBLEM_MEDIA_TYPE, FieldError, TooManyRequests, problem
+from app.ratelimit import RateLimiter
 
 RETENTION = timedelta(hours=24)
 LEASE = timedelta(minutes=2)
@@ -58,9 +59,17 @@ def _problem(status: int, slug: str, title: str, detail: str, field: str | None 
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, sessionmaker_getter) -> None:
+    """Claims, replays and stores; see the module's docstring.
+
+    It authenticates the key itself, so it also counts the request against the key's
+    rate limit (``rate_limiter_getter``) before claiming: a throttled request claims
+    nothing, and a claimed one is never refused afterwards and stored as a 429.
+    """
+
+    def __init__(self, app: ASGIApp, sessionmaker_getter, rate_limiter_getter=None) -> None:
         self.app = app
         self.sessionmaker_getter = sessionmaker_getter
+        self.rate_limiter_getter = rate_limiter_getter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -72,10 +81,22 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         sessionmaker = self.sessionmaker_getter(scope)
+        limiter: RateLimiter | None = self.rate_limiter_getter(scope) if self.rate_limiter_getter else None
+        if limiter is not None and limiter.address_locked(scope):  # the app answers 429 without a look-up
+            await self.app(scope, receive, send)
+            return
         api_key_id = await _api_key_id(sessionmaker, headers.get("authorization", ""))
         if api_key_id is None:  # not authenticated: the app answers 401, whatever the header holds
             await self.app(scope, receive, send)
             return
+        if limiter is not None:
+            try:
+                limiter.admit(scope, api_key_id)
+            except TooManyRequests as error:
+                await _send(send, error.status, json.dumps(error.to_problem(scope["path"])).encode(),
+                            [(b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                             *((k.lower().encode(), v.encode()) for k, v in error.headers.items())])
+                return
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
             await _send(send, *_problem(422, "validation-error", "Invalid input",
                                         f"must be 1-{MAX_KEY_LENGTH} printable characters", "Idempotency-Key"))

@@ -23,6 +23,7 @@ from app.dcsa.router import router as dcsa_router
 from app.errors import PROBLEM_MEDIA_TYPE, AppError, FieldError, Problem, problem
 from app.idempotency import IdempotencyMiddleware
 from app.middleware import BodySizeLimit
+from app.ratelimit import RateLimiter, RateLimitHeaders
 from app.webhooks.worker import start_embedded_worker
 from app.network.router import router as network_router
 from app.routing.router import router as routing_router
@@ -42,7 +43,19 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         409: "Conflicts with the current state",
         413: "Request body too large",
         422: "Invalid input; `errors` names the fields",
+        429: "Over the API key's rate limit (per API process), or too many failed authentications "
+             "from this address; nothing was done",
     }.items()
+}
+_SECONDS = {"type": "integer", "minimum": 0}
+PROBLEM_RESPONSES[429]["headers"] = {
+    "Retry-After": {"description": "Whole seconds to wait before retrying (at least 1)",
+                    "schema": {"type": "integer", "minimum": 1}},
+    "RateLimit-Limit": {"description": "The key's burst: requests it may make at once "
+                        "(draft-ietf-httpapi-ratelimit-headers-06; on every authenticated response)",
+                        "schema": {"type": "integer", "minimum": 1}},
+    "RateLimit-Remaining": {"description": "Requests the key may make now", "schema": _SECONDS},
+    "RateLimit-Reset": {"description": "Seconds until the key's full burst is available again", "schema": _SECONDS},
 }
 
 
@@ -166,6 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.rate_limiter = RateLimiter(settings)
 
     install_error_handlers(app)
     for router in (
@@ -180,8 +194,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.openapi = lambda: _openapi_with_problem_media(app)  # type: ignore[method-assign]
-    # Starlette wraps in reverse order: the size limit runs first, then idempotency.
-    app.add_middleware(IdempotencyMiddleware, sessionmaker_getter=lambda scope: scope["app"].state.sessionmaker)
+    # Starlette wraps in reverse order: the size limit runs first, then the rate-limit
+    # fields (outside idempotency, so that its replays and refusals carry them too), then idempotency.
+    app.add_middleware(
+        IdempotencyMiddleware,
+        sessionmaker_getter=lambda scope: scope["app"].state.sessionmaker,
+        rate_limiter_getter=lambda scope: scope["app"].state.rate_limiter,
+    )
+    if settings.rate_limit_per_s > 0:
+        app.add_middleware(RateLimitHeaders)
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_body_bytes,

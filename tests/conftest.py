@@ -61,7 +61,9 @@ def database_url() -> str:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url)
+    """The shared app's settings: rate limits off, since every test of the session shares its
+    buckets (tests/test_rate_limit.py builds its own apps with tiny limits)."""
+    return Settings(database_url=database_url, rate_limit_per_s=0, rate_limit_auth_failures_per_s=0)
 
 
 @pytest.fixture(scope="session")

@@ -11,11 +11,34 @@ from app.accounts.schemas import Scope
 from app.accounts.service import Caller, caller_for_key
 from app.db import get_session
 from app.errors import Unauthorized
+from app.ratelimit import RateLimiter
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def current_caller(request: Request, session: Session) -> Caller:
+    """The caller the bearer key stands for, counted against the key's rate limit before any work.
+
+    An address that has failed to authenticate too often is refused (429) before its key
+    is looked up; every 401 counts against it. A request the Idempotency-Key middleware
+    already authenticated and counted is neither refused for its address nor counted again.
+    """
+    limiter: RateLimiter = request.app.state.rate_limiter
+    admitted = limiter.admitted(request.scope)
+    if not admitted:
+        limiter.check_address(request.scope)
+    try:
+        caller = await _authenticate(request, session)
+    except Unauthorized:
+        limiter.authentication_failed(request.scope)
+        raise
+    if not admitted:
+        limiter.admit(request.scope, caller.api_key_id)
+    request.state.caller = caller
+    return caller
+
+
+async def _authenticate(request: Request, session: AsyncSession) -> Caller:
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if not header:
@@ -25,7 +48,6 @@ async def current_caller(request: Request, session: Session) -> Caller:
     caller = await caller_for_key(session, key.strip())
     if caller is None:
         raise Unauthorized("unknown or revoked API key")
-    request.state.caller = caller
     return caller
 
 
