@@ -16,7 +16,8 @@ from app.webhooks import service
 from app.webhooks.worker import PinnedBackend, Worker, delivery_client, pinned_transport
 from tests.live import LiveServer
 from tests.test_webhooks import (  # noqa: F401 (fixtures)
-    allow_private, book_many, deliveries, fast_settings, pending, receiver_server, subscribe,
+    CALLED_IPV6, REFUSED_IPV6, allow_private, book_many, deliveries, fake_dns, fast_settings, pending,
+    receiver_server, subscribe,
 )
 from tests.webhook_receiver import Receiver
 
@@ -194,7 +195,7 @@ def dns(monkeypatch):
     return answers
 
 
-@pytest.mark.parametrize("address", ["93.184.215.14", "2606:4700:4700::1111"])
+@pytest.mark.parametrize("address", ["93.184.215.14", "2606:4700:4700::1111", *CALLED_IPV6])
 async def test_the_backend_connects_to_a_public_address_it_checked(dns, address):
     dns.append(address)
     network = Network()
@@ -206,7 +207,7 @@ async def test_the_backend_connects_to_a_public_address_it_checked(dns, address)
     (["10.0.0.1"], "10.0.0.1"),
     (["169.254.169.254"], "169.254.169.254"),
     (["::1"], "::1"),
-    (["::ffff:127.0.0.1"], "::ffff:127.0.0.1"),
+    (["::ffff:127.0.0.1"], "::ffff:127.0.0.1, IPv4-mapped for 127.0.0.1"),
     (["0.0.0.0"], "0.0.0.0"),
     (["192.168.1.20"], "192.168.1.20"),
     (["93.184.215.14", "127.0.0.1"], "127.0.0.1"),  # one private answer refuses the host
@@ -218,6 +219,16 @@ async def test_the_backend_refuses_private_loopback_and_reserved_addresses(dns, 
         await PinnedBackend(allow_private=False, inner=network).connect_tcp("hooks.example.com", 443, timeout=5)
     assert f"({named})" in str(refused.value) and "hooks.example.com" in str(refused.value)
     assert network.tried == []  # not even a connection attempt
+
+
+@pytest.mark.parametrize("address, refusal", REFUSED_IPV6)
+async def test_the_backend_refuses_ipv6_that_may_reach_a_private_address(dns, address, refusal):
+    dns.append(address)
+    network = Network()
+    with pytest.raises(httpcore.ConnectError) as refused:
+        await PinnedBackend(allow_private=False, inner=network).connect_tcp("hooks.example.com", 443, timeout=5)
+    assert refusal in str(refused.value) and "hooks.example.com" in str(refused.value)
+    assert network.tried == []
 
 
 async def test_the_backend_allows_private_addresses_when_told_and_tries_each_checked_address(dns):
@@ -250,3 +261,32 @@ async def test_the_delivery_client_keeps_the_worker_settings_and_refuses_loopbac
         assert http.follow_redirects is False and http.trust_env is False
         with pytest.raises(httpx.ConnectError, match=r"refused to connect: .*\(127\.0\.0\.1\)"):
             await http.post("http://127.0.0.1:9/hook", content=b"{}")
+
+
+@pytest.mark.parametrize("address, refusal", REFUSED_IPV6)
+async def test_the_delivery_client_refuses_ipv6_literals_that_may_reach_a_private_address(
+    database_url, address, refusal
+):
+    settings = fast_settings(database_url, webhook_allow_private_urls=False)
+    async with delivery_client(settings) as http:
+        with pytest.raises(httpx.ConnectError, match="refused to connect") as refused:
+            await http.post(f"http://[{address}]:9/hook", content=b"{}")
+    assert refusal in str(refused.value)
+
+
+async def test_a_name_that_comes_to_resolve_to_nat64_loopback_gets_no_delivery(
+    client, app, exporter, network, database_url, allow_private, fake_dns
+):
+    """Subscribed while private URLs were allowed; the worker, which does not allow them, refuses the
+    name's NAT64 address for 127.0.0.1 and records why."""
+    fake_dns["nat64.caravan.test"] = "64:ff9b::7f00:1"
+    subscription = await subscribe(client, exporter, "http://nat64.caravan.test:9/hook", ["SHIPMENT"])
+    await book_many(client, exporter, network["departure_id"], 1)
+
+    settings = fast_settings(database_url, webhook_allow_private_urls=False, webhook_max_attempts=1)
+    await run_worker(app, Worker(app.state.sessionmaker, settings))
+
+    [delivery] = await deliveries(client, exporter, subscription["id"])
+    [attempt] = delivery["attempt_log"]
+    assert delivery["status"] == "FAILED" and attempt["status_code"] is None
+    assert "refused" in attempt["error"] and "NAT64 for 127.0.0.1" in attempt["error"], attempt["error"]

@@ -8,6 +8,7 @@ import base64
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -139,6 +140,86 @@ async def test_private_and_bad_callback_urls_are_refused(client, app, exporter, 
     assert [e["field"] for e in response.json()["errors"]] == ["url"]
     async with app.state.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(WebhookSubscription)) == 0
+
+
+# --- the public address rule and IPv6 forms that carry an IPv4 address ---------------------------
+
+# IPv6 addresses the public address rule refuses, each with what its refusal says: forms judged by
+# the IPv4 address they carry (IPv4-mapped, NAT64, 6to4) carrying a private one, forms refused
+# whatever they carry (IPv4-compatible, NAT64 local-use, Teredo), then IETF-reserved space (here
+# SIIT's ::ffff:0:0:0/96) and fec0::/10, which Python 3.11.7 calls global. ``CALLED_IPV6``: judged
+# forms carrying a public IPv4 address, which are called.
+REFUSED_IPV6 = [
+    pytest.param("::ffff:10.0.0.1", "IPv4-mapped for 10.0.0.1", id="mapped-private"),
+    pytest.param("::127.0.0.1", "IPv4-compatible", id="compatible-loopback"),
+    pytest.param("::8.8.8.8", "IPv4-compatible", id="compatible-public"),
+    pytest.param("64:ff9b::7f00:1", "NAT64 for 127.0.0.1", id="nat64-loopback"),
+    pytest.param("64:ff9b::a9fe:a9fe", "NAT64 for 169.254.169.254", id="nat64-link-local"),
+    pytest.param("64:ff9b::a00:1", "NAT64 for 10.0.0.1", id="nat64-private"),
+    pytest.param("64:ff9b:1::808:808", "NAT64 local-use", id="nat64-local-use"),
+    pytest.param("2002:7f00:1::1", "6to4 for 127.0.0.1", id="6to4-loopback"),
+    pytest.param("2002:c0a8:101::1", "6to4 for 192.168.1.1", id="6to4-private"),
+    pytest.param("2002:a9fe:a9fe::1", "6to4 for 169.254.169.254", id="6to4-link-local"),
+    pytest.param("2001:0:808:808::80ff:fffe", "Teredo", id="teredo-loopback-client"),
+    pytest.param("2001:0:808:808::f7f7:fbfb", "Teredo", id="teredo-public"),  # server 8.8.8.8, client 8.8.4.4
+    pytest.param("::ffff:0:7f00:1", "reserved address", id="siit-translated"),
+    pytest.param("fec0::1", "reserved address", id="site-local"),
+]
+CALLED_IPV6 = ["::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"]
+
+
+@pytest.fixture
+async def fake_dns(monkeypatch) -> dict[str, str]:
+    """The event loop's resolver, but a name put in the returned dict answers the address it maps to
+    (what a partner's DNS server says); every other name resolves as usual."""
+    loop = asyncio.get_running_loop()
+    real = loop.getaddrinfo
+    answers: dict[str, str] = {}
+
+    async def getaddrinfo(host, port, *, family=0, type=0, proto=0, flags=0):
+        name = host.decode() if isinstance(host, bytes) else host
+        if name not in answers:
+            return await real(host, port, family=family, type=type, proto=proto, flags=flags)
+        return [(socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (answers[name], int(port), 0, 0))]
+
+    monkeypatch.setattr(loop, "getaddrinfo", getaddrinfo)
+    return answers
+
+
+async def assert_url_refused(client, app, exporter, url: str, *says: str) -> None:
+    """The subscription is answered 422 problem+json naming ``url``, with ``says`` in the message, and not stored."""
+    response = await client.post("/v1/webhook-subscriptions", json={"url": url, "event_types": ["SHIPMENT"]},
+                                 headers=exporter)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    [error] = response.json()["errors"]
+    assert error["field"] == "url" and all(part in error["message"] for part in says), error
+    async with app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(WebhookSubscription)) == 0
+
+
+@pytest.mark.parametrize("address, refusal", REFUSED_IPV6)
+async def test_ipv6_literals_that_may_reach_a_private_address_are_refused(
+    client, app, exporter, address, refusal
+):
+    await assert_url_refused(client, app, exporter, f"http://[{address}]:8080/hook", refusal)
+
+
+@pytest.mark.parametrize("address, refusal", REFUSED_IPV6)
+async def test_names_resolving_to_ipv6_that_may_reach_a_private_address_are_refused(
+    client, app, exporter, fake_dns, address, refusal
+):
+    fake_dns["hooks.caravan.test"] = address
+    await assert_url_refused(client, app, exporter, "https://hooks.caravan.test/hook", "hooks.caravan.test", refusal)
+
+
+@pytest.mark.parametrize("address", CALLED_IPV6)
+async def test_ipv6_forms_carrying_a_public_ipv4_are_accepted(client, exporter, fake_dns, address):
+    """Judged by the IPv4 address they carry, not refused whole (behind DNS64 every IPv4-only
+    receiver resolves into 64:ff9b::/96)."""
+    fake_dns["hooks.caravan.test"] = address
+    await subscribe(client, exporter, "https://hooks.caravan.test/hook")
+    await subscribe(client, exporter, f"http://[{address}]/hook")
 
 
 async def test_bad_event_types_are_422(client, exporter, allow_private):
