@@ -101,3 +101,18 @@ async def test_concurrent_quoted_bookings_never_oversell_the_truck(app, client, 
     async with app.state.sessionmaker() as session:
         slots = list(await session.scalars(select(SpaceSlot).where(SpaceSlot.departure_id == road_id)))
     assert len(slots) == 3 and {slot.slot for slot in slots} == {1}
+
+
+async def test_a_quote_leaves_out_a_truck_the_cargo_no_longer_packs_into(client, operator, exporter):
+    network = await road_then_rail(client, operator)
+    road_id = network["road"]["id"]
+    await book_truck(client, exporter, road_id, 16)
+    # By volume the truck has 33 - 16 = 17 CBM left, but its one 20GP holds 28: 16 + 14 do not pack.
+    response = await client.post("/v1/quotes", headers=exporter, json={
+        "origin": "CNCSX", "destination": "DEDUI", "ready_at": factories.iso(factories.future(0)),
+        "cargo": [cubes(14)]})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert all(road_id not in [leg["departure_id"] for leg in option["legs"]] for option in body["options"])
+    [left_out] = [item for item in body["left_out"] if item["departure_id"] == road_id]
+    assert left_out["reason"] == "DEPARTURE_FULL" and "cannot pack" in left_out["detail"]

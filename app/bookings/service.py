@@ -363,6 +363,19 @@ def check_cargo(cargo: list[CargoLineIn], service: Service, field: str = "cargo"
 
 
 def _apply_cargo(booking: Booking, totals: CargoTotals, service: Service) -> None:
+    _apply_figures(booking, totals)
+    booking.currency = service.currency
+    booking.price_amount = price_for(service, totals.chargeable_cbm)
+
+
+def cargo_booking(totals: CargoTotals) -> Booking:
+    """A transient booking that carries only the cargo (what space control packs), for an estimate; never written."""
+    booking = Booking(version=1, created_at=utcnow())
+    _apply_figures(booking, totals)
+    return booking
+
+
+def _apply_figures(booking: Booking, totals: CargoTotals) -> None:
     booking.lines = totals.lines
     booking.pieces = totals.pieces
     booking.weight_kg = totals.weight_kg
@@ -374,8 +387,6 @@ def _apply_cargo(booking: Booking, totals: CargoTotals, service: Service) -> Non
     booking.temperature_max_c = totals.temperature_max_c
     booking.stackable = totals.stackable
     booking.footprint_m2 = totals.footprint_m2
-    booking.currency = service.currency
-    booking.price_amount = price_for(service, totals.chargeable_cbm)
 
 
 def _new_reference() -> str:

@@ -535,6 +535,36 @@ async def reserve(session: AsyncSession, departure: Departure, booking: Booking,
     return True
 
 
+async def fits_as_it_stands(session: AsyncSession, departure: Departure, booking: Booking, alight_at: str) -> bool:
+    """An estimate for quotes, without the row lock: whether the booking would take a place by first fit
+    in the departure's projection as it stands now.
+
+    Nothing is written or cached, and the planner is not run: a departure that only
+    a replan could still fit counts as full here (a booking would try the replan).
+    """
+    if not departure.service.container_types:
+        return False
+    key = _cache_key(departure)
+    cached = _cache.get(key)
+    riders = await booking_fingerprint_of(session, departure.id)
+    if cached is not None and cached[0] == riders:
+        state = cached[1].fork(departure)
+    elif riders[0] == 0:  # nobody rides it yet: the empty projection, exact whenever it was read
+        types = await _planner_types(session, departure)
+        empty = SpaceState(departure, list(types), min((t.inner_height_m for t in types), default=2.39))
+        _cache[key] = (riders, empty)
+        state = empty.fork(departure)
+    else:
+        state = await load_state(session, departure)
+    if state is None or not state.types:
+        return False
+    try:
+        entry = entry_for(booking, alight_at, state.min_height_m, "new")
+    except Unprocessable:
+        return False
+    return state.teu_used <= state.capacity_teu and state.first_fit("new", entry)
+
+
 async def promote(session: AsyncSession, departure: Departure, waiting: list[Booking], max_replans: int = 2) -> list[Booking]:
     """The waitlisted bookings (oldest first) that fit, placed; replans at most ``max_replans`` times."""
     state = await load_state(session, departure)

@@ -260,6 +260,16 @@ def _stop(row, hub: Hub) -> ServiceStop:
     return stop
 
 
+async def departures_by_id(session: AsyncSession, departure_ids: list[int]) -> dict[int, Departure]:
+    """Several departures with their services in one query (no locks); ids not found are absent."""
+    rows = await session.scalars(
+        select(Departure)
+        .where(Departure.id.in_(departure_ids))
+        .options(joinedload(Departure.service).joinedload(Service.stops))
+    )
+    return {departure.id: departure for departure in rows.unique()}
+
+
 async def departure_for_booking(session: AsyncSession, departure_id: int) -> Departure:
     """The departure under its row lock (FOR UPDATE), as a read-only snapshot with its service; or 404.
 

@@ -38,6 +38,7 @@ from app.bookings.service import (
     _fits,
     _new_reference,
     booked_cbm_by_departure,
+    cargo_booking,
     chargeable_cbm,
     check_cargo,
     insert_new,
@@ -48,7 +49,7 @@ from app.db import utcnow
 from app.errors import Conflict, NotFound, Unprocessable
 from app.fields import dg_class_forbidden
 from app.network.models import ContainerType, Departure, Hub, Service
-from app.network.service import get_departure, is_open_for_booking
+from app.network.service import departures_by_id, get_departure, is_open_for_booking
 from app.routing import rates
 from app.routing.models import BookingLeg, QuoteOption
 from app.routing.pricing import CargoFigures, PriceBreakdown, RateTerms, price
@@ -113,6 +114,7 @@ class BuiltNetwork:
     containers: dict[str, ContainerInfo]
     hub_ids: dict[str, int]
     places: dict[str, list[str]] = field(default_factory=dict)
+    hub_locodes: dict[str, str] = field(default_factory=dict)
 
 
 _CACHE: dict[str, BuiltNetwork] = {}
@@ -226,6 +228,7 @@ async def _build(session: AsyncSession, key: tuple, now: datetime) -> BuiltNetwo
         containers=containers,
         hub_ids={h.code: h.id for h in hubs},
         places={place: codes[:MAX_PLACE_HUBS] for place, codes in places.items()},
+        hub_locodes={h.code: h.un_locode for h in hubs},
     )
 
 
@@ -346,6 +349,32 @@ def _main_leg(itinerary: Itinerary) -> int:
     return durations.index(max(durations))
 
 
+PACKING_ROUNDS = 3
+
+
+async def _unpacked_trips(
+    session: AsyncSession, built: BuiltNetwork, itineraries: list[Itinerary], cargo: Booking, packs: dict[str, bool]
+) -> dict[str, str]:
+    """The legs' departures that would not take the cargo by the packing as it stands (``packs`` remembers
+    each departure's answer across rounds), with the reason a quote gives for leaving them out."""
+    legs = {leg.trip_id: leg for itinerary in itineraries for leg in itinerary.legs if leg.trip_id not in packs}
+    if not legs:
+        return {}
+    departures = await departures_by_id(session, [built.trips[trip_id].departure_id for trip_id in legs])
+    unpacked: dict[str, str] = {}
+    for trip_id, leg in legs.items():
+        info = built.trips[trip_id]
+        packs[trip_id] = await space.fits_as_it_stands(
+            session, departures[info.departure_id], cargo, built.hub_locodes[leg.to_hub]
+        )
+        if not packs[trip_id]:
+            unpacked[trip_id] = (
+                f"departure {info.departure_id} of {info.service_code} cannot pack the cargo into the "
+                f"containers its {info.capacity_teu} TEU leave"
+            )
+    return unpacked
+
+
 async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest, cbm_per_teu: float) -> dict:
     """Priced options from origin to destination for the cargo; stored so that one can be booked."""
     now = utcnow()
@@ -399,11 +428,15 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
     horizon_end = ready_at + timedelta(days=HORIZON_DAYS)
     candidates = [info for info in built.trips.values() if now < info.cutoff_at <= horizon_end]
     booked = await booked_cbm_by_departure(session, [info.departure_id for info in candidates])
-    full: dict[str, float] = {}
+    full: dict[str, str] = {}  # trip id -> why the departure cannot take this cargo
     for info in candidates:
         free = info.capacity_teu * cbm_per_teu - booked.get(info.departure_id, 0.0)
-        if free + 1e-9 < figures(built.services[info.service_code]).chargeable_cbm:
-            full[str(info.departure_id)] = max(free, 0.0)
+        need = figures(built.services[info.service_code]).chargeable_cbm
+        if free + 1e-9 < need:
+            full[str(info.departure_id)] = (
+                f"departure {info.departure_id} of {info.service_code} has {max(free, 0.0):.3f} CBM free; "
+                f"the cargo needs {need} CBM"
+            )
 
     def closed(trip: Trip) -> bool:
         return built.trips[trip.id].cutoff_at <= now
@@ -418,12 +451,7 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
                 LeftOutReason.CURRENCY, f"service {code} is priced in {currency}; the quote asks for {data.currency}", "currency"
             )
         if trip.id in full:
-            return trip.id, Verdict(
-                LeftOutReason.DEPARTURE_FULL,
-                f"departure {trip.id} of {code} has {full[trip.id]:.3f} CBM free; the cargo needs "
-                f"{figures(built.services[code]).chargeable_cbm} CBM",
-                None,
-            )
+            return trip.id, Verdict(LeftOutReason.DEPARTURE_FULL, full[trip.id], None)
         return None
 
     def excluded(trip: Trip) -> bool:
@@ -431,6 +459,17 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
 
     network = built.network
     itineraries = _search_all(network, origins, destinations, ready_at, price_fn, excluded, data.max_legs)
+    # Volume is a first cut: each offered leg must also still pack into its departure as space
+    # control packs it, or the booking would be waitlisted or refused. A departure that does
+    # not is left out and the search runs again, a few rounds at most.
+    cargo = cargo_booking(totals)
+    packs: dict[str, bool] = {}
+    for _ in range(PACKING_ROUNDS):
+        unpacked = await _unpacked_trips(session, built, itineraries[:MAX_OPTIONS], cargo, packs)
+        if not unpacked:
+            break
+        full.update(unpacked)
+        itineraries = _search_all(network, origins, destinations, ready_at, price_fn, excluded, data.max_legs)
     # What would have been offered without the cargo, currency and space rules: report what they cost.
     left_out: dict[str, dict] = {}
     if verdicts or full or any(t.currency != data.currency for t in terms_cache.values()):
