@@ -103,3 +103,27 @@ async def test_a_quoted_road_and_rail_itinerary_is_tracked_leg_by_leg(client, ap
     await delay(client, operator, road["id"], "CNCSX", at(road["departs_at"]) + timedelta(hours=6))
     view = await tracking_of(client, exporter, booking["reference"])
     assert view["at_risk"] is False and [e["code"] for e in view["events"] if e["code"] in ("RISK", "SAFE")] == ["RISK", "SAFE"]
+
+
+async def test_a_cancelled_truck_puts_the_quoted_connection_at_risk_and_keeps_the_train(client, app, operator, exporter):
+    network = await road_then_rail(client, operator)
+    road, rail = network["road"], network["rail"]
+    response = await client.post("/v1/quotes", headers=exporter, json={
+        "origin": "CNCSX", "destination": "DEDUI", "ready_at": factories.iso(factories.future(0)),
+        "cargo": [cargo_line()]})
+    option = {tuple(o["modes"]): o for o in response.json()["options"]}[("ROAD", "RAIL")]
+    booking = (await client.post("/v1/bookings", headers=exporter, json={
+        "quote_option_id": option["id"], "consignee": factories.booking_body(1)["consignee"]})).json()
+
+    response = await client.patch(f"/v1/departures/{road['id']}", json={"status": "CANCELLED"}, headers=operator)
+    assert response.status_code == 200, response.text
+    view = await tracking_of(client, exporter, booking["reference"])
+    assert view["status"] == "CONFIRMED" and view["at_risk"] is True
+    assert view["legs"][0]["connection_at_risk"] is True
+    [risk] = [e for e in view["events"] if e["code"] == "RISK"]
+    assert f"departure {road['id']}" in risk["reason"] and "cancelled" in risk["reason"]
+
+    # A later estimate for the train does not declare the connection safe again: the truck is gone.
+    await delay(client, operator, rail["id"], "CNWUH-WJS", at(rail["departs_at"]))
+    view = await tracking_of(client, exporter, booking["reference"])
+    assert view["at_risk"] is True and not [e for e in view["events"] if e["code"] == "SAFE"]

@@ -494,6 +494,8 @@ async def move_off_cancelled_departure(session: AsyncSession, departure: Departu
     tracking reports with the reason); other confirmed and waitlisted bookings are
     cancelled with the reason. Received cargo for which no departure has room stays
     on the cancelled departure for the operator to place, marked in its reason.
+    Quoted bookings that ride it on a feeder leg keep their own departure; tracking
+    flags their connection at risk (a RISK event names the cancelled departure).
     """
     from app.tracking.models import Leg
 
@@ -519,6 +521,9 @@ async def move_off_cancelled_departure(session: AsyncSession, departure: Departu
             transition(booking, S.CANCELLED, f"departure {departure.id} was cancelled by the hub")
         booking.version += 1
     await session.flush()
+    from app.tracking.service import feeder_departure_cancelled  # tracking builds on bookings
+
+    await feeder_departure_cancelled(session, departure.id, now)
 
 
 async def get_booking(session: AsyncSession, caller: Caller, reference: str) -> Booking:

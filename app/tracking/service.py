@@ -39,6 +39,7 @@ from app.routing.models import BookingLeg
 from app.db import DriverStatement, utcnow
 from app.errors import Unprocessable
 from app.network.models import Departure, Hub
+from app.network.schemas import DepartureStatus
 from app.network.service import get_departure, route_hubs
 from app.tracking.models import DepartureCall, Leg, TrackingEvent
 from app.tracking.schemas import (
@@ -704,7 +705,8 @@ async def _check_connections(session: AsyncSession, departure_id: int, now: date
     )
     rows = list(
         await session.execute(
-            select(Leg, Departure.cutoff_at, Booking.reference, Booking.organization_id, Booking.status)
+            select(Leg, Departure.cutoff_at, Booking.reference, Booking.organization_id, Booking.status,
+                   Departure.status)
             .join(Departure, Departure.id == Leg.departure_id)
             .join(Booking, Booking.id == Leg.booking_id)
             .where(Leg.booking_id.in_(transferring), Booking.status.in_(RIDING))
@@ -713,13 +715,19 @@ async def _check_connections(session: AsyncSession, departure_id: int, now: date
         )
     )
     by_booking: dict[int, list] = defaultdict(list)
-    for leg, cutoff, reference, org_id, status in rows:
-        by_booking[leg.booking_id].append((leg, cutoff, reference, org_id, status))
+    for leg, cutoff, reference, org_id, status, departure_status in rows:
+        by_booking[leg.booking_id].append((leg, cutoff, reference, org_id, status, departure_status))
     generated: list[tuple[dict, int]] = []
     for booking_id, legs in by_booking.items():
         was = any(leg.at_risk for leg, *_ in legs)
-        reasons = []
-        for (leg, *_), (nxt, next_cutoff, *_) in zip(legs, legs[1:]):
+        reasons = [f"departure {leg.departure_id} of this itinerary was cancelled by the hub"
+                   for leg, *_, departure_status in legs if departure_status == DepartureStatus.CANCELLED.value]
+        for leg, *_, departure_status in legs:
+            if departure_status == DepartureStatus.CANCELLED.value:
+                leg.at_risk = True
+        for (leg, *_, leg_departure_status), (nxt, next_cutoff, *_) in zip(legs, legs[1:]):
+            if leg_departure_status == DepartureStatus.CANCELLED.value:
+                continue
             risk = False
             if nxt.departure_id != leg.departure_id and nxt.actual_departure_at is None:
                 arrival = leg.actual_arrival_at or leg.estimated_arrival_at
@@ -733,7 +741,7 @@ async def _check_connections(session: AsyncSession, departure_id: int, now: date
                 leg.at_risk = risk
         now_at_risk = bool(reasons)
         if now_at_risk != was:
-            _, _, reference, org_id, status = legs[0]
+            _, _, reference, org_id, status, _ = legs[0]
             code = AT_RISK_CODE if now_at_risk else RECOVERED_CODE
             reason = "; ".join(reasons) if now_at_risk else "the connection is expected to be made again"
             generated.append(
@@ -741,6 +749,34 @@ async def _check_connections(session: AsyncSession, departure_id: int, now: date
                  org_id)
             )
     return generated
+
+
+async def feeder_departure_cancelled(session: AsyncSession, departure_id: int, now: datetime) -> None:
+    """The hub cancelled a departure that quoted bookings ride on a feeder leg (their own departure
+    is another): their connection is at risk. Each such leg is flagged and the booking reports a
+    SHIPMENT event RISK naming the cancelled departure; the booking keeps its space elsewhere."""
+    rows = list(
+        await session.execute(
+            select(Leg, Booking.reference, Booking.organization_id, Booking.status, Booking.departure_id)
+            .join(Booking, Booking.id == Leg.booking_id)
+            .where(Leg.departure_id == departure_id, Booking.departure_id != departure_id, Booking.status.in_(RIDING))
+            .order_by(Leg.booking_id, Leg.sequence)
+        )
+    )
+    generated: list[tuple[dict, int]] = []
+    for leg, reference, org_id, status, own_departure_id in rows:
+        leg.at_risk = True
+        if generated and generated[-1][0]["_booking_id"] == leg.booking_id:
+            continue
+        reason = (
+            f"departure {departure_id}, a feeder leg of this itinerary, was cancelled by the hub; the booking "
+            f"keeps its space on departure {own_departure_id}: the cargo needs another way to make the connection"
+        )
+        generated.append(
+            (shipment_payload(reference, S(status), AT_RISK_CODE, now, now, reason) | {"_booking_id": leg.booking_id},
+             org_id)
+        )
+    await _notify(session, await _insert_generated(session, generated))
 
 
 async def _insert_generated(session: AsyncSession, generated: list[tuple[dict, int]]) -> list[tuple[dict, int]]:
