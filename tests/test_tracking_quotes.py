@@ -54,20 +54,24 @@ async def delay(client, operator, departure_id: int, location: str, when: dateti
     assert response.status_code == 201, response.text
 
 
-async def test_a_quoted_road_and_rail_itinerary_is_tracked_leg_by_leg(client, app, operator, exporter):
-    network = await road_then_rail(client, operator)
-    road, rail = network["road"], network["rail"]
+async def book_road_and_rail(client, exporter) -> tuple[dict, dict]:
+    """Quote Changsha to Duisburg and book the truck-then-train option: (option, booking)."""
     response = await client.post("/v1/quotes", headers=exporter, json={
         "origin": "CNCSX", "destination": "DEDUI", "ready_at": factories.iso(factories.future(0)),
         "cargo": [cargo_line()]})
     assert response.status_code == 201, response.text
-    options = {tuple(o["modes"]): o for o in response.json()["options"]}
-    option = options[("ROAD", "RAIL")]
-    assert [leg["departure_id"] for leg in option["legs"]] == [road["id"], rail["id"]]
+    option = {tuple(o["modes"]): o for o in response.json()["options"]}[("ROAD", "RAIL")]
     response = await client.post("/v1/bookings", headers=exporter, json={
         "quote_option_id": option["id"], "consignee": factories.booking_body(1)["consignee"]})
     assert response.status_code == 201, response.text
-    booking = response.json()
+    return option, response.json()
+
+
+async def test_a_quoted_road_and_rail_itinerary_is_tracked_leg_by_leg(client, app, operator, exporter):
+    network = await road_then_rail(client, operator)
+    road, rail = network["road"], network["rail"]
+    option, booking = await book_road_and_rail(client, exporter)
+    assert [leg["departure_id"] for leg in option["legs"]] == [road["id"], rail["id"]]
     assert booking["status"] == "CONFIRMED"
 
     view = await tracking_of(client, exporter, booking["reference"])
@@ -108,12 +112,7 @@ async def test_a_quoted_road_and_rail_itinerary_is_tracked_leg_by_leg(client, ap
 async def test_a_cancelled_truck_puts_the_quoted_connection_at_risk_and_keeps_the_train(client, app, operator, exporter):
     network = await road_then_rail(client, operator)
     road, rail = network["road"], network["rail"]
-    response = await client.post("/v1/quotes", headers=exporter, json={
-        "origin": "CNCSX", "destination": "DEDUI", "ready_at": factories.iso(factories.future(0)),
-        "cargo": [cargo_line()]})
-    option = {tuple(o["modes"]): o for o in response.json()["options"]}[("ROAD", "RAIL")]
-    booking = (await client.post("/v1/bookings", headers=exporter, json={
-        "quote_option_id": option["id"], "consignee": factories.booking_body(1)["consignee"]})).json()
+    _, booking = await book_road_and_rail(client, exporter)
 
     response = await client.patch(f"/v1/departures/{road['id']}", json={"status": "CANCELLED"}, headers=operator)
     assert response.status_code == 200, response.text
