@@ -205,7 +205,8 @@ async def booked_cbm_by_departure(session: AsyncSession, departure_ids: list[int
     feeders = await session.execute(
         select(BookingLeg.departure_id, func.sum(BookingLeg.chargeable_cbm))
         .join(Booking, Booking.id == BookingLeg.booking_id)
-        .where(BookingLeg.departure_id.in_(departure_ids), BookingLeg.main.is_(False), Booking.status.in_(holding))
+        .where(BookingLeg.departure_id.in_(departure_ids), BookingLeg.departure_id != Booking.departure_id,
+               Booking.status.in_(holding))
         .group_by(BookingLeg.departure_id)
     )
     booked: dict[int, float] = {}

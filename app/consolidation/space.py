@@ -28,7 +28,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from sqlalchemy import BigInteger, and_, bindparam, cast, delete, func, insert, select, union
+from sqlalchemy import BigInteger, and_, bindparam, cast, delete, func, insert, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from starlette.concurrency import run_in_threadpool
@@ -290,19 +290,20 @@ def _riders():
     """The space-holding bookings riding departure ``:departure_id``, each with the hub it alights at.
 
     A booking rides its own departure to its destination; a booking made from a quote
-    also rides the departures of its feeder legs (road, barge, air), alighting at
-    each leg's end. Two indexed branches rather than one OR, which would scan.
+    also rides the departures of its other legs (road, barge, air feeders), alighting
+    at each leg's end. Two indexed branches, disjoint by construction (a feeder leg's
+    departure is not the booking's own), rather than one OR, which would scan.
     """
-    own = select(Booking.id.label("booking_id"), Booking.destination_hub_id.label("alight_hub_id")).where(
+    own = select(Booking.id.label("booking_id"), Booking.version, Booking.destination_hub_id.label("alight_hub_id")).where(
         Booking.departure_id == bindparam("departure_id"), Booking.status.in_(SPACE_HOLDING)
     )
     feeder = (
-        select(BookingLeg.booking_id, BookingLeg.to_hub_id)
+        select(BookingLeg.booking_id, Booking.version, BookingLeg.to_hub_id)
         .join(Booking, Booking.id == BookingLeg.booking_id)
-        .where(BookingLeg.departure_id == bindparam("departure_id"), BookingLeg.main.is_(False),
+        .where(BookingLeg.departure_id == bindparam("departure_id"), Booking.departure_id != BookingLeg.departure_id,
                Booking.status.in_(SPACE_HOLDING))
     )
-    return union(own, feeder).subquery("riders")
+    return union_all(own, feeder).subquery("riders")
 
 
 _PLACED_RIDERS = _riders()
@@ -398,13 +399,12 @@ def _cache_key(departure: Departure) -> tuple:
     return departure.id, departure.created_at, departure.service_id, departure.max_payload_kg
 
 
-_wide_id = cast(Booking.id, BigInteger)
 _FINGERPRINT_RIDERS = _riders()
+_wide_id = cast(_FINGERPRINT_RIDERS.c.booking_id, BigInteger)
 _FINGERPRINT = DriverStatement(
     select(func.count(), func.coalesce(func.sum(_wide_id), 0), func.coalesce(func.sum(_wide_id * _wide_id), 0),
-           func.coalesce(func.sum(_wide_id * Booking.version), 0))
+           func.coalesce(func.sum(_wide_id * _FINGERPRINT_RIDERS.c.version), 0))
     .select_from(_FINGERPRINT_RIDERS)
-    .join(Booking, Booking.id == _FINGERPRINT_RIDERS.c.booking_id)
 )
 
 
