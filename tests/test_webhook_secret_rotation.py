@@ -164,8 +164,16 @@ async def test_bad_rotation_input_is_422_naming_the_field(client, app, exporter,
 
 
 @postgres_only
-async def test_two_rotations_at_once_chain_on_postgresql(client, app, exporter, allow_private):
+async def test_two_rotations_at_once_chain_on_postgresql(client, app, exporter, allow_private, monkeypatch):
     created = await subscribe(client, exporter, "http://127.0.0.1:9/hook", ["SHIPMENT"])
+    read = service.get_subscription
+
+    async def read_slowly(*args, **kwargs):  # each rotation holds what it read a while: they overlap
+        row = await read(*args, **kwargs)
+        await asyncio.sleep(0.2)
+        return row
+
+    monkeypatch.setattr(service, "get_subscription", read_slowly)
     answers = await asyncio.gather(*(rotate(client, exporter, created["id"]) for _ in range(2)))
     assert all(a.status_code == 200 for a in answers)
     given = {a.json()["secret"] for a in answers}
