@@ -242,24 +242,28 @@ async def test_a_previous_secret_no_key_opens_holds_the_delivery(
 
 # --- resealing ----------------------------------------------------------------------------------
 
-async def test_reseal_reseals_previous_secrets_too(client, app, exporter, allow_private):
+async def test_reseal_reseals_previous_secrets_still_signing_and_drops_expired_ones(client, app, exporter,
+                                                                                     allow_private):
     old, new, stranger = new_key(), new_key(), new_key()
-    rotated, plain, unopened = [await subscribe(client, exporter, f"http://127.0.0.1:9/{n}", ["SHIPMENT"])
-                                for n in ("rotated", "plain", "unopened")]
-    originals = {s["id"]: s["secret"] for s in (rotated, plain, unopened)}
+    rotated, plain, unopened, expired = [await subscribe(client, exporter, f"http://127.0.0.1:9/{n}", ["SHIPMENT"])
+                                         for n in ("rotated", "plain", "unopened", "expired")]
+    originals = {s["id"]: s["secret"] for s in (rotated, plain, unopened, expired)}
     currents = {}
-    for s in (rotated, unopened):
+    for s in (rotated, unopened, expired):
         currents[s["id"]] = (await rotate(client, exporter, s["id"], {"grace_period_s": 3600})).json()["secret"]
-    await store_secrets(app, {rotated["id"]: service.seal(currents[rotated["id"]], new),
-                              unopened["id"]: service.seal(currents[unopened["id"]], new)})
+    await store_secrets(app, {s["id"]: service.seal(currents[s["id"]], new) for s in (rotated, unopened, expired)})
     async with app.state.sessionmaker() as session:  # only the previous secrets need resealing
-        for subscription_id, key in ((rotated["id"], old), (unopened["id"], stranger)):
+        for subscription_id, key in ((rotated["id"], old), (unopened["id"], stranger), (expired["id"], stranger)):
             await session.execute(update(WebhookSubscription).where(WebhookSubscription.id == subscription_id)
                                   .values(previous_secret=service.seal(originals[subscription_id], key)))
         await session.commit()
+    await expire_previous(app, expired["id"])
 
     counts = await service.reseal_secrets(app.state.sessionmaker, new, [old])
-    assert (counts.resealed, counts.current, counts.changed, counts.unopened) == (2, 0, 0, [unopened["id"]])
+    assert (counts.resealed, counts.current, counts.changed, counts.unopened) == (3, 0, 0, [unopened["id"]])
+    row = await stored(app, expired["id"])  # nothing signs with it: dropped, though no key opens it
+    assert (row.previous_secret, row.previous_secret_expires_at) == (None, None)
+    assert service.unseal(row.secret, new) == currents[expired["id"]]
     row = await stored(app, rotated["id"])
     assert service.is_sealed_with(row.previous_secret, new)
     assert service.unseal(row.previous_secret, new) == originals[rotated["id"]]
@@ -267,7 +271,7 @@ async def test_reseal_reseals_previous_secrets_too(client, app, exporter, allow_
     row = await stored(app, plain["id"])
     assert service.unseal(row.secret, new) == plain["secret"] and row.previous_secret is None
     again = await service.reseal_secrets(app.state.sessionmaker, new, [old])
-    assert (again.resealed, again.current, again.unopened) == (0, 2, [unopened["id"]])
+    assert (again.resealed, again.current, again.unopened) == (0, 3, [unopened["id"]])
 
 
 async def test_reseal_leaves_a_previous_secret_changed_meanwhile_as_its_writer_stored_it(

@@ -7,10 +7,10 @@ from fastapi import APIRouter, Request, Response
 from app.accounts.dependencies import Session, requires
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
+from app.db import utcnow
 from app.fields import IdPath
 from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from app.webhooks import service
-from app.db import utcnow
 from app.webhooks.schemas import (
     DeliveryRead, SecretRotated, SecretRotation, SubscriptionCreate, SubscriptionCreated, SubscriptionRead,
 )

@@ -182,7 +182,7 @@ async def reseal_secrets(
     """Seal every subscription's secret and previous secret (deleted ones too: their rows still hold
     them) with the current key: those sealed with a previous key and those stored as given before a
     key was set. Afterwards the previous keys can leave the configuration; a second run finds nothing
-    to do. A previous secret is resealed even once expired: the key must go, whatever the row holds.
+    to do. A previous secret whose grace period is over is dropped instead (``_resealing``).
 
     Safe beside running API processes and workers: rows are read in id order, ``batch`` at a
     time, sealed outside any transaction, and each is written only if it still holds what was
@@ -196,25 +196,25 @@ async def reseal_secrets(
     while True:
         async with sessionmaker() as session:
             rows = (await session.execute(
-                select(WebhookSubscription.id, WebhookSubscription.secret, WebhookSubscription.previous_secret)
+                select(WebhookSubscription.id, WebhookSubscription.secret, WebhookSubscription.previous_secret,
+                       WebhookSubscription.previous_secret_expires_at)
                 .where(WebhookSubscription.id > after).order_by(WebhookSubscription.id).limit(batch)
             )).all()
         if not rows:
             return counts
         after = rows[-1].id
         changes = []
+        now = utcnow()
         for row in rows:
             try:
-                new = resealed(row.secret, encoded_key, previous_keys)
-                new_previous = resealed(row.previous_secret, encoded_key, previous_keys) if row.previous_secret else None
+                change = _resealing(row, now, encoded_key, previous_keys)
             except SealedSecretError:
                 counts.unopened.append(row.id)
                 continue
-            if new is None and new_previous is None:
+            if change is None:
                 counts.current += 1
             else:
-                changes.append(Reseal(row.id, row.secret, row.previous_secret,
-                                      new or row.secret, new_previous or row.previous_secret))
+                changes.append(change)
         if changes:
             await _store_unless_changed(sessionmaker, changes, counts)
 
@@ -230,6 +230,22 @@ class Reseal:
     new_previous: str | None
 
 
+def _resealing(row: Any, now: datetime, encoded_key: str, previous_keys: Iterable[str]) -> Reseal | None:
+    """What to write for one row (None: nothing). A previous secret still signing is resealed; one
+    whose grace period is over is dropped rather than resealed: nothing signs with it any more, and
+    a key only it needed (or no key at all) must not keep the command from finishing."""
+    new = resealed(row.secret, encoded_key, previous_keys)
+    new_previous, previous_changed = row.previous_secret, False
+    if row.previous_secret is not None:
+        if previous_secret_until(row, now) is None:
+            new_previous, previous_changed = None, True
+        elif (resealed_previous := resealed(row.previous_secret, encoded_key, previous_keys)) is not None:
+            new_previous, previous_changed = resealed_previous, True
+    if new is None and not previous_changed:
+        return None
+    return Reseal(row.id, row.secret, row.previous_secret, new or row.secret, new_previous)
+
+
 async def _store_unless_changed(
     sessionmaker: async_sessionmaker[AsyncSession], changes: list[Reseal], counts: ResealCounts
 ) -> None:
@@ -239,7 +255,8 @@ async def _store_unless_changed(
                 update(WebhookSubscription)
                 .where(WebhookSubscription.id == change.subscription_id, WebhookSubscription.secret == change.old,
                        WebhookSubscription.previous_secret.is_not_distinct_from(change.old_previous))
-                .values(secret=change.new, previous_secret=change.new_previous)
+                .values(secret=change.new, previous_secret=change.new_previous,
+                        **({} if change.new_previous else {"previous_secret_expires_at": None}))
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount:
