@@ -14,7 +14,10 @@ class WebhookSubscription(Base):
     """An organisation's callback URL and the event types it wants, with its signing secret.
 
     The secret (``whsec_<base64>``) is kept because every delivery is signed with it;
-    the API shows it only in the response that creates the subscription.
+    the API shows it only in the response that creates the subscription or rotates it.
+    After a rotation the replaced secret is kept as ``previous_secret`` until
+    ``previous_secret_expires_at``, and signs every delivery too until then, so a
+    receiver still verifying with it misses nothing while it switches over.
     """
 
     __tablename__ = "webhook_subscriptions"
@@ -24,6 +27,8 @@ class WebhookSubscription(Base):
     url: Mapped[str] = mapped_column(String(2000))
     event_types: Mapped[list[Any]]
     secret: Mapped[str] = mapped_column(String(200))  # whsec_… as given, or sealed (service.seal)
+    previous_secret: Mapped[str | None] = mapped_column(String(200))  # stored as ``secret`` is
+    previous_secret_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[datetime | None]
     disabled_reason: Mapped[str | None] = mapped_column(String(300))

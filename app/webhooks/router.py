@@ -7,10 +7,13 @@ from fastapi import APIRouter, Request, Response
 from app.accounts.dependencies import Session, requires
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
+from app.db import utcnow
 from app.fields import IdPath
 from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from app.webhooks import service
-from app.webhooks.schemas import DeliveryRead, SubscriptionCreate, SubscriptionCreated, SubscriptionRead
+from app.webhooks.schemas import (
+    DeliveryRead, SecretRotated, SecretRotation, SubscriptionCreate, SubscriptionCreated, SubscriptionRead,
+)
 
 router = APIRouter(prefix="/v1/webhook-subscriptions", tags=["webhooks"])
 
@@ -23,6 +26,7 @@ def _read(row) -> dict:
         "created_at": row.created_at,
         "disabled_at": row.disabled_at,
         "disabled_reason": row.disabled_reason,
+        "previous_secret_expires_at": service.previous_secret_until(row, utcnow()),
     }
 
 
@@ -66,6 +70,29 @@ async def delete_subscription(
 ):
     await service.delete_subscription(session, caller, subscription_id)
     return Response(status_code=204)
+
+
+@router.post("/{subscription_id}/secret/rotate", response_model=SecretRotated)
+async def rotate_secret(
+    request: Request,
+    subscription_id: IdPath,
+    caller: Annotated[Caller, requires(Scope.WEBHOOKS_WRITE)],
+    session: Session,
+    body: SecretRotation | None = None,
+):
+    """Replace the signing secret; the new one is in this response only.
+
+    The replaced secret keeps signing beside it (two signatures in ``webhook-signature``)
+    for ``grace_period_s`` (default 24 h), so a receiver verifying with either one accepts
+    every delivery meanwhile. Rotating again during a grace period keeps only the secret
+    being replaced as the previous one. With an Idempotency-Key a retried rotation replays
+    this response rather than rotating twice.
+    """
+    settings = request.app.state.settings
+    grace_period_s = (body or SecretRotation()).grace_period_s
+    row, secret = await service.rotate_secret(session, caller, subscription_id, grace_period_s,
+                                              settings.webhook_secret_key)
+    return {**_read(row), "secret": secret}
 
 
 @router.get("/{subscription_id}/deliveries", response_model=Page[DeliveryRead])

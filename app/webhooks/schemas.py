@@ -8,6 +8,9 @@ from typing import Annotated
 
 from app.tracking.schemas import EventType
 
+GRACE_PERIOD_MAX_S = 7 * 24 * 3600
+GRACE_PERIOD_DEFAULT_S = 24 * 3600
+
 CallbackUrl = Annotated[AnyHttpUrl, UrlConstraints(max_length=2000, allowed_schemes=["http", "https"])]
 
 
@@ -37,12 +40,31 @@ class SubscriptionRead(BaseModel):
     created_at: datetime
     disabled_at: datetime | None
     disabled_reason: str | None
+    previous_secret_expires_at: datetime | None = Field(
+        description="Until when the secret replaced by the last rotation still signs every delivery too "
+                    "(a second signature in webhook-signature); null when only the current secret signs"
+    )
 
 
 class SubscriptionCreated(SubscriptionRead):
     """The one response that carries the signing secret (``whsec_<base64>``); it is not shown again."""
 
     secret: str
+
+
+class SecretRotation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    grace_period_s: int = Field(
+        default=GRACE_PERIOD_DEFAULT_S, ge=0, le=GRACE_PERIOD_MAX_S,
+        description="Seconds the replaced secret keeps signing beside the new one (0: it stops at once; "
+                    "at most 7 days). A rotation during a grace period drops the older secret: only the "
+                    "one being replaced keeps signing.",
+    )
+
+
+class SecretRotated(SubscriptionCreated):
+    """The subscription with its new signing secret: this response is the only time it is shown."""
 
 
 class AttemptRead(BaseModel):

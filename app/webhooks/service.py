@@ -167,7 +167,7 @@ def resealed(stored: str, encoded_key: str, previous_keys: Iterable[str] = ()) -
 
 @dataclass
 class ResealCounts:
-    """What ``reseal_secrets`` did, row by row."""
+    """What ``reseal_secrets`` did, row by row (a row's secret and previous secret count as one)."""
 
     resealed: int = 0
     current: int = 0  # already sealed with the current key
@@ -179,13 +179,15 @@ async def reseal_secrets(
     sessionmaker: async_sessionmaker[AsyncSession], encoded_key: str, previous_keys: Iterable[str] = (),
     batch: int = 500,
 ) -> ResealCounts:
-    """Seal every subscription's secret (deleted ones too: their rows still hold it) with the current
-    key: those sealed with a previous key and those stored as given before a key was set. Afterwards
-    the previous keys can leave the configuration; a second run finds nothing to do.
+    """Seal every subscription's secret and previous secret (deleted ones too: their rows still hold
+    them) with the current key: those sealed with a previous key and those stored as given before a
+    key was set. Afterwards the previous keys can leave the configuration; a second run finds nothing
+    to do. A previous secret whose grace period is over is dropped instead (``_resealing``).
 
     Safe beside running API processes and workers: rows are read in id order, ``batch`` at a
     time, sealed outside any transaction, and each is written only if it still holds what was
-    read (compare-and-set), so a secret changed meanwhile keeps its writer's value.
+    read (compare-and-set, both columns), so a secret changed meanwhile (a rotation moves it to
+    ``previous_secret``) keeps its writer's value.
     """
     if not encoded_key:
         raise ValueError("resealing needs CARAVAN_WEBHOOK_SECRET_KEY")
@@ -194,36 +196,67 @@ async def reseal_secrets(
     while True:
         async with sessionmaker() as session:
             rows = (await session.execute(
-                select(WebhookSubscription.id, WebhookSubscription.secret)
+                select(WebhookSubscription.id, WebhookSubscription.secret, WebhookSubscription.previous_secret,
+                       WebhookSubscription.previous_secret_expires_at)
                 .where(WebhookSubscription.id > after).order_by(WebhookSubscription.id).limit(batch)
             )).all()
         if not rows:
             return counts
         after = rows[-1].id
         changes = []
+        now = utcnow()
         for row in rows:
             try:
-                new = resealed(row.secret, encoded_key, previous_keys)
+                change = _resealing(row, now, encoded_key, previous_keys)
             except SealedSecretError:
                 counts.unopened.append(row.id)
                 continue
-            if new is None:
+            if change is None:
                 counts.current += 1
             else:
-                changes.append((row.id, row.secret, new))
+                changes.append(change)
         if changes:
             await _store_unless_changed(sessionmaker, changes, counts)
 
 
+@dataclass(frozen=True)
+class Reseal:
+    """One row's secrets as read and as they are to be written."""
+
+    subscription_id: int
+    old: str
+    old_previous: str | None
+    new: str
+    new_previous: str | None
+
+
+def _resealing(row: Any, now: datetime, encoded_key: str, previous_keys: Iterable[str]) -> Reseal | None:
+    """What to write for one row (None: nothing). A previous secret still signing is resealed; one
+    whose grace period is over is dropped rather than resealed: nothing signs with it any more, and
+    a key only it needed (or no key at all) must not keep the command from finishing."""
+    new = resealed(row.secret, encoded_key, previous_keys)
+    new_previous, previous_changed = row.previous_secret, False
+    if row.previous_secret is not None:
+        if previous_secret_until(row, now) is None:
+            new_previous, previous_changed = None, True
+        elif (resealed_previous := resealed(row.previous_secret, encoded_key, previous_keys)) is not None:
+            new_previous, previous_changed = resealed_previous, True
+    if new is None and not previous_changed:
+        return None
+    return Reseal(row.id, row.secret, row.previous_secret, new or row.secret, new_previous)
+
+
 async def _store_unless_changed(
-    sessionmaker: async_sessionmaker[AsyncSession], changes: list[tuple[int, str, str]], counts: ResealCounts
+    sessionmaker: async_sessionmaker[AsyncSession], changes: list[Reseal], counts: ResealCounts
 ) -> None:
     async with sessionmaker() as session:
-        for subscription_id, old, new in changes:
+        for change in changes:
             result = await session.execute(
                 update(WebhookSubscription)
-                .where(WebhookSubscription.id == subscription_id, WebhookSubscription.secret == old)
-                .values(secret=new)
+                .where(WebhookSubscription.id == change.subscription_id, WebhookSubscription.secret == change.old,
+                       WebhookSubscription.previous_secret.is_not_distinct_from(change.old_previous))
+                .values(secret=change.new, previous_secret=change.new_previous,
+                        **({} if change.new_previous else {"previous_secret_expires_at": None}))
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount:
@@ -238,6 +271,32 @@ def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
     key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
     digest = hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode()
+
+
+def signatures(secrets_: Iterable[str], webhook_id: str, timestamp: int, body: bytes) -> str:
+    """The ``webhook-signature`` value: one ``sign`` per secret, space-separated (Standard Webhooks lets a
+    receiver accept any of them, which is what makes a rotation seamless)."""
+    return " ".join(sign(secret, webhook_id, timestamp, body) for secret in secrets_)
+
+
+def signing_secrets(row: Any, now: datetime, encoded_key: str | None, previous_keys: Iterable[str] = ()) -> list[str]:
+    """What a delivery of ``row`` (a subscription's ``secret``, ``previous_secret`` and
+    ``previous_secret_expires_at``) is signed with: the current secret, then the previous one
+    while its grace period lasts.
+
+    SealedSecretError when either cannot be opened: a delivery without the previous secret's
+    signature would fail at a receiver that has not switched yet, so it is held instead.
+    """
+    opened = [unseal(row.secret, encoded_key, previous_keys)]
+    if previous_secret_until(row, now) is not None:
+        opened.append(unseal(row.previous_secret, encoded_key, previous_keys))
+    return opened
+
+
+def previous_secret_until(row: Any, now: datetime) -> datetime | None:
+    """When the previous secret stops signing, or None when it already has (or there is none)."""
+    expires_at = row.previous_secret_expires_at
+    return expires_at if row.previous_secret and expires_at is not None and expires_at > now else None
 
 
 def webhook_id(delivery_id: int) -> str:
@@ -372,11 +431,39 @@ async def create_subscription(
     return row, secret
 
 
-async def get_subscription(session: AsyncSession, caller: Caller, subscription_id: int) -> WebhookSubscription:
-    row = await session.get(WebhookSubscription, subscription_id)
+async def get_subscription(
+    session: AsyncSession, caller: Caller, subscription_id: int, *, for_update: bool = False
+) -> WebhookSubscription:
+    """The caller's own live subscription (404 otherwise); ``for_update`` locks the row (PostgreSQL)."""
+    row = await session.get(WebhookSubscription, subscription_id, with_for_update=for_update or None,
+                            populate_existing=for_update)
     if row is None or row.deleted_at is not None or row.organization_id != caller.organization_id:
         raise NotFound(f"webhook subscription {subscription_id} not found")
     return row
+
+
+async def rotate_secret(
+    session: AsyncSession, caller: Caller, subscription_id: int, grace_period_s: int, secret_key: str | None = None,
+) -> tuple[WebhookSubscription, str]:
+    """A new signing secret for the subscription (returned once; stored as ``seal`` makes it).
+
+    The replaced secret moves, in its stored form, to ``previous_secret`` and keeps signing
+    every delivery beside the new one for ``grace_period_s``, so the partner can switch its
+    receiver over without a delivery failing verification. Only one previous secret is kept:
+    a rotation during a grace period drops the older one (the partner has been given the one
+    being replaced since), and a grace period of 0 drops any, for a secret that leaked. The
+    row is locked so that two rotations at once chain instead of both replacing one secret.
+    """
+    row = await get_subscription(session, caller, subscription_id, for_update=True)
+    secret = new_secret()
+    if grace_period_s > 0:
+        row.previous_secret = row.secret
+        row.previous_secret_expires_at = utcnow() + timedelta(seconds=grace_period_s)
+    else:
+        row.previous_secret = row.previous_secret_expires_at = None
+    row.secret = seal(secret, secret_key)
+    await session.flush()
+    return row, secret
 
 
 async def list_subscriptions(session: AsyncSession, caller: Caller, after_id: int, limit: int) -> list[WebhookSubscription]:
@@ -589,7 +676,8 @@ async def claim(session: AsyncSession, token: str, batch: int, lease_seconds: fl
     return list(
         await session.execute(
             select(WebhookDelivery.id, WebhookDelivery.attempts, WebhookDelivery.subscription_id,
-                   WebhookSubscription.url, WebhookSubscription.secret, TrackingEvent.id.label("event_id"),
+                   WebhookSubscription.url, WebhookSubscription.secret, WebhookSubscription.previous_secret,
+                   WebhookSubscription.previous_secret_expires_at, TrackingEvent.id.label("event_id"),
                    TrackingEvent.event_type, TrackingEvent.created_at, TrackingEvent.payload)
             .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
             .join(TrackingEvent, TrackingEvent.id == WebhookDelivery.event_id)

@@ -205,7 +205,8 @@ class Worker:
         """POST one delivery; never raises (the outcome says what happened)."""
         started = time.perf_counter()
         try:
-            secret = service.unseal(row.secret, self.settings.webhook_secret_key, self.settings.previous_secret_keys)
+            signing = service.signing_secrets(row, utcnow(), self.settings.webhook_secret_key,
+                                              self.settings.previous_secret_keys)
         except service.SealedSecretError as error:
             # A configuration fault, not the receiver's: the details go to the operator's log,
             # the partner's attempt log says only that it was not sent; it is retried as usual.
@@ -221,7 +222,7 @@ class Worker:
             "user-agent": "Caravan-Webhooks/1",
             "webhook-id": message_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": service.sign(secret, message_id, timestamp, body),
+            "webhook-signature": service.signatures(signing, message_id, timestamp, body),
         }
         try:
             async with self.client.stream(
