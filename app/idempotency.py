@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -66,10 +67,15 @@ class IdempotencyMiddleware:
     nothing, and a claimed one is never refused afterwards and stored as a 429.
     """
 
-    def __init__(self, app: ASGIApp, sessionmaker_getter, rate_limiter_getter=None) -> None:
+    def __init__(self, app: ASGIApp, sessionmaker_getter, rate_limiter_getter=None,
+                 seal_body: Callable[[str], str] | None = None, open_body: Callable[[str], str] | None = None) -> None:
         self.app = app
         self.sessionmaker_getter = sessionmaker_getter
         self.rate_limiter_getter = rate_limiter_getter
+        # Stored responses may hold secrets (a new webhook subscription's): with a sealing key
+        # configured they are kept sealed (``seal_body``) and opened to replay (``open_body``).
+        self.seal_body = seal_body or (lambda text: text)
+        self.open_body = open_body or (lambda text: text)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -109,7 +115,7 @@ class IdempotencyMiddleware:
             b"\n".join([scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b""), body])
         ).hexdigest()
 
-        outcome = await _claim(sessionmaker, api_key_id, key, request_hash)
+        outcome = await _claim(sessionmaker, api_key_id, key, request_hash, self.open_body)
         if outcome is not None:
             await _send(send, *outcome[:2], extra_headers=outcome[2], replayed=outcome[3])
             return
@@ -135,7 +141,7 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_receive, capturing_send)
         finally:
-            await _finish(sessionmaker, api_key_id, key, captured)
+            await _finish(sessionmaker, api_key_id, key, captured, self.seal_body)
 
 
 async def _api_key_id(sessionmaker, authorization: str) -> int | None:
@@ -160,7 +166,7 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool]:
             return bytes(chunks), False
 
 
-async def _claim(sessionmaker, api_key_id: int, key: str, request_hash: str):
+async def _claim(sessionmaker, api_key_id: int, key: str, request_hash: str, open_body: Callable[[str], str]):
     """Claim the key (None: go ahead) or the answer to give instead: (status, body, headers, replayed)."""
     now = utcnow()
     async with sessionmaker() as session:
@@ -194,12 +200,17 @@ async def _claim(sessionmaker, api_key_id: int, key: str, request_hash: str):
                           "this Idempotency-Key was used with a different request", "Idempotency-Key"), [], False)
     if record.state != "DONE":
         return (*_problem(409, "conflict", "Conflict", "a request with this Idempotency-Key is in progress"), [], False)
+    try:
+        body = open_body(record.response_body or "")
+    except Exception:  # sealed with a key no longer configured: the answer is lost, not guessed
+        return (*_problem(409, "conflict", "Conflict", "the response stored for this Idempotency-Key can no longer "
+                                                       "be read; send the request with a new Idempotency-Key"), [], False)
     headers = [(k.encode(), v.encode()) for k, v in (record.response_headers or {}).items() if k != "content-type"]
     content_type = (record.response_headers or {}).get("content-type", "application/json")
-    return record.response_status, (record.response_body or "").encode(), [(b"content-type", content_type.encode()), *headers], True
+    return record.response_status, body.encode(), [(b"content-type", content_type.encode()), *headers], True
 
 
-async def _finish(sessionmaker, api_key_id: int, key: str, captured: dict[str, Any]) -> None:
+async def _finish(sessionmaker, api_key_id: int, key: str, captured: dict[str, Any], seal_body: Callable[[str], str]) -> None:
     where = (IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key)
     async with sessionmaker() as session:
         if captured["status"] >= 500:
@@ -211,7 +222,7 @@ async def _finish(sessionmaker, api_key_id: int, key: str, captured: dict[str, A
                     state="DONE",
                     response_status=captured["status"],
                     response_headers={k: kept[k] for k in REPLAYED_HEADERS if k in kept},
-                    response_body=bytes(captured["body"]).decode("utf-8", errors="replace"),
+                    response_body=seal_body(bytes(captured["body"]).decode("utf-8", errors="replace")),
                     expires_at=utcnow() + RETENTION,
                 )
             )

@@ -24,6 +24,7 @@ from app.errors import PROBLEM_MEDIA_TYPE, AppError, FieldError, Problem, proble
 from app.idempotency import IdempotencyMiddleware
 from app.middleware import BodySizeLimit
 from app.ratelimit import RateLimiter, RateLimitHeaders
+from app.webhooks.service import RESPONSE_CONTEXT, seal, unseal
 from app.webhooks.worker import start_embedded_worker
 from app.network.router import router as network_router
 from app.routing.router import router as routing_router
@@ -145,6 +146,17 @@ def _openapi_with_problem_media(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+def _response_sealing(settings: Settings) -> dict[str, Any]:
+    """Responses kept for Idempotency-Key replays are stored sealed when a sealing key is configured
+    (a new subscription's answer holds its signing secret) and opened with the current or a previous
+    key; a sealed one with no key that opens it is not replayed."""
+    key, previous = settings.webhook_secret_key, settings.previous_secret_keys
+    return {
+        "seal_body": lambda text: seal(text, key, RESPONSE_CONTEXT),
+        "open_body": lambda text: unseal(text, key, previous, RESPONSE_CONTEXT),
+    }
+
+
 def _freeze_startup_objects() -> None:
     """Keep what startup built out of the garbage collector's full collections.
 
@@ -200,6 +212,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         IdempotencyMiddleware,
         sessionmaker_getter=lambda scope: scope["app"].state.sessionmaker,
         rate_limiter_getter=lambda scope: scope["app"].state.rate_limiter,
+        **_response_sealing(settings),
     )
     if settings.rate_limit_per_s > 0:
         app.add_middleware(RateLimitHeaders)

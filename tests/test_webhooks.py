@@ -457,6 +457,35 @@ async def test_with_a_key_secrets_are_stored_sealed_and_deliveries_still_verify(
         await sealed_app.state.engine.dispose()
 
 
+async def test_with_a_key_a_replayable_answer_holding_a_secret_is_stored_sealed(operator, exporter, database_url):
+    from app.idempotency import IdempotencyRecord
+    from app.main import create_app
+
+    key = new_key()
+    sealed_app = create_app(fast_settings(database_url, webhook_secret_key=key))
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sealed_app), base_url="http://caravan.test") as c:
+            body = {"url": "http://127.0.0.1:9/hook", "event_types": ["SHIPMENT"]}
+            headers = exporter | {"Idempotency-Key": "subscribe-once"}
+            first = await c.post("/v1/webhook-subscriptions", json=body, headers=headers)
+            assert first.status_code == 201, first.text
+            again = await c.post("/v1/webhook-subscriptions", json=body, headers=headers)
+            assert again.headers["idempotent-replayed"] == "true"
+            assert again.json()["secret"] == first.json()["secret"]
+            async with sealed_app.state.sessionmaker() as session:
+                stored = await session.scalar(select(IdempotencyRecord.response_body))
+            assert stored.startswith(service.SEALED_PREFIX) and first.json()["secret"] not in stored
+
+        # Without the key the stored answer cannot be read: it is not replayed as garbage.
+        keyless_app = create_app(fast_settings(database_url))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=keyless_app), base_url="http://caravan.test") as c:
+            lost = await c.post("/v1/webhook-subscriptions", json=body, headers=headers)
+        await keyless_app.state.engine.dispose()
+        assert lost.status_code == 409 and "new Idempotency-Key" in lost.json()["detail"]
+    finally:
+        await sealed_app.state.engine.dispose()
+
+
 # --- sealing key rotation -----------------------------------------------------------------------
 
 def new_key() -> str:

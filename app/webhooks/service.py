@@ -72,6 +72,9 @@ SEALED_PREFIX = "sealed:"
 _SEALED_V1 = "sealed:v1:"
 _SEALED_V2 = "sealed:v2:"
 _SEALING_CONTEXT = b"caravan webhook signing secret"
+# Responses kept to replay an Idempotency-Key: creating or rotating a subscription answers
+# with its secret, which must not lie in plaintext beside the sealed copy.
+RESPONSE_CONTEXT = b"caravan idempotent response"
 _KEY_ID_CONTEXT = b"caravan webhook sealing key id"
 
 
@@ -100,12 +103,16 @@ def _aead(encoded_key: str) -> Any:
     return AESGCM(sealing_key(encoded_key))
 
 
-def seal(secret: str, encoded_key: str | None) -> str:
-    """The form a signing secret is stored in: sealed when a key is configured, else as given."""
+def seal(secret: str, encoded_key: str | None, context: bytes = _SEALING_CONTEXT) -> str:
+    """The form a signing secret is stored in: sealed when a key is configured, else as given.
+
+    ``context`` (authenticated, not stored) tells what the text is, so a sealed value of
+    one kind cannot be passed off as another.
+    """
     if not encoded_key:
         return secret
     nonce = secrets.token_bytes(12)
-    sealed = _aead(encoded_key).encrypt(nonce, secret.encode(), _SEALING_CONTEXT)
+    sealed = _aead(encoded_key).encrypt(nonce, secret.encode(), context)
     return f"{_SEALED_V2}{key_id(encoded_key)}:" + base64.b64encode(nonce + sealed).decode()
 
 
@@ -131,7 +138,9 @@ def _sealed_parts(stored: str) -> tuple[str | None, bytes]:
     return label, raw
 
 
-def unseal(stored: str, encoded_key: str | None, previous_keys: Iterable[str] = ()) -> str:
+def unseal(
+    stored: str, encoded_key: str | None, previous_keys: Iterable[str] = (), context: bytes = _SEALING_CONTEXT
+) -> str:
     """The signing secret from its stored form (``seal``): plaintext as it is, sealed opened with
     the current key or a previous one. AES-GCM's tag tells whether a key fits; when none does
     this raises SealedSecretError rather than sign with a wrong secret."""
@@ -147,7 +156,7 @@ def unseal(stored: str, encoded_key: str | None, previous_keys: Iterable[str] = 
         if label is not None and key_id(key) != label:
             continue
         try:
-            return _aead(key).decrypt(raw[:12], raw[12:], _SEALING_CONTEXT).decode()
+            return _aead(key).decrypt(raw[:12], raw[12:], context).decode()
         except InvalidTag:
             continue
     sealed_with = f"key {label}" if label else "a key of before key ids (sealed:v1)"
