@@ -15,6 +15,11 @@ class WebhookSubscription(Base):
 
     The secret (``whsec_<base64>``) is kept because every delivery is signed with it;
     the API shows it only in the response that creates the subscription.
+
+    ``format`` says what the worker POSTs: ``CARAVAN`` (Standard Webhooks, /v1) or ``DCSA``
+    (a DCSA Track & Trace 2.2 event subscription, app/dcsa/subscriptions.py: its secret is the
+    subscriber's base64 text, its ``filters`` the spec's filter fields). One table, so one
+    outbox, one audience rule (``enqueue``) and one worker serve both.
     """
 
     __tablename__ = "webhook_subscriptions"
@@ -24,6 +29,8 @@ class WebhookSubscription(Base):
     url: Mapped[str] = mapped_column(String(2000))
     event_types: Mapped[list[Any]]
     secret: Mapped[str] = mapped_column(String(200))  # whsec_… as given, or sealed (service.seal)
+    format: Mapped[str] = mapped_column(String(10), default="CARAVAN", server_default="CARAVAN")
+    filters: Mapped[dict[str, Any] | None]  # DCSA only: the subscription's filter fields as the spec names them
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[datetime | None]
     disabled_reason: Mapped[str | None] = mapped_column(String(300))
