@@ -9,6 +9,11 @@ worker sends them again, with the same ``webhook-id`` so receivers can drop repe
 Its HTTP client (``delivery_client``) connects only to addresses it has checked
 itself (``PinnedBackend``), so a callback host cannot pass the URL check with a
 public address and then be reached at a private one.
+
+A subscription's ``format`` decides what is POSTed: Caravan's own (``body_for``, Standard
+Webhooks headers) or a DCSA Track & Trace notification (``app.dcsa.subscriptions``:
+the event in the DCSA view's form, ``Notification-Signature``). Everything else (claims,
+leases, retries, back-off, 410, the URL rule and the pinned connections) is the same.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.db import utcnow
+from app.dcsa import subscriptions as dcsa
 from app.webhooks import service
 
 log = logging.getLogger("caravan.webhooks")
@@ -169,11 +175,13 @@ class Worker:
             await session.commit()
         if not rows:
             return 0
+        bodies = await self._dcsa_bodies(token, rows)
+        rows = [row for row in rows if bodies.get(row.id, b"") is not None]
         semaphore = asyncio.Semaphore(self.settings.webhook_concurrency)
 
         async def one(row: Any) -> tuple[Any, dict[str, Any]]:
             async with semaphore:
-                return row, await self._post(row)
+                return row, await self._post(row, bodies.get(row.id))
 
         outcomes = await asyncio.gather(*(one(row) for row in rows))
         # One transaction records the whole batch (the lease covers the time the posts took).
@@ -188,6 +196,18 @@ class Worker:
             await session.commit()
         return len(rows)
 
+    async def _dcsa_bodies(self, token: str, rows: list[Any]) -> dict[int, bytes | None]:
+        """The notification body of each DCSA delivery, None for one its subscription's filters do not
+        match (withdrawn here, never POSTed). Built when claimed, the events being committed by then."""
+        wanted = [row for row in rows if row.format == service.DCSA]
+        if not wanted:
+            return {}
+        async with self.sessionmaker() as session:
+            bodies = await dcsa.notification_bodies(session, wanted)
+            await service.withdraw(session, token, [delivery_id for delivery_id, body in bodies.items() if body is None])
+            await session.commit()
+        return bodies
+
     async def _refusal(self, url: str) -> str | None:
         """The URL check ahead of the POST, cached for a minute: it spares a refused URL the
         connection attempt and says why in the attempt log. It is not what keeps private
@@ -201,7 +221,7 @@ class Worker:
         self._resolved[url] = (time.monotonic() + 60, refusal)
         return refusal
 
-    async def _post(self, row: Any) -> dict[str, Any]:
+    async def _post(self, row: Any, dcsa_body: bytes | None = None) -> dict[str, Any]:
         """POST one delivery; never raises (the outcome says what happened)."""
         started = time.perf_counter()
         try:
@@ -213,16 +233,19 @@ class Worker:
             return {"status_code": None, "latency_ms": 0.0, "response_body": None, "error": SECRET_UNAVAILABLE}
         if refusal := await self._refusal(row.url):
             return {"status_code": None, "latency_ms": 0.0, "response_body": None, "error": f"refused: {refusal}"[:300]}
-        body = body_for(row)
-        message_id = service.webhook_id(row.id)
-        timestamp = int(time.time())
-        headers = {
-            "content-type": "application/json",
-            "user-agent": "Caravan-Webhooks/1",
-            "webhook-id": message_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": service.sign(secret, message_id, timestamp, body),
-        }
+        if dcsa_body is not None:  # a DCSA subscription's notification (see _dcsa_bodies)
+            body, headers = dcsa_body, dcsa.notification_headers(secret, row.subscription_id, dcsa_body)
+        else:
+            body = body_for(row)
+            message_id = service.webhook_id(row.id)
+            timestamp = int(time.time())
+            headers = {
+                "content-type": "application/json",
+                "user-agent": "Caravan-Webhooks/1",
+                "webhook-id": message_id,
+                "webhook-timestamp": str(timestamp),
+                "webhook-signature": service.sign(secret, message_id, timestamp, body),
+            }
         try:
             async with self.client.stream(
                 "POST", row.url, content=body, headers=headers, timeout=self.settings.webhook_timeout_seconds
