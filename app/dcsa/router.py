@@ -1,10 +1,11 @@
-"""``/dcsa/tnt/v2``: DCSA Track & Trace 2.2.0 ``GET /events``, ``GET /events/{eventID}``
-and the event subscriptions (``/event-subscriptions``: the push model, app/dcsa/subscriptions.py).
+"""``/dcsa/tnt/v2``: DCSA Track & Trace 2.2.0 ``GET /events``, ``GET /events/{eventID}`` and
+the event subscriptions (``/event-subscriptions``: the push model, app/dcsa/subscriptions.py).
 
 Same bearer keys as /v1: scope events:read for the events (exporters see the events of
-their own bookings), webhooks:write for the subscriptions (as /v1/webhook-subscriptions). Every answer carries ``API-Version``; every error here, authentication
-included, has the spec's error shape (``inline_response_default``), not /v1's
-problem+json. The paths are left out of Caravan's own /openapi.json: their contract
+their own bookings), webhooks:write for the subscriptions (as /v1/webhook-subscriptions).
+Every answer carries ``API-Version``; every error here, authentication and refused
+subscription fields included (400, the field named first in the message), has the
+spec's error shape (``inline_response_default``), not /v1's problem+json. The paths are left out of Caravan's own /openapi.json: their contract
 is the official specification (shared/standards/dcsa-tnt-v2.2.0.yaml).
 """
 

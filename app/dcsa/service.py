@@ -153,7 +153,9 @@ async def _filters(session: AsyncSession, caller: Caller, query: EventQuery) -> 
     return where
 
 
-async def matching(session: AsyncSession, caller: Caller, query: EventQuery, event_ids: list[int]) -> list[TrackingEvent]:
+async def matching(
+    session: AsyncSession, caller: Caller, query: EventQuery, event_ids: list[int]
+) -> list[TrackingEvent]:
     """Which of ``event_ids`` DCSA can express and ``query``'s filters match, judged as ``GET /v2/events``
     judges them (a DCSA subscription's filters are that query). Who may see them is not judged here:
     the webhook outbox decided that when it wrote the deliveries."""

@@ -390,7 +390,8 @@ async def get_subscription(
     """The caller's own live subscription of ``format``; another organisation's, or one of the other
     format (a DCSA subscription is not a /v1 one), is as unknown as one that does not exist."""
     row = await session.get(WebhookSubscription, subscription_id)
-    if row is None or row.deleted_at is not None or row.organization_id != caller.organization_id or row.format != format:
+    if (row is None or row.deleted_at is not None or row.organization_id != caller.organization_id
+            or row.format != format):
         raise NotFound(f"webhook subscription {subscription_id} not found")
     return row
 

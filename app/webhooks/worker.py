@@ -204,7 +204,7 @@ class Worker:
             return {}
         async with self.sessionmaker() as session:
             bodies = await dcsa.notification_bodies(session, wanted)
-            await service.withdraw(session, token, [delivery_id for delivery_id, body in bodies.items() if body is None])
+            await service.withdraw(session, token, [delivery for delivery, body in bodies.items() if body is None])
             await session.commit()
         return bodies
 
