@@ -278,14 +278,15 @@ async def test_shipment_and_transport_events_arrive_as_signed_dcsa_arrays(
         assert not list(callback.iter_errors(events)), events
         assert headers["subscription-id"] == subscription["subscriptionID"] and headers["api-version"] == "2.2.0"
         assert headers["content-type"] == "application/json" and len(events) == 1
-    shipment, transport = receiver.events
+    # The worker POSTs a batch concurrently: notifications arrive in any order.
+    shipment, transport = sorted(receiver.events, key=lambda e: e["eventType"])
     assert shipment["eventType"] == "SHIPMENT" and shipment["shipmentEventTypeCode"] == "CONF"
     assert shipment["documentID"] == reference
     assert transport["eventType"] == "TRANSPORT" and transport["transportEventTypeCode"] == "DEPA"
     assert transport["transportCall"]["transportCallID"] == f"{network['departure_id']}-CNWUH-WJS"
     # The same events as the DCSA view serves them (one converter).
     served = (await client.get("/dcsa/tnt/v2/events", headers=exporter)).json()
-    assert receiver.events == served
+    assert sorted(receiver.events, key=lambda e: e["eventID"]) == sorted(served, key=lambda e: e["eventID"])
     assert await statuses(app, subscription) == ["DELIVERED", "DELIVERED"]
 
 
@@ -347,14 +348,15 @@ async def test_filters_narrow_what_arrives(
     assert receiver.bad_signatures == 0
 
     def arrived(subscription: dict) -> list[tuple[str, str]]:
-        return [(e["eventType"], e.get("shipmentEventTypeCode") or e.get("transportEventTypeCode"))
-                for headers, events in receiver.notifications for e in events
-                if headers["subscription-id"] == subscription["subscriptionID"]]
+        """What reached this subscription (sorted: the worker POSTs a batch concurrently)."""
+        return sorted((e["eventType"], e.get("shipmentEventTypeCode") or e.get("transportEventTypeCode"))
+                      for headers, events in receiver.notifications for e in events
+                      if headers["subscription-id"] == subscription["subscriptionID"])
 
     # The cancellation (CANC) has no DCSA code: it reaches no one here.
-    assert arrived(everything) == [("SHIPMENT", "CONF"), ("TRANSPORT", "DEPA"), ("TRANSPORT", "ARRI")]
+    assert arrived(everything) == [("SHIPMENT", "CONF"), ("TRANSPORT", "ARRI"), ("TRANSPORT", "DEPA")]
     assert arrived(arrivals) == [("TRANSPORT", "ARRI")]
-    assert arrived(one_booking) == [("TRANSPORT", "DEPA"), ("TRANSPORT", "ARRI")]  # its train, not the new booking
+    assert arrived(one_booking) == [("TRANSPORT", "ARRI"), ("TRANSPORT", "DEPA")]  # its train, not the new booking
     assert arrived(at_wuhan) == [("TRANSPORT", "DEPA")]
     assert arrived(confirmations) == [("SHIPMENT", "CONF")]
     assert arrived(bystander) == []  # the audience rule of Caravan's webhooks: not their booking, not their train
