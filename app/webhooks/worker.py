@@ -175,6 +175,7 @@ class Worker:
             await session.commit()
         if not rows:
             return 0
+        claimed = len(rows)
         bodies = await self._dcsa_bodies(token, rows)
         rows = [row for row in rows if bodies.get(row.id, b"") is not None]
         semaphore = asyncio.Semaphore(self.settings.webhook_concurrency)
@@ -194,7 +195,7 @@ class Worker:
                     retry_cap=self.settings.webhook_retry_max_seconds, now=utcnow(), **outcome,
                 )
             await session.commit()
-        return len(rows)
+        return claimed
 
     async def _dcsa_bodies(self, token: str, rows: list[Any]) -> dict[int, bytes | None]:
         """The notification body of each DCSA delivery, None for one its subscription's filters do not
@@ -233,19 +234,18 @@ class Worker:
             return {"status_code": None, "latency_ms": 0.0, "response_body": None, "error": SECRET_UNAVAILABLE}
         if refusal := await self._refusal(row.url):
             return {"status_code": None, "latency_ms": 0.0, "response_body": None, "error": f"refused: {refusal}"[:300]}
-        if dcsa_body is not None:  # a DCSA subscription's notification (see _dcsa_bodies)
+        body = body_for(row)
+        message_id = service.webhook_id(row.id)
+        timestamp = int(time.time())
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "Caravan-Webhooks/1",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": service.sign(secret, message_id, timestamp, body),
+        }
+        if dcsa_body is not None:  # a DCSA subscription's notification (see _dcsa_bodies) replaces all of it
             body, headers = dcsa_body, dcsa.notification_headers(secret, row.subscription_id, dcsa_body)
-        else:
-            body = body_for(row)
-            message_id = service.webhook_id(row.id)
-            timestamp = int(time.time())
-            headers = {
-                "content-type": "application/json",
-                "user-agent": "Caravan-Webhooks/1",
-                "webhook-id": message_id,
-                "webhook-timestamp": str(timestamp),
-                "webhook-signature": service.sign(secret, message_id, timestamp, body),
-            }
         try:
             async with self.client.stream(
                 "POST", row.url, content=body, headers=headers, timeout=self.settings.webhook_timeout_seconds
