@@ -383,3 +383,18 @@ async def test_a_put_re_arms_a_subscription_disabled_by_a_410(app, client, expor
     async with app.state.sessionmaker() as session:
         row = await session.get(WebhookSubscription, our_id)
         assert row.disabled_at is None and row.disabled_reason is None and row.url == "http://127.0.0.1:9/new"
+
+
+async def test_a_round_that_only_withdraws_counts_as_work(app, client, exporter, network, database_url, sealing):
+    """Withdrawn deliveries are work done: the worker goes straight on rather than wait a poll interval."""
+    subscription = await subscribe(client, exporter, "http://127.0.0.1:9/trains", eventType=["TRANSPORT"])
+    await book_many(client, exporter, network["departure_id"], 1)  # its CONF: a SHIPMENT event, not wanted
+    settings = fast_settings(database_url, webhook_secret_key=SEALING_KEY)
+    async with delivery_client(settings) as http:
+        assert await Worker(app.state.sessionmaker, settings, http).run_once() == 0
+    assert await statuses(app, subscription) == []  # eventType is matched by the outbox itself: no row at all
+    confirmations = await subscribe(client, exporter, "http://127.0.0.1:9/conf", shipmentEventTypeCode=["RECE"])
+    await book_many(client, exporter, network["departure_id"], 1)
+    async with delivery_client(settings) as http:
+        assert await Worker(app.state.sessionmaker, settings, http).run_once() == 1
+    assert await statuses(app, confirmations) == ["CANCELLED"]
