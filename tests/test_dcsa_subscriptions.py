@@ -15,14 +15,20 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+import schemathesis
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from schemathesis.checks import not_a_server_error, response_headers_conformance, response_schema_conformance
 from sqlalchemy import select
 
 from app.dcsa.subscriptions import REFUSED, subscription_id_of, subscription_uuid
+from app.main import create_app
 from app.webhooks import service
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 from app.webhooks.worker import Worker, delivery_client
 from tests import factories
-from tests.test_dcsa import SPEC_PATH, Spec
+from tests.live import LiveServer
+from tests.test_dcsa import SPEC_PATH, Spec, load_spec
 from tests.test_webhooks import allow_private, book_many, drain, fast_settings, receiver_server  # noqa: F401 - fixtures
 from tests.webhook_receiver import Receiver
 
@@ -398,3 +404,37 @@ async def test_a_round_that_only_withdraws_counts_as_work(app, client, exporter,
     async with delivery_client(settings) as http:
         assert await Worker(app.state.sessionmaker, settings, http).run_once() == 1
     assert await statuses(app, confirmations) == ["CANCELLED"]
+
+
+# --- schemathesis with the official spec's subscription operations -----------------------------------
+
+@pytest.fixture(scope="module")
+def open_server(settings):
+    """A live server that takes loopback callbacks (generated URLs are then judged without DNS look-ups)."""
+    server = LiveServer(create_app(settings.model_copy(update={"webhook_allow_private_urls": True}))).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def subscription_schema(open_server):
+    return schemathesis.openapi.from_dict(load_spec())
+
+
+@pytest.fixture
+async def operator_key(app, open_server) -> dict[str, str]:
+    return {"Authorization": f"Bearer {await factories.bootstrap_operator(app)}"}
+
+
+subscription_operations = schemathesis.pytest.from_fixture("subscription_schema").include(
+    path_regex=r"^/v2/event-subscriptions"
+)
+
+
+@subscription_operations.parametrize()
+@hypothesis_settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+def test_schemathesis_subscription_operations(case, operator_key, open_server):
+    case.call_and_validate(
+        base_url=f"{open_server.url}/dcsa/tnt", headers=operator_key,
+        checks=[not_a_server_error, response_schema_conformance, response_headers_conformance],
+    )
