@@ -553,8 +553,11 @@ async def test_keys_and_scopes(client, operator, spec):
 async def test_what_is_not_offered(client, operator, spec):
     response = await client.post(f"{BASE}/events", json=[], headers=operator)
     assert response.status_code == 405 and response.headers["Allow"] == "GET"
-    response = await client.get(f"{BASE}/event-subscriptions", headers=operator)
+    response = await client.get(f"{BASE}/vessel-schedules", headers=operator)
     assert response.status_code == 404
+    spec.check("/components/schemas/error", response.json())
+    response = await client.patch(f"{BASE}/event-subscriptions", json={}, headers=operator)
+    assert response.status_code == 405 and response.headers["Allow"] == "GET, POST"
     spec.check("/components/schemas/error", response.json())
     # /v1 errors keep their problem+json shape.
     response = await client.get("/v1/events", params={"limit": 0}, headers=operator)

@@ -1,22 +1,25 @@
-"""``/dcsa/tnt/v2``: DCSA Track & Trace 2.2.0 ``GET /events`` and ``GET /events/{eventID}``.
+"""``/dcsa/tnt/v2``: DCSA Track & Trace 2.2.0 ``GET /events``, ``GET /events/{eventID}`` and
+the event subscriptions (``/event-subscriptions``: the push model, app/dcsa/subscriptions.py).
 
-Same bearer keys as /v1 (scope events:read); exporters see the events of their own
-bookings. Every answer carries ``API-Version``; every error here, authentication
-included, has the spec's error shape (``inline_response_default``), not /v1's
-problem+json. The paths are left out of Caravan's own /openapi.json: their contract
+Same bearer keys as /v1: scope events:read for the events (exporters see the events of
+their own bookings), webhooks:write for the subscriptions (as /v1/webhook-subscriptions).
+Every answer carries ``API-Version``; every error here, authentication and refused
+subscription fields included (400, the field named first in the message), has the
+spec's error shape (``inline_response_default``), not /v1's problem+json. The paths are left out of Caravan's own /openapi.json: their contract
 is the official specification (shared/standards/dcsa-tnt-v2.2.0.yaml).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timezone
 from http import HTTPStatus
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Body, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -25,9 +28,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.accounts.dependencies import Session, requires
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
-from app.dcsa import service
-from app.dcsa.schemas import API_MAJOR, API_VERSION, UUID_TEXT, BadQuery, parse_query
+from app.dcsa import service, subscriptions
+from app.dcsa.schemas import API_MAJOR, API_VERSION, MAX_LIMIT, UUID_TEXT, BadQuery, parse_query
 from app.errors import AppError
+from app.pagination import decode_cursor, encode_cursor
+from app.webhooks import service as webhooks
 
 log = logging.getLogger("caravan.dcsa")
 
@@ -61,6 +66,8 @@ class DcsaRoute(APIRoute):
             try:
                 return await handler(request)
             except BadQuery as error:
+                if error.reason:  # a subscription's field: the message names it
+                    return dcsa_error(request, 400, str(error)[:500], reason=error.reason)
                 return dcsa_error(request, 400, error.message[:500], reason="invalidQuery" if error.name != "eventID"
                                   else "invalidParameter")
             except AppError as error:
@@ -122,12 +129,113 @@ async def get_event(  # noqa: N803
     return JSONResponse(event, headers={"API-Version": API_VERSION})
 
 
+# --- event subscriptions --------------------------------------------------------------------------
+
+JsonBody = Annotated[Any, Body()]
+SUBSCRIBER = Scope.WEBHOOKS_WRITE
+
+
+def _answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse(body, status_code=status, headers={"API-Version": API_VERSION, **(headers or {})})
+
+
+def _list_params(request: Request) -> tuple[int, int]:
+    """limit (1 or more, at most 100) and cursor; sort is accepted and not applied (creation order)."""
+    params = request.query_params
+    limit = params.get("limit", str(MAX_LIMIT))
+    if not limit.isascii() or not limit.isdigit() or int(limit) < 1:
+        raise BadQuery("limit", "a whole number of at least 1")
+    try:
+        after_id = decode_cursor(params.get("cursor"))
+    except AppError:
+        raise BadQuery("cursor", "not a cursor returned by this API") from None
+    return min(int(limit), MAX_LIMIT), after_id
+
+
+@router.get("/event-subscriptions")
+async def list_subscriptions(
+    request: Request, caller: Annotated[Caller, requires(SUBSCRIBER)], session: Session
+) -> Response:
+    """The caller's organisation's active subscriptions, oldest first."""
+    _check_api_version(request)
+    limit, after_id = _list_params(request)
+    rows = await webhooks.list_subscriptions(session, caller, after_id, limit, webhooks.DCSA)
+    headers = {"Current-Page": str(request.url)}
+    if len(rows) > limit:
+        rows = rows[:limit]
+        headers["Next-Page"] = _page_link(request, encode_cursor(rows[-1].id))
+    if after_id:
+        headers["First-Page"] = _page_link(request, None)
+    return _answer([subscriptions.read(row) for row in rows], headers=headers)
+
+
+@router.post("/event-subscriptions")
+async def create_subscription(
+    request: Request, body: JsonBody, caller: Annotated[Caller, requires(SUBSCRIBER)], session: Session
+) -> Response:
+    """Subscribe callbackUrl to the events the filters match; the secret is kept, never shown again."""
+    _check_api_version(request)
+    settings = request.app.state.settings
+    row = await subscriptions.create(session, caller, body, settings.webhook_allow_private_urls,
+                                     settings.webhook_secret_key)
+    return _answer(subscriptions.read(row), 201)
+
+
+@router.get("/event-subscriptions/{subscriptionID}")
+async def get_subscription(  # noqa: N803
+    subscriptionID: str, request: Request, caller: Annotated[Caller, requires(SUBSCRIBER)], session: Session
+) -> Response:
+    _check_api_version(request)
+    return _answer(subscriptions.read(await subscriptions.get(session, caller, subscriptionID)))
+
+
+@router.put("/event-subscriptions/{subscriptionID}")
+async def replace_subscription(  # noqa: N803
+    subscriptionID: str, request: Request, body: JsonBody, caller: Annotated[Caller, requires(SUBSCRIBER)],
+    session: Session,
+) -> Response:
+    """Replace the callback and the filters (the secret has its own PUT)."""
+    _check_api_version(request)
+    row = await subscriptions.replace(session, caller, subscriptionID, body,
+                                      request.app.state.settings.webhook_allow_private_urls)
+    return _answer(subscriptions.read(row))
+
+
+@router.delete("/event-subscriptions/{subscriptionID}")
+async def delete_subscription(  # noqa: N803
+    subscriptionID: str, request: Request, caller: Annotated[Caller, requires(SUBSCRIBER)], session: Session
+) -> Response:
+    """Stop the subscription; notifications not yet sent are cancelled."""
+    _check_api_version(request)
+    await subscriptions.delete(session, caller, subscriptionID)
+    return Response(status_code=204, headers={"API-Version": API_VERSION})
+
+
+@router.put("/event-subscriptions/{subscriptionID}/secret")
+async def replace_secret(  # noqa: N803
+    subscriptionID: str, request: Request, body: JsonBody, caller: Annotated[Caller, requires(SUBSCRIBER)],
+    session: Session,
+) -> Response:
+    """Replace the shared secret: every notification sent from now on is signed with the new one."""
+    _check_api_version(request)
+    await subscriptions.replace_secret(session, caller, subscriptionID, body,
+                                       request.app.state.settings.webhook_secret_key)
+    return Response(status_code=204, headers={"API-Version": API_VERSION})
+
+
+_ALLOWED = (
+    (re.compile(r"^events/?$"), "GET"),
+    (re.compile(r"^events/.+$"), "GET"),
+    (re.compile(r"^event-subscriptions/?$"), "GET, POST"),
+    (re.compile(r"^event-subscriptions/[^/]+/?$"), "GET, PUT, DELETE"),
+    (re.compile(r"^event-subscriptions/[^/]+/secret/?$"), "PUT"),
+)
+
+
 @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 async def not_offered(rest: str, request: Request) -> Response:
-    """Anything else under /dcsa/tnt/v2 (event subscriptions included) is not offered: 404 in the DCSA shape."""
-    if rest.strip("/") == "events" or rest.startswith("events/"):
-        return dcsa_error(request, 405, f"{request.method} is not allowed here; use GET", {"Allow": "GET"})
-    message = "no such DCSA resource"
-    if rest.startswith("event-subscriptions"):
-        message = "DCSA event subscriptions are not offered; use /v1/webhook-subscriptions"
-    return dcsa_error(request, 404, message)
+    """Anything else under /dcsa/tnt/v2: 405 for a method a resource does not take, else 404, in the DCSA shape."""
+    for pattern, allowed in _ALLOWED:
+        if pattern.match(rest):
+            return dcsa_error(request, 405, f"{request.method} is not allowed here; use {allowed}", {"Allow": allowed})
+    return dcsa_error(request, 404, "no such DCSA resource")

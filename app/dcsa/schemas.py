@@ -55,12 +55,14 @@ UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-
 
 
 class BadQuery(ValueError):
-    """A query parameter the spec does not allow; answered with 400 in the DCSA error shape."""
+    """A query parameter (or a subscription's field) the spec or Caravan does not allow; answered with
+    400 in the DCSA error shape, ``reason`` as given or ``invalidQuery``."""
 
-    def __init__(self, name: str, message: str):
+    def __init__(self, name: str, message: str, reason: str | None = None):
         super().__init__(f"{name}: {message}")
         self.name = name
         self.message = message
+        self.reason = reason
 
 
 @dataclass

@@ -64,18 +64,28 @@ TE = TrackingEvent
 _PREFIX = uuid.uuid5(uuid.NAMESPACE_URL, "https://caravan/dcsa/tnt/v2/events").bytes[:6]
 
 
+def uuid_of(prefix: bytes, number: int) -> str:
+    """The stable UUID (version 8, RFC 9562) that stands for our id ``number`` among the ids of ``prefix``."""
+    return str(uuid.UUID(bytes=prefix + b"\x80\x00\x80" + number.to_bytes(7, "big")))
+
+
+def number_in(prefix: bytes, text: str) -> int | None:
+    """Our id inside a UUID from ``uuid_of(prefix, ...)``; None for any other UUID."""
+    raw = uuid.UUID(text).bytes
+    if raw[:6] != prefix or raw[6:9] != b"\x80\x00\x80":
+        return None
+    number = int.from_bytes(raw[9:], "big")
+    return number if 1 <= number <= MAX_ID else None
+
+
 def event_uuid(event_id: int) -> str:
-    """The stable UUID (version 8, RFC 9562) that stands for our event ``event_id``."""
-    return str(uuid.UUID(bytes=_PREFIX + b"\x80\x00\x80" + event_id.to_bytes(7, "big")))
+    """The stable UUID that stands for our event ``event_id``."""
+    return uuid_of(_PREFIX, event_id)
 
 
 def event_id_of(text: str) -> int | None:
     """Our event id inside a UUID from ``event_uuid``; None for any other UUID."""
-    raw = uuid.UUID(text).bytes
-    if raw[:6] != _PREFIX or raw[6:9] != b"\x80\x00\x80":
-        return None
-    event_id = int.from_bytes(raw[9:], "big")
-    return event_id if 1 <= event_id <= MAX_ID else None
+    return number_in(_PREFIX, text)
 
 
 # --- which events, for whom ------------------------------------------------------------------
@@ -141,6 +151,18 @@ async def _filters(session: AsyncSession, caller: Caller, query: EventQuery) -> 
     for operator, at in query.created:
         where.append(operators[operator](at))
     return where
+
+
+async def matching(
+    session: AsyncSession, caller: Caller, query: EventQuery, event_ids: list[int]
+) -> list[TrackingEvent]:
+    """Which of ``event_ids`` DCSA can express and ``query``'s filters match, judged as ``GET /v2/events``
+    judges them (a DCSA subscription's filters are that query). Who may see them is not judged here:
+    the webhook outbox decided that when it wrote the deliveries."""
+    if not event_ids:
+        return []
+    statement = select(TE).where(TE.id.in_(event_ids), _representable(), *await _filters(session, caller, query))
+    return list(await session.scalars(statement.order_by(TE.id)))
 
 
 async def list_events(session: AsyncSession, caller: Caller, query: EventQuery) -> tuple[list[dict], str | None]:

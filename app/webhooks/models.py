@@ -18,6 +18,11 @@ class WebhookSubscription(Base):
     After a rotation the replaced secret is kept as ``previous_secret`` until
     ``previous_secret_expires_at``, and signs every delivery too until then, so a
     receiver still verifying with it misses nothing while it switches over.
+
+    ``format`` says what the worker POSTs: ``CARAVAN`` (Standard Webhooks, /v1) or ``DCSA``
+    (a DCSA Track & Trace 2.2 event subscription, app/dcsa/subscriptions.py: its secret is the
+    subscriber's base64 text, its ``filters`` the spec's filter fields). One table, so one
+    outbox, one audience rule (``enqueue``) and one worker serve both.
     """
 
     __tablename__ = "webhook_subscriptions"
@@ -29,6 +34,8 @@ class WebhookSubscription(Base):
     secret: Mapped[str] = mapped_column(String(200))  # whsec_… as given, or sealed (service.seal)
     previous_secret: Mapped[str | None] = mapped_column(String(200))  # stored as ``secret`` is
     previous_secret_expires_at: Mapped[datetime | None]
+    format: Mapped[str] = mapped_column(String(10), default="CARAVAN", server_default="CARAVAN")
+    filters: Mapped[dict[str, Any] | None]  # DCSA only: the subscription's filter fields as the spec names them
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[datetime | None]
     disabled_reason: Mapped[str | None] = mapped_column(String(300))

@@ -43,6 +43,9 @@ from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscrip
 from app.webhooks.schemas import DeliveryStatus, SubscriptionCreate
 
 SECRET_PREFIX = "whsec_"
+# WebhookSubscription.format: what the worker POSTs (worker.py) for a subscription.
+CARAVAN = "CARAVAN"  # Standard Webhooks, {"type", "timestamp", "data"} (/v1/webhook-subscriptions)
+DCSA = "DCSA"  # a DCSA Track & Trace 2.2 notification (app/dcsa/subscriptions.py)
 MAX_SUBSCRIPTIONS_PER_ORG = 25
 RESPONSE_BODY_LIMIT = 1000
 RIDING = tuple(s.value for s in SPACE_HOLDING)
@@ -418,9 +421,21 @@ async def create_subscription(
     session: AsyncSession, caller: Caller, data: SubscriptionCreate, allow_private: bool, secret_key: str | None = None
 ) -> tuple[WebhookSubscription, str]:
     """The new subscription and its signing secret (returned once; stored as ``seal`` makes it)."""
-    url = str(data.url)
+    secret = new_secret()
+    row = await add_subscription(
+        session, caller, url=str(data.url), event_types=[t.value for t in data.event_types], secret=secret,
+        allow_private=allow_private, secret_key=secret_key,
+    )
+    return row, secret
+
+
+async def add_subscription(
+    session: AsyncSession, caller: Caller, *, url: str, event_types: list[str], secret: str, allow_private: bool,
+    secret_key: str | None, format: str = CARAVAN, filters: dict[str, Any] | None = None, url_field: str = "url",
+) -> WebhookSubscription:
+    """Store a subscription of either format: the URL rule, the per-organisation cap and sealing apply to both."""
     if not allow_private and (refusal := await url_refusal(url)):
-        raise Unprocessable("url", refusal)
+        raise Unprocessable(url_field, refusal)
     count = await session.scalar(
         select(func.count()).where(
             WebhookSubscription.organization_id == caller.organization_id, WebhookSubscription.deleted_at.is_(None)
@@ -428,25 +443,25 @@ async def create_subscription(
     )
     if count >= MAX_SUBSCRIPTIONS_PER_ORG:
         raise Conflict(f"an organisation has at most {MAX_SUBSCRIPTIONS_PER_ORG} webhook subscriptions")
-    secret = new_secret()
     row = WebhookSubscription(
-        organization_id=caller.organization_id,
-        url=url,
-        event_types=[t.value for t in data.event_types],
-        secret=seal(secret, secret_key),
+        organization_id=caller.organization_id, url=url, event_types=event_types, secret=seal(secret, secret_key),
+        format=format, filters=filters,
     )
     session.add(row)
     await session.flush()
-    return row, secret
+    return row
 
 
 async def get_subscription(
-    session: AsyncSession, caller: Caller, subscription_id: int, *, for_update: bool = False
+    session: AsyncSession, caller: Caller, subscription_id: int, format: str = CARAVAN, *, for_update: bool = False
 ) -> WebhookSubscription:
-    """The caller's own live subscription (404 otherwise); ``for_update`` locks the row (PostgreSQL)."""
+    """The caller's own live subscription of ``format``; another organisation's, or one of the other
+    format (a DCSA subscription is not a /v1 one), is as unknown as one that does not exist.
+    ``for_update`` locks the row (PostgreSQL)."""
     row = await session.get(WebhookSubscription, subscription_id, with_for_update=for_update or None,
                             populate_existing=for_update)
-    if row is None or row.deleted_at is not None or row.organization_id != caller.organization_id:
+    if (row is None or row.deleted_at is not None or row.organization_id != caller.organization_id
+            or row.format != format):
         raise NotFound(f"webhook subscription {subscription_id} not found")
     return row
 
@@ -475,13 +490,16 @@ async def rotate_secret(
     return row, secret
 
 
-async def list_subscriptions(session: AsyncSession, caller: Caller, after_id: int, limit: int) -> list[WebhookSubscription]:
+async def list_subscriptions(
+    session: AsyncSession, caller: Caller, after_id: int, limit: int, format: str = CARAVAN
+) -> list[WebhookSubscription]:
     return list(
         await session.scalars(
             select(WebhookSubscription)
             .where(
                 WebhookSubscription.organization_id == caller.organization_id,
                 WebhookSubscription.deleted_at.is_(None),
+                WebhookSubscription.format == format,
                 WebhookSubscription.id > after_id,
             )
             .order_by(WebhookSubscription.id)
@@ -490,9 +508,11 @@ async def list_subscriptions(session: AsyncSession, caller: Caller, after_id: in
     )
 
 
-async def delete_subscription(session: AsyncSession, caller: Caller, subscription_id: int) -> None:
+async def delete_subscription(
+    session: AsyncSession, caller: Caller, subscription_id: int, format: str = CARAVAN
+) -> None:
     """Stop the subscription: it disappears from the list and its pending deliveries are cancelled."""
-    row = await get_subscription(session, caller, subscription_id)
+    row = await get_subscription(session, caller, subscription_id, format)
     row.deleted_at = utcnow()
     await _cancel_pending(session, row.id)
     await session.flush()
@@ -686,7 +706,8 @@ async def claim(session: AsyncSession, token: str, batch: int, lease_seconds: fl
         await session.execute(
             select(WebhookDelivery.id, WebhookDelivery.attempts, WebhookDelivery.subscription_id,
                    WebhookSubscription.url, WebhookSubscription.secret, WebhookSubscription.previous_secret,
-                   WebhookSubscription.previous_secret_expires_at, TrackingEvent.id.label("event_id"),
+                   WebhookSubscription.previous_secret_expires_at, WebhookSubscription.format,
+                   TrackingEvent.id.label("event_id"),
                    TrackingEvent.event_type, TrackingEvent.created_at, TrackingEvent.payload)
             .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
             .join(TrackingEvent, TrackingEvent.id == WebhookDelivery.event_id)
@@ -694,6 +715,19 @@ async def claim(session: AsyncSession, token: str, batch: int, lease_seconds: fl
             .order_by(WebhookDelivery.id)
         )
     )
+
+
+async def withdraw(session: AsyncSession, token: str, delivery_ids: list[int]) -> None:
+    """Cancel leased deliveries that will never be sent (a DCSA subscription's filters do not match the
+    event), without an attempt: the claim's count is taken back, as nothing was POSTed."""
+    if delivery_ids:
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(delivery_ids), WebhookDelivery.claim_token == token)
+            .values(status=DeliveryStatus.CANCELLED.value, lease_until=None, claim_token=None,
+                    attempts=WebhookDelivery.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def record_attempt(

@@ -9,6 +9,11 @@ worker sends them again, with the same ``webhook-id`` so receivers can drop repe
 Its HTTP client (``delivery_client``) connects only to addresses it has checked
 itself (``PinnedBackend``), so a callback host cannot pass the URL check with a
 public address and then be reached at a private one.
+
+A subscription's ``format`` decides what is POSTed: Caravan's own (``body_for``, Standard
+Webhooks headers) or a DCSA Track & Trace notification (``app.dcsa.subscriptions``:
+the event in the DCSA view's form, ``Notification-Signature``). Everything else (claims,
+leases, retries, back-off, 410, the URL rule and the pinned connections) is the same.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.db import utcnow
+from app.dcsa import subscriptions as dcsa
 from app.webhooks import service
 
 log = logging.getLogger("caravan.webhooks")
@@ -169,11 +175,14 @@ class Worker:
             await session.commit()
         if not rows:
             return 0
+        claimed = len(rows)
+        bodies = await self._dcsa_bodies(token, rows)
+        rows = [row for row in rows if bodies.get(row.id, b"") is not None]
         semaphore = asyncio.Semaphore(self.settings.webhook_concurrency)
 
         async def one(row: Any) -> tuple[Any, dict[str, Any]]:
             async with semaphore:
-                return row, await self._post(row)
+                return row, await self._post(row, bodies.get(row.id))
 
         outcomes = await asyncio.gather(*(one(row) for row in rows))
         # One transaction records the whole batch (the lease covers the time the posts took).
@@ -186,7 +195,19 @@ class Worker:
                     retry_cap=self.settings.webhook_retry_max_seconds, now=utcnow(), **outcome,
                 )
             await session.commit()
-        return len(rows)
+        return claimed
+
+    async def _dcsa_bodies(self, token: str, rows: list[Any]) -> dict[int, bytes | None]:
+        """The notification body of each DCSA delivery, None for one its subscription's filters do not
+        match (withdrawn here, never POSTed). Built when claimed, the events being committed by then."""
+        wanted = [row for row in rows if row.format == service.DCSA]
+        if not wanted:
+            return {}
+        async with self.sessionmaker() as session:
+            bodies = await dcsa.notification_bodies(session, wanted)
+            await service.withdraw(session, token, [delivery for delivery, body in bodies.items() if body is None])
+            await session.commit()
+        return bodies
 
     async def _refusal(self, url: str) -> str | None:
         """The URL check ahead of the POST, cached for a minute: it spares a refused URL the
@@ -201,7 +222,7 @@ class Worker:
         self._resolved[url] = (time.monotonic() + 60, refusal)
         return refusal
 
-    async def _post(self, row: Any) -> dict[str, Any]:
+    async def _post(self, row: Any, dcsa_body: bytes | None = None) -> dict[str, Any]:
         """POST one delivery; never raises (the outcome says what happened)."""
         started = time.perf_counter()
         try:
@@ -224,6 +245,9 @@ class Worker:
             "webhook-timestamp": str(timestamp),
             "webhook-signature": service.signatures(signing, message_id, timestamp, body),
         }
+        if dcsa_body is not None:  # a DCSA subscription's notification (see _dcsa_bodies) replaces all of it
+            # DCSA signs with one secret: the current one (its PUT .../secret replaces it at once).
+            body, headers = dcsa_body, dcsa.notification_headers(signing[0], row.subscription_id, dcsa_body)
         try:
             async with self.client.stream(
                 "POST", row.url, content=body, headers=headers, timeout=self.settings.webhook_timeout_seconds
