@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import signal
 import socket
+import sys
 import time
 from typing import Any
 
@@ -50,7 +51,8 @@ def _run_worker(sock: socket.socket, log_level: str, access_log: bool) -> None:
 
 def serve(host: str, port: int, workers: int, log_level: str = "info", access_log: bool = False) -> None:
     """Serve until interrupted; one process when ``workers`` is 1."""
-    if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
+    # Only Linux spreads connections over SO_REUSEPORT sockets; elsewhere uvicorn's own way.
+    if workers <= 1 or not sys.platform.startswith("linux"):
         uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level=log_level, access_log=access_log)
         return
     # A plain bind first: it fails when anything already listens on the port, where
