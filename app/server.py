@@ -11,13 +11,15 @@ nginx's ``reuseport`` does.
 
 The supervisor binds the sockets itself (so a port in use fails at once, in the
 foreground), starts one worker per socket, starts a worker again when one dies,
-and stops them all on SIGINT or SIGTERM.
+and stops them all on SIGINT or SIGTERM; a worker also stops when the supervisor
+dies without that chance (kill -9), so none is left holding the port.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -44,7 +46,19 @@ def _listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socke
     return sock
 
 
-def _run_worker(sock: socket.socket, log_level: str, access_log: bool) -> None:
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask Linux for SIGTERM when the supervisor dies, however it dies (kill -9 included), so no
+    orphaned worker keeps the port; and check it did not die before the request took effect."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _run_worker(sock: socket.socket, log_level: str, access_log: bool, parent_pid: int) -> None:
+    _die_with_parent(parent_pid)
     config = uvicorn.Config(APP, factory=True, log_level=log_level, access_log=access_log)
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -73,7 +87,7 @@ class Supervisor:
         self.stopping = False
 
     def _start(self, sock: socket.socket) -> Any:
-        process = self.context.Process(target=_run_worker, args=(sock, *self.worker_args), daemon=False)
+        process = self.context.Process(target=_run_worker, args=(sock, *self.worker_args, os.getpid()), daemon=False)
         process.start()
         return process
 

@@ -153,3 +153,13 @@ async def test_startup_freezes_what_it_built_out_of_full_collections(app, settin
         # The modules, mappers, schemas and routes: tens of thousands of objects a full
         # collection no longer walks while requests wait.
         assert gc.get_freeze_count() > 10_000
+
+
+def test_workers_stop_when_the_supervisor_is_killed_outright(server):
+    process, port = server
+    workers = _children(process.pid)
+    process.kill()
+    process.wait(timeout=10)
+    for pid in workers:
+        _wait_until(lambda: not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().split()[2])
+    assert not _answers(port)
