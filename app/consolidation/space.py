@@ -553,6 +553,8 @@ async def fits_as_it_stands(session: AsyncSession, departure: Departure, booking
         types = await _planner_types(session, departure)
         empty = SpaceState(departure, list(types), min((t.inner_height_m for t in types), default=2.39))
         _cache[key] = (riders, empty)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
         state = empty.fork(departure)
     else:
         state = await load_state(session, departure)
