@@ -535,32 +535,28 @@ async def get_booking(session: AsyncSession, caller: Caller, reference: str) -> 
     return booking
 
 
-async def _get_locked(session: AsyncSession, caller: Caller, reference: str) -> tuple[Booking, Departure]:
+Feeders = list[tuple[Departure, str]]  # a quoted booking's feeder departures, each with where the cargo leaves it
+
+
+async def _get_locked(session: AsyncSession, caller: Caller, reference: str) -> tuple[Booking, Departure, Feeders]:
     """The booking with the row lock of every departure it rides held, re-read after the locks.
 
     Its own departure, and for a booking made from a quote the departures of its
     feeder legs, locked in departure-time order (as roll-overs and quoted bookings
-    lock them, so none of them can deadlock another).
+    lock them, so none of them can deadlock another). The feeders come back with the
+    UN/LOCODE where the cargo leaves each; empty for a booking of one departure.
     """
     booking = await get_booking(session, caller, reference)
-    rides = sorted({(leg.departs_at, leg.departure_id) for leg in await rates.held_legs(session, booking.id)})
-    if any(departure_id != booking.departure_id for _, departure_id in rides):
-        for _, departure_id in rides:
-            await get_departure(session, departure_id, lock=True)
-    departure = await get_departure(session, booking.departure_id, lock=True)
+    legs = await rates.held_legs(session, booking.id)
+    feeder_legs = [leg for leg in legs if leg.departure_id != booking.departure_id]
+    locked: dict[int, Departure] = {}
+    if feeder_legs:
+        for _, departure_id in sorted({(leg.departs_at, leg.departure_id) for leg in legs}):
+            locked[departure_id] = await get_departure(session, departure_id, lock=True)
+    departure = locked.get(booking.departure_id) or await get_departure(session, booking.departure_id, lock=True)
     await session.refresh(booking)
-    return booking, departure
-
-
-async def _feeder_rides(session: AsyncSession, booking: Booking) -> list[tuple[Departure, str]]:
-    """The departures of a quoted booking's feeder legs (locked by ``_get_locked``), each with the
-    UN/LOCODE where the cargo leaves it; empty for a booking of one departure."""
-    rides = []
-    for leg in await rates.held_legs(session, booking.id):
-        if leg.departure_id != booking.departure_id:
-            hub = await session.get(Hub, leg.to_hub_id)
-            rides.append((await get_departure(session, leg.departure_id), hub.un_locode))
-    return rides
+    feeders = [(locked[leg.departure_id], (await session.get(Hub, leg.to_hub_id)).un_locode) for leg in feeder_legs]
+    return booking, departure, feeders
 
 
 async def list_bookings(
@@ -597,7 +593,7 @@ def _before_cutoff(departure: Departure, action: str) -> None:
 async def amend_booking(
     session: AsyncSession, caller: Caller, reference: str, data: BookingUpdate, if_match: str | None, cbm_per_teu: float
 ) -> Booking:
-    booking, departure = await _get_locked(session, caller, reference)
+    booking, departure, feeders = await _get_locked(session, caller, reference)
     _check_if_match(booking, if_match)
     if booking.status not in AMENDABLE:
         raise Conflict(f"a {booking.status} booking can no longer be amended")
@@ -608,7 +604,7 @@ async def amend_booking(
         totals = check_cargo(data.cargo, service)
         _apply_cargo(booking, totals, service)
         if booking.status == S.CONFIRMED:
-            for ridden, alight_at in [(departure, None), *await _feeder_rides(session, booking)]:
+            for ridden, alight_at in [(departure, None), *feeders]:
                 if not await space.reserve(session, ridden, booking, alight_at):
                     raise Conflict(
                         f"the amended cargo ({totals.chargeable_cbm} CBM) does not fit departure {ridden.id} "
@@ -630,7 +626,7 @@ async def amend_booking(
 
 
 async def cancel_booking(session: AsyncSession, caller: Caller, reference: str, cbm_per_teu: float) -> Booking:
-    booking, departure = await _get_locked(session, caller, reference)
+    booking, departure, feeders = await _get_locked(session, caller, reference)
     held_space = booking.status in SPACE_HOLDING
     if BookingStatus.CANCELLED not in TRANSITIONS[BookingStatus(booking.status)]:
         raise Conflict(f"a {booking.status} booking cannot be cancelled")
@@ -639,24 +635,24 @@ async def cancel_booking(session: AsyncSession, caller: Caller, reference: str, 
     booking.version += 1
     await session.flush()
     if held_space:
-        await _release(session, booking, departure, cbm_per_teu)
+        await _release(session, departure, feeders, cbm_per_teu)
     return booking
 
 
-async def _release(session: AsyncSession, booking: Booking, departure: Departure, cbm_per_teu: float) -> None:
-    """The booking no longer holds space: offer it to the waitlists of every departure it rode (locks held)."""
-    for ridden in [departure, *(feeder for feeder, _ in await _feeder_rides(session, booking))]:
+async def _release(session: AsyncSession, departure: Departure, feeders: Feeders, cbm_per_teu: float) -> None:
+    """A booking no longer holds space: offer it to the waitlists of every departure it rode (locks held)."""
+    for ridden in [departure, *(feeder for feeder, _ in feeders)]:
         await promote_waitlist(session, ridden, cbm_per_teu)
 
 
 async def reject_booking(session: AsyncSession, caller: Caller, reference: str, reason: str, cbm_per_teu: float) -> Booking:
-    booking, departure = await _get_locked(session, caller, reference)
+    booking, departure, feeders = await _get_locked(session, caller, reference)
     held_space = booking.status in SPACE_HOLDING
     transition(booking, S.REJECTED, reason)
     booking.version += 1
     await session.flush()
     if held_space:
-        await _release(session, booking, departure, cbm_per_teu)
+        await _release(session, departure, feeders, cbm_per_teu)
     return booking
 
 
@@ -676,7 +672,7 @@ async def receive_cargo(
     session: AsyncSession, caller: Caller, reference: str, data: ReceiptIn, tolerance: float
 ) -> Booking:
     """Record the CFS measurement; from now on the measured figures count."""
-    booking, departure = await _get_locked(session, caller, reference)
+    booking, departure, _ = await _get_locked(session, caller, reference)
     now = utcnow()
     received_at = data.received_at or now
     if received_at > now:
