@@ -8,10 +8,11 @@ from sqlalchemy import select
 
 from app import planner
 from app.bookings.models import Booking
-from app.consolidation import segregation
+from app.consolidation import segregation, space
 from app.consolidation.models import SpaceSlot
 from app.consolidation.space import SPACE_HOLDING
 from app.network.models import Departure, Hub
+from tests.conftest import postgres_only
 from tests.factories import booking_body, line_of_cbm
 
 TYPES = (
@@ -154,3 +155,28 @@ async def test_concurrent_mixed_dg_bookings_never_oversell(app, client, exporter
     # 2 TEU hold at most 66 CBM (16 bookings of 4 CBM); two 20GP hold 7 + 7.
     assert 7 <= confirmed <= 16
     assert await assert_projection_is_a_valid_plan(app, departure_id) <= 2
+
+
+@postgres_only
+async def test_a_departures_riders_are_counted_by_index_in_a_new_database(app):
+    """Every space decision first counts the departure's riders (the fingerprint). asyncpg prepares
+    the statement once per connection and PostgreSQL soon plans it once for all parameters: a plan
+    made while the tables were new and never analyzed must still reach the riders through indexes,
+    not scan every booking on every decision until the statistics catch up."""
+    sql, parameter_names, _, _ = space._FINGERPRINT._compile(app.state.engine.dialect)
+    nulls = ", ".join("NULL" for _ in parameter_names)
+    async with app.state.engine.connect() as connection:
+        # The same tables, new and never analyzed, shadowing the real ones; all rolled back.
+        await connection.exec_driver_sql("CREATE SCHEMA new_database")
+        for table in ("bookings", "booking_legs"):
+            await connection.exec_driver_sql(f"CREATE TABLE new_database.{table} (LIKE public.{table} INCLUDING ALL)")
+        await connection.exec_driver_sql("SET LOCAL search_path = new_database, public")
+        await connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+        await connection.exec_driver_sql(f"PREPARE riders AS {sql}")
+        try:
+            rows = await connection.exec_driver_sql(f"EXPLAIN EXECUTE riders({nulls})")
+            plan = "\n".join(row[0] for row in rows)
+        finally:
+            await connection.exec_driver_sql("DEALLOCATE riders")
+            await connection.rollback()
+    assert "Seq Scan on bookings" not in plan, plan

@@ -297,11 +297,18 @@ def _riders():
     own = select(Booking.id.label("booking_id"), Booking.version, Booking.destination_hub_id.label("alight_hub_id")).where(
         Booking.departure_id == bindparam("departure_id"), Booking.status.in_(SPACE_HOLDING)
     )
-    feeder = (
-        select(BookingLeg.booking_id, Booking.version, BookingLeg.to_hub_id)
-        .join(Booking, Booking.id == BookingLeg.booking_id)
-        .where(BookingLeg.departure_id == bindparam("departure_id"), Booking.departure_id != BookingLeg.departure_id,
+    # Each feeder leg's booking is looked up by primary key in a correlated subquery,
+    # which the planner runs per leg and never turns into a join: a prepared statement's
+    # generic plan, made while the tables were small, otherwise joined by scanning every
+    # booking, on every space decision.
+    version = (
+        select(Booking.version)
+        .where(Booking.id == BookingLeg.booking_id, Booking.departure_id != BookingLeg.departure_id,
                Booking.status.in_(SPACE_HOLDING))
+        .scalar_subquery()
+    )
+    feeder = select(BookingLeg.booking_id, version.label("version"), BookingLeg.to_hub_id).where(
+        BookingLeg.departure_id == bindparam("departure_id"), version.is_not(None)
     )
     return union_all(own, feeder).subquery("riders")
 
