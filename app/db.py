@@ -92,11 +92,19 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+# Writes that must commit with a request's work or not at all, kept in its ASGI scope: a list
+# of ``async (session) -> None`` run in order just before the commit (the Idempotency-Key
+# middleware marks its claim carried out there).
+BEFORE_COMMIT = "caravan.before_commit"
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's one transaction: commit on success, roll back on error."""
     async with request.app.state.sessionmaker() as session:
         try:
             yield session
+            for write in request.scope.get(BEFORE_COMMIT, ()):
+                await write(session)
             await session.commit()
         except BaseException:
             await session.rollback()

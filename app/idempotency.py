@@ -6,9 +6,13 @@ first request still runs: 409. Keys are scoped to the API key that sent them.
 
 A pure ASGI middleware: it claims the key in its own short transaction before
 the request runs (the unique constraint decides races between processes),
-and stores the response after. Server errors (5xx) release the key so the
-client may retry. If a process dies mid-request the claim stays for
-``LEASE`` and may then be retried.
+and stores the response after. The request's own transaction marks the claim
+COMMITTED in the same commit as its work (``app.db.BEFORE_COMMIT``), so a process
+that dies between that commit and storing the response never leaves work to be
+done twice: a retry is told the request was carried out (409) for 24 h. A claim
+whose request never committed (it failed, or its process died first) stays
+IN_FLIGHT for ``LEASE`` and may then be retried. Server errors (5xx) release an
+uncommitted claim at once so the client may retry.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, delete, select, update
@@ -26,8 +31,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.accounts.models import ApiKey
 from app.accounts.service import KEY_PREFIX, hash_key
-from app.db import Base, utcnow
-from app.errors import PROBLEM_MEDIA_TYPE, FieldError, TooManyRequests, problem
+from app.db import BEFORE_COMMIT, Base, utcnow
+from app.errors import PROBLEM_MEDIA_TYPE, Conflict, FieldError, TooManyRequests, problem
 from app.ratelimit import RateLimiter
 
 RETENTION = timedelta(hours=24)
@@ -46,7 +51,7 @@ class IdempotencyRecord(Base):
     api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
     request_hash: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(12))  # IN_FLIGHT | DONE
+    state: Mapped[str] = mapped_column(String(12))  # IN_FLIGHT | COMMITTED (work done, no answer yet) | DONE
     response_status: Mapped[int | None]
     response_headers: Mapped[dict[str, Any] | None]
     response_body: Mapped[str | None] = mapped_column(Text)
@@ -116,9 +121,11 @@ class IdempotencyMiddleware:
         ).hexdigest()
 
         outcome = await _claim(sessionmaker, api_key_id, key, request_hash, self.open_body)
-        if outcome is not None:
+        if not isinstance(outcome, int):
             await _send(send, *outcome[:2], extra_headers=outcome[2], replayed=outcome[3])
             return
+        claim_id = outcome
+        scope[BEFORE_COMMIT] = [*scope.get(BEFORE_COMMIT, ()), partial(_mark_committed, claim_id)]
 
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": bytearray()}
         replay_sent = False
@@ -141,7 +148,7 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_receive, capturing_send)
         finally:
-            await _finish(sessionmaker, api_key_id, key, captured, self.seal_body)
+            await _finish(sessionmaker, claim_id, captured, self.seal_body)
 
 
 async def _api_key_id(sessionmaker, authorization: str) -> int | None:
@@ -167,15 +174,16 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool]:
 
 
 async def _claim(sessionmaker, api_key_id: int, key: str, request_hash: str, open_body: Callable[[str], str]):
-    """Claim the key (None: go ahead) or the answer to give instead: (status, body, headers, replayed)."""
+    """Claim the key (its record's id: go ahead) or the answer to give instead: (status, body, headers, replayed)."""
     now = utcnow()
     async with sessionmaker() as session:
         try:
             async with session.begin_nested():
-                session.add(IdempotencyRecord(api_key_id=api_key_id, key=key, request_hash=request_hash,
-                                              state="IN_FLIGHT", expires_at=now + LEASE))
+                claim = IdempotencyRecord(api_key_id=api_key_id, key=key, request_hash=request_hash,
+                                          state="IN_FLIGHT", expires_at=now + LEASE)
+                session.add(claim)
             await session.commit()
-            return None
+            return claim.id
         except IntegrityError:
             pass
         record = await session.scalar(
@@ -186,18 +194,23 @@ async def _claim(sessionmaker, api_key_id: int, key: str, request_hash: str, ope
             if record is not None:
                 await session.delete(record)
                 await session.flush()
-            session.add(IdempotencyRecord(api_key_id=api_key_id, key=key, request_hash=request_hash,
-                                          state="IN_FLIGHT", expires_at=now + LEASE))
+            claim = IdempotencyRecord(api_key_id=api_key_id, key=key, request_hash=request_hash,
+                                      state="IN_FLIGHT", expires_at=now + LEASE)
+            session.add(claim)
             try:
                 await session.commit()
             except IntegrityError:
                 await session.rollback()
                 return (*_problem(409, "conflict", "Conflict", "a request with this Idempotency-Key is in progress"), [], False)
-            return None
+            return claim.id
         await session.commit()
     if record.request_hash != request_hash:
         return (*_problem(422, "validation-error", "Invalid input",
                           "this Idempotency-Key was used with a different request", "Idempotency-Key"), [], False)
+    if record.state == "COMMITTED":
+        return (*_problem(409, "conflict", "Conflict", "the request with this Idempotency-Key was carried out, but its "
+                                                       "response was not kept (the server stopped before storing it): "
+                                                       "read the result rather than send the request again"), [], False)
     if record.state != "DONE":
         return (*_problem(409, "conflict", "Conflict", "a request with this Idempotency-Key is in progress"), [], False)
     try:
@@ -210,11 +223,28 @@ async def _claim(sessionmaker, api_key_id: int, key: str, request_hash: str, ope
     return record.response_status, body.encode(), [(b"content-type", content_type.encode()), *headers], True
 
 
-async def _finish(sessionmaker, api_key_id: int, key: str, captured: dict[str, Any], seal_body: Callable[[str], str]) -> None:
-    where = (IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key)
+async def _mark_committed(claim_id: int, session) -> None:
+    """In the request's own transaction: its work and this mark commit together, or neither does.
+
+    A claim no longer there was taken over by a retry once its lease ran out (this request
+    ran longer than ``LEASE``): the retry does the work, so this request's is rolled back.
+    """
+    marked = await session.execute(
+        update(IdempotencyRecord).where(IdempotencyRecord.id == claim_id, IdempotencyRecord.state == "IN_FLIGHT")
+        .values(state="COMMITTED", expires_at=utcnow() + RETENTION)
+        .execution_options(synchronize_session=False)
+    )
+    if marked.rowcount != 1:
+        raise Conflict("this request outlasted its Idempotency-Key claim and a retry took the key over; "
+                       "nothing was done here")
+
+
+async def _finish(sessionmaker, claim_id: int, captured: dict[str, Any], seal_body: Callable[[str], str]) -> None:
+    where = (IdempotencyRecord.id == claim_id,)
     async with sessionmaker() as session:
         if captured["status"] >= 500:
-            await session.execute(delete(IdempotencyRecord).where(*where))
+            # Released for a retry only if the request's work did not commit.
+            await session.execute(delete(IdempotencyRecord).where(*where, IdempotencyRecord.state == "IN_FLIGHT"))
         else:
             kept = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in captured["headers"]}
             await session.execute(

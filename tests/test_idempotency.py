@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from app.bookings.models import Booking
 from app.db import utcnow
 from app.idempotency import IdempotencyRecord
+from tests.conftest import postgres_only
 from tests.factories import booking_body, line_of_cbm
 
 
@@ -95,3 +96,54 @@ async def test_errors_are_replayed_too_and_bad_keys_refused(app, client, exporte
     # Authentication comes first: no key, a bad Idempotency-Key, still 401.
     unauthenticated = await client.post("/v1/bookings", json={}, headers={"Idempotency-Key": "k" * 256})
     assert unauthenticated.status_code == 401
+
+
+async def test_a_request_whose_process_stopped_after_its_commit_is_not_run_again(
+    app, client, exporter, network, monkeypatch
+):
+    """The booking committed, then the process stopped before the response was stored. Once the
+    claim's lease would have run out, a retry must not book a second time."""
+    import app.idempotency as idempotency
+
+    async def stopped_before_storing(*_args) -> None:
+        return None
+
+    body = booking_body(network["departure_id"])
+    headers = exporter | {"Idempotency-Key": "order-4713"}
+    with monkeypatch.context() as stopped:
+        stopped.setattr(idempotency, "_finish", stopped_before_storing)
+        first = await client.post("/v1/bookings", json=body, headers=headers)
+    assert first.status_code == 201
+    later = utcnow() + idempotency.LEASE + timedelta(minutes=1)
+    monkeypatch.setattr(idempotency, "utcnow", lambda: later)
+    retry = await client.post("/v1/bookings", json=body, headers=headers)
+    assert retry.status_code == 409 and "was carried out" in retry.json()["detail"]
+    assert await bookings_count(app) == 1
+
+
+@postgres_only  # SQLite has one writer: the retry would wait for the booking to commit and find it marked
+async def test_a_request_that_outlasted_its_claim_rolls_back_and_leaves_the_work_to_the_retry(
+    app, client, exporter, network, monkeypatch
+):
+    """While the booking ran, its claim's lease ran out and a retry took the key over: the
+    booking must not commit, or the retry would book the same cargo a second time."""
+    from app.bookings import service
+
+    book = service.create_booking
+
+    async def slow_booking(session, caller, body, cbm_per_teu):
+        booking = await book(session, caller, body, cbm_per_teu)
+        async with app.state.sessionmaker() as other:  # a retry takes the expired claim over
+            claim = await other.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == "order-4714"))
+            await other.delete(claim)
+            await other.flush()
+            other.add(IdempotencyRecord(api_key_id=claim.api_key_id, key=claim.key, request_hash=claim.request_hash,
+                                        state="IN_FLIGHT", expires_at=utcnow() + timedelta(minutes=2)))
+            await other.commit()
+        return booking
+
+    monkeypatch.setattr(service, "create_booking", slow_booking)
+    response = await client.post("/v1/bookings", json=booking_body(network["departure_id"]),
+                                 headers=exporter | {"Idempotency-Key": "order-4714"})
+    assert response.status_code == 409 and "took the key over" in response.json()["detail"]
+    assert await bookings_count(app) == 0
