@@ -116,3 +116,32 @@ async def test_a_quote_leaves_out_a_truck_the_cargo_no_longer_packs_into(client,
     assert all(road_id not in [leg["departure_id"] for leg in option["legs"]] for option in body["options"])
     [left_out] = [item for item in body["left_out"] if item["departure_id"] == road_id]
     assert left_out["reason"] == "DEPARTURE_FULL" and "cannot pack" in left_out["detail"]
+
+
+@pytest.mark.parametrize("change", ["amend", "cancel"])
+async def test_a_quoted_booking_is_closed_once_its_truck_is_past_its_cutoff(app, client, operator, exporter, change):
+    """The train's cut-off is days away, but the truck that carries the cargo to it has closed:
+    the cargo can no longer change or be withdrawn, and nothing is written."""
+    from datetime import timedelta
+
+    from app.db import utcnow
+    from app.network.models import Departure
+
+    network = await road_then_rail(client, operator)
+    booked = await book_option(client, exporter, await road_rail_option(client, exporter, 4))
+    quoted = booked.json()
+    async with app.state.sessionmaker() as session:
+        truck = await session.get(Departure, network["road"]["id"])
+        truck.cutoff_at = utcnow() - timedelta(minutes=1)
+        await session.commit()
+
+    path = f"/v1/bookings/{quoted['reference']}"
+    if change == "amend":
+        response = await client.patch(path, json={"cargo": [cubes(5)]}, headers=exporter | {"If-Match": booked.headers["etag"]})
+    else:
+        response = await client.post(f"{path}/cancel", headers=exporter)
+    assert response.status_code == 409, response.text
+    assert f"departure {network['road']['id']} (ROAD) has closed" in response.json()["detail"]
+    after = (await client.get(path, headers=exporter)).json()
+    assert after["status"] == "CONFIRMED" and after["version"] == quoted["version"]
+    assert after["chargeable_cbm"] == quoted["chargeable_cbm"]

@@ -275,7 +275,9 @@ class BookingRead(BaseModel):
     origin: str = Field(description="Where the cargo boards this departure (for a booking made from a quote, "
                                     "its main leg; the whole itinerary is in the tracking)")
     destination: str = Field(description="Where the cargo leaves this departure")
-    cutoff_at: datetime
+    cutoff_at: datetime = Field(description="This departure's cut-off. A booking made from a quote can be amended or "
+                                            "cancelled only before the cut-off of every leg of its itinerary (its "
+                                            "tracking lists them): a feeder truck or barge closes earlier")
     departs_at: datetime
     consignee: Consignee
     cargo: list[CargoLineRead]

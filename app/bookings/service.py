@@ -590,6 +590,16 @@ def _before_cutoff(departure: Departure, action: str) -> None:
         raise Conflict(f"{action} is possible only before the cut-off ({departure.cutoff_at.isoformat()}) of an open departure")
 
 
+def _before_every_cutoff(departure: Departure, feeders: Feeders, action: str) -> None:
+    """Before the cut-off of every departure the booking rides: a quoted itinerary's first truck
+    or barge closes before its train, and cargo cannot change once it has left."""
+    for ridden, _ in sorted(feeders, key=lambda feeder: feeder[0].cutoff_at):
+        if not is_open_for_booking(ridden, utcnow()):
+            raise Conflict(f"{action} is possible only before the cut-off ({ridden.cutoff_at.isoformat()}) of every "
+                           f"leg of the itinerary; departure {ridden.id} ({ridden.service.mode}) has closed")
+    _before_cutoff(departure, action)
+
+
 async def amend_booking(
     session: AsyncSession, caller: Caller, reference: str, data: BookingUpdate, if_match: str | None, cbm_per_teu: float
 ) -> Booking:
@@ -597,7 +607,7 @@ async def amend_booking(
     _check_if_match(booking, if_match)
     if booking.status not in AMENDABLE:
         raise Conflict(f"a {booking.status} booking can no longer be amended")
-    _before_cutoff(departure, "amending")
+    _before_every_cutoff(departure, feeders, "amending")
     service = departure.service
     held_before = booking.chargeable_cbm
     if data.cargo is not None:
@@ -630,7 +640,7 @@ async def cancel_booking(session: AsyncSession, caller: Caller, reference: str, 
     held_space = booking.status in SPACE_HOLDING
     if BookingStatus.CANCELLED not in TRANSITIONS[BookingStatus(booking.status)]:
         raise Conflict(f"a {booking.status} booking cannot be cancelled")
-    _before_cutoff(departure, "cancelling")
+    _before_every_cutoff(departure, feeders, "cancelling")
     transition(booking, S.CANCELLED, "cancelled by the exporter" if not caller.is_operator else "cancelled by the operator")
     booking.version += 1
     await session.flush()
