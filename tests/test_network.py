@@ -180,3 +180,34 @@ async def test_services_hubs_and_container_types_cannot_be_changed_once_created(
         if method in ("put", "patch", "delete") and path.startswith(immutable)
     ]
     assert changing == []
+
+
+async def test_places_are_named_by_hub_code_or_by_a_un_locode_that_names_one_hub(client, operator, exporter, network):
+    """API.md: places by UN/LOCODE or hub code. A LOCODE several hubs share names none of them,
+    except in a booking, where the departure's route tells which of them is meant."""
+    assert (await client.get("/v1/hubs/CNWUH", headers=exporter)).json()["code"] == "CNWUH-WJS"
+    body = factories.service_body()
+    body |= {"code": "WUH-DUI-L", "origin": "CNWUH", "destination": "DEDUI"}
+    response = await client.post("/v1/services", json=body, headers=operator)
+    assert response.status_code == 201, response.text
+    assert response.json()["origin"] == "CNWUH-WJS"
+    twice = body | {"code": "WUH-DUI-T", "stops": [{"hub": "CNWUH-WJS", "offset_hours": 5}]}
+    response = await client.post("/v1/services", json=twice, headers=operator)
+    assert response.status_code == 422 and "each hub once" in response.json()["detail"]
+
+    river_port = {"code": "CNWUH-YLO", "name": "Wuhan Yangluo", "kind": "RIVER_PORT", "un_locode": "CNWUH",
+                  "timezone": "Asia/Shanghai", "handling_hours": 12}
+    assert (await client.post("/v1/hubs", json=river_port, headers=operator)).status_code == 201
+    shared = await client.get("/v1/hubs/CNWUH", headers=exporter)
+    assert shared.status_code == 422 and "CNWUH-WJS, CNWUH-YLO" in shared.json()["detail"]
+    body["code"] = "WUH-DUI-M"
+    ambiguous = await client.post("/v1/services", json=body, headers=operator)
+    assert ambiguous.status_code == 422 and ambiguous.json()["errors"][0]["field"] == "origin"
+
+    # The route of the departure calls at one of Wuhan's hubs: CNWUH is that one.
+    booking = factories.booking_body(network["departure_id"]) | {"origin": "CNWUH", "destination": "PLMAA"}
+    response = await client.post("/v1/bookings", json=booking, headers=exporter)
+    assert response.status_code == 201, response.text
+    assert (response.json()["origin"], response.json()["destination"]) == ("CNWUH-WJS", "PLMAA")
+    unknown = await client.post("/v1/bookings", json=booking | {"origin": "CNXXX"}, headers=exporter)
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "origin"

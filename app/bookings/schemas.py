@@ -126,8 +126,10 @@ class BookingCreate(BaseModel):
 
     departure_id: IdField | None = None
     quote_option_id: ShortText | None = None
-    origin: HubCode | None = Field(default=None, description="Boarding hub; defaults to the service's origin")
-    destination: HubCode | None = Field(default=None, description="Alighting hub; defaults to the service's end")
+    origin: HubCode | None = Field(default=None, description="Boarding hub (hub code, or a UN/LOCODE one hub of the "
+                                                                 "route has); defaults to the service's origin")
+    destination: HubCode | None = Field(default=None, description="Alighting hub (hub code, or a UN/LOCODE one hub of the "
+                                                                      "route has); defaults to the service's end")
     consignee: Consignee
     cargo: list[CargoLineIn] | None = Field(
         default=None,

@@ -396,6 +396,15 @@ def _new_reference() -> str:
 
 # --- use cases -------------------------------------------------------------------
 
+async def _hub_of_route(session: AsyncSession, place: str, route: list[Hub], field: str) -> Hub:
+    """The hub of the service's route named by its hub code or UN/LOCODE; else whichever hub the
+    place names (which the caller then finds off the route), or a 422 on ``field``."""
+    on_route = [hub for hub in route if place in (hub.code, hub.un_locode)]
+    if len(on_route) == 1:
+        return on_route[0]
+    return await get_hub(session, place, field)
+
+
 async def create_booking(session: AsyncSession, caller: Caller, data: BookingCreate, cbm_per_teu: float) -> Booking:
     """Book space: CONFIRMED if it fits, else rolled to a later departure (if allowed) or WAITLISTED."""
     if data.quote_option_id is not None:
@@ -409,8 +418,10 @@ async def create_booking(session: AsyncSession, caller: Caller, data: BookingCre
     service = departure.service
     route = route_hubs(service)
     route_codes = [hub.code for hub in route]
-    origin = await get_hub(session, data.origin, "origin") if data.origin else service.origin
-    destination = await get_hub(session, data.destination, "destination") if data.destination else service.destination
+    origin = await _hub_of_route(session, data.origin, route, "origin") if data.origin else service.origin
+    destination = (
+        await _hub_of_route(session, data.destination, route, "destination") if data.destination else service.destination
+    )
     if origin.code not in route_codes[:-1]:
         raise Unprocessable("origin", f"service {service.code} does not load cargo at {origin.code}")
     if destination.code not in route_codes[route_codes.index(origin.code) + 1:]:

@@ -125,8 +125,8 @@ class ServiceCreate(BaseModel):
     code: ServiceCode
     name: Name | None = Field(default=None, description="Display name; the code when left out")
     mode: Mode
-    origin: HubCode
-    destination: HubCode
+    origin: HubCode = Field(description="Hub code, or a UN/LOCODE that only one hub has")
+    destination: HubCode = Field(description="Hub code, or a UN/LOCODE that only one hub has")
     stops: list[StopIn] = Field(default_factory=list, max_length=30, description="Intermediate calls in order")
     weight_per_cbm_kg: float = Field(gt=0, le=10000, description="W/M ratio: kg that count as one chargeable CBM")
     forbidden_dg_classes: list[DgClass] = Field(default_factory=list, max_length=30)

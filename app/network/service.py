@@ -58,10 +58,18 @@ def _missing(what: str, code: str, field: str | None) -> Exception:
 
 
 async def get_hub(session: AsyncSession, code: str, field: str | None = "hub") -> Hub:
-    hub = await session.scalar(select(Hub).where(Hub.code == code))
-    if hub is None:
+    """The hub named by its hub code, or by a UN/LOCODE that only it has (API.md: places by either).
+
+    A LOCODE several hubs share (Wuhan's rail terminal, river port and CFS) names none of them: 422.
+    """
+    hubs = list(await session.scalars(select(Hub).where(or_(Hub.code == code, Hub.un_locode == code)).order_by(Hub.id)))
+    exact = [hub for hub in hubs if hub.code == code]
+    if exact or len(hubs) == 1:
+        return (exact or hubs)[0]
+    if not hubs:
         raise _missing("hub", code, field)
-    return hub
+    raise Unprocessable(field or "code", f"{code} is the UN/LOCODE of several hubs "
+                                         f"({', '.join(hub.code for hub in hubs)}): name one by its hub code")
 
 
 async def list_hubs(session: AsyncSession, after_id: int, limit: int, kind: str | None = None) -> list[Hub]:
@@ -99,6 +107,9 @@ async def create_service(session: AsyncSession, data: ServiceCreate) -> Service:
     origin = await get_hub(session, data.origin, "origin")
     destination = await get_hub(session, data.destination, "destination")
     stop_hubs = [await get_hub(session, stop.hub, f"stops.{i}.hub") for i, stop in enumerate(data.stops)]
+    calls = [origin, *stop_hubs, destination]
+    if len({hub.id for hub in calls}) != len(calls):  # the same hub by its code and by its LOCODE
+        raise Unprocessable("stops", "a service calls at each hub once")
     types = await container_types_by_code(session, data.container_types)
     for index, code in enumerate(data.container_types):
         if code not in types:
