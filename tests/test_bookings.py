@@ -269,3 +269,16 @@ async def test_the_openapi_document_declares_the_concurrency_rules(client):
     assert "ETag" in amend["200"]["headers"]
     assert {"ETag", "Location"} <= set(paths["/v1/bookings"]["post"]["responses"]["201"]["headers"])
     assert "ETag" in paths["/v1/bookings/{reference}"]["get"]["responses"]["200"]["headers"]
+
+
+async def test_every_answer_with_a_booking_declares_its_etag_in_the_openapi_document(client):
+    document = (await client.get("/openapi.json")).json()
+    answers = [
+        (path, method, status, answer)
+        for path, operations in document["paths"].items() if path.startswith("/v1/bookings/{reference}")
+        for method, operation in operations.items()
+        for status, answer in operation["responses"].items()
+        if answer.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "").endswith("/BookingRead")
+    ]
+    assert len(answers) >= 6  # get, amend, cancel, reject, deliver, receipt
+    assert [(path, method) for path, method, _, answer in answers if "ETag" not in answer.get("headers", {})] == []

@@ -99,7 +99,7 @@ async def amend_booking(
     return _respond(response, booking)
 
 
-@router.post("/{reference}/cancel", response_model=BookingRead)
+@router.post("/{reference}/cancel", response_model=BookingRead, responses=WITH_ETAG)
 async def cancel_booking(
     request: Request,
     reference: Reference,
@@ -111,7 +111,7 @@ async def cancel_booking(
     return _respond(response, booking)
 
 
-@router.post("/{reference}/reject", response_model=BookingRead)
+@router.post("/{reference}/reject", response_model=BookingRead, responses=WITH_ETAG)
 async def reject_booking(
     request: Request,
     reference: Reference,
@@ -125,7 +125,7 @@ async def reject_booking(
     return _respond(response, booking)
 
 
-@router.post("/{reference}/deliver", response_model=BookingRead)
+@router.post("/{reference}/deliver", response_model=BookingRead, responses=WITH_ETAG)
 async def deliver_booking(
     reference: Reference,
     body: DeliveryIn,
@@ -137,7 +137,7 @@ async def deliver_booking(
     return _respond(response, await service.deliver_booking(session, caller, reference, body))
 
 
-@router.post("/{reference}/receipt", response_model=BookingRead)
+@router.post("/{reference}/receipt", response_model=BookingRead, responses=WITH_ETAG)
 async def receive_cargo(
     request: Request,
     reference: Reference,

@@ -288,9 +288,11 @@ class BookingRead(BaseModel):
     pieces: int
     weight_kg: float
     volume_cbm: float
-    declared_chargeable_cbm: float
-    chargeable_cbm: float
-    price: Money
+    declared_chargeable_cbm: float = Field(description="W/M of the cargo as declared")
+    chargeable_cbm: float = Field(description="W/M that holds space: as declared, or as measured once the CFS "
+                                              "has received the cargo")
+    price: Money = Field(description="The price of the cargo as booked (declared); after the receipt the price "
+                                     "of the measured cargo is measured.price")
     measured: MeasurementRead | None
     version: int
     created_at: datetime
