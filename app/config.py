@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     webhook_batch_size: int = 100
     webhook_concurrency: int = 16
     webhook_poll_seconds: float = 1.0
+    # Each webhook worker also deletes expired Idempotency-Key records this often (seconds).
+    idempotency_purge_seconds: float = Field(600.0, gt=0)
     # Base64 of 32 random bytes: when set, webhook signing secrets are stored sealed
     # (AES-256-GCM) instead of as given. Keep it outside the database; losing it makes
     # the sealed secrets unusable (subscribe again). ``caravan admin secret-key`` makes one.

@@ -259,6 +259,24 @@ async def _finish(sessionmaker, claim_id: int, captured: dict[str, Any], seal_bo
         await session.commit()
 
 
+async def purge_expired(sessionmaker, now: datetime, batch: int = 1000) -> int:
+    """Delete the records past their ``expires_at`` (answers kept 24 h, claims whose lease ran
+    out), in batches of ``batch``, each its own short transaction; how many went. Run by the
+    webhook workers now and then, so the table holds about a day of keys, not all of them."""
+    purged = 0
+    while True:
+        async with sessionmaker() as session:
+            expired = select(IdempotencyRecord.id).where(IdempotencyRecord.expires_at <= now).limit(batch)
+            result = await session.execute(
+                delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(expired.scalar_subquery()))
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+        purged += result.rowcount
+        if result.rowcount < batch:
+            return purged
+
+
 async def _send(send: Send, status: int, body: bytes, extra_headers: list | None = None, replayed: bool = False) -> None:
     headers = extra_headers or [(b"content-type", PROBLEM_MEDIA_TYPE.encode())]
     if replayed:

@@ -147,3 +147,36 @@ async def test_a_request_that_outlasted_its_claim_rolls_back_and_leaves_the_work
                                  headers=exporter | {"Idempotency-Key": "order-4714"})
     assert response.status_code == 409 and "took the key over" in response.json()["detail"]
     assert await bookings_count(app) == 0
+
+
+async def test_expired_keys_are_purged_by_the_worker_and_live_ones_kept(app, client, exporter, network, settings):
+    import asyncio as aio
+
+    from app.webhooks.worker import Worker
+
+    body = booking_body(network["departure_id"])
+    for key in ("kept-1", "kept-2", "old-1", "old-2", "old-3"):
+        assert (await client.post("/v1/bookings", json=body, headers=exporter | {"Idempotency-Key": key})).status_code == 201
+    async with app.state.sessionmaker() as session:
+        for record in await session.scalars(select(IdempotencyRecord).where(IdempotencyRecord.key.like("old-%"))):
+            record.expires_at = utcnow() - timedelta(seconds=1)  # answered more than 24 h ago
+        await session.commit()
+
+    stop = aio.Event()
+    worker = Worker(app.state.sessionmaker, settings.model_copy(update={"idempotency_purge_seconds": 3600}))
+    task = aio.create_task(worker.run(stop))
+    try:
+        for _ in range(500):
+            async with app.state.sessionmaker() as session:
+                keys = set(await session.scalars(select(IdempotencyRecord.key)))
+            if not keys & {"old-1", "old-2", "old-3"}:
+                break
+            await aio.sleep(0.01)
+    finally:
+        stop.set()
+        await task
+    assert keys == {"kept-1", "kept-2"}
+    # A purged key is free again: the same request is carried out anew.
+    again = await client.post("/v1/bookings", json=body, headers=exporter | {"Idempotency-Key": "old-1"})
+    assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+    assert await bookings_count(app) == 6

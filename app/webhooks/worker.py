@@ -14,6 +14,9 @@ A subscription's ``format`` decides what is POSTed: Caravan's own (``body_for``,
 Webhooks headers) or a DCSA Track & Trace notification (``app.dcsa.subscriptions``:
 the event in the DCSA view's form, ``Notification-Signature``). Everything else (claims,
 leases, retries, back-off, 410, the URL rule and the pinned connections) is the same.
+
+Being the service's background process, each worker also deletes expired Idempotency-Key
+records every ``idempotency_purge_seconds`` (``app.idempotency.purge_expired``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import httpcore
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import idempotency
 from app.config import Settings
 from app.db import utcnow
 from app.dcsa import subscriptions as dcsa
@@ -150,8 +154,15 @@ class Worker:
         own_client = self.client is None
         if own_client:
             self.client = delivery_client(self.settings)
+        purge_due = time.monotonic()
         try:
             while not stop.is_set():
+                if time.monotonic() >= purge_due:
+                    purge_due = time.monotonic() + self.settings.idempotency_purge_seconds
+                    try:
+                        await idempotency.purge_expired(self.sessionmaker, utcnow())
+                    except Exception:
+                        log.exception("purging expired Idempotency-Key records failed")
                 try:
                     done = await self.run_once()
                 except Exception:  # a database hiccup must not kill the worker
