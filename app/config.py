@@ -57,8 +57,10 @@ class Settings(BaseSettings):
     webhook_batch_size: int = 100
     webhook_concurrency: int = 16
     webhook_poll_seconds: float = 1.0
-    # Each webhook worker also deletes expired Idempotency-Key records this often (seconds).
-    idempotency_purge_seconds: float = Field(600.0, gt=0)
+    # Each webhook worker also purges this often (seconds): expired Idempotency-Key records,
+    # and deliveries (with their attempts) that are over and older than the retention.
+    purge_seconds: float = Field(600.0, gt=0)
+    webhook_delivery_retention_days: float = Field(30.0, gt=0)
     # Base64 of 32 random bytes: when set, webhook signing secrets are stored sealed
     # (AES-256-GCM) instead of as given. Keep it outside the database; losing it makes
     # the sealed secrets unusable (subscribe again). ``caravan admin secret-key`` makes one.

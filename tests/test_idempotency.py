@@ -163,7 +163,7 @@ async def test_expired_keys_are_purged_by_the_worker_and_live_ones_kept(app, cli
         await session.commit()
 
     stop = aio.Event()
-    worker = Worker(app.state.sessionmaker, settings.model_copy(update={"idempotency_purge_seconds": 3600}))
+    worker = Worker(app.state.sessionmaker, settings.model_copy(update={"purge_seconds": 3600}))
     task = aio.create_task(worker.run(stop))
     try:
         for _ in range(500):

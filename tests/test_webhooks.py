@@ -712,3 +712,31 @@ def test_the_reseal_command_takes_only_a_positive_batch_size(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["admin", "reseal-secrets", "--batch-size", "0"])
     assert "at least 1" in capsys.readouterr().err
+
+
+async def test_deliveries_over_for_longer_than_the_retention_are_purged_with_their_attempts(
+    app, client, exporter, network, allow_private, database_url
+):
+    from app.webhooks.models import WebhookAttempt
+
+    subscription = await subscribe(client, exporter, "http://127.0.0.1:9/hook", event_types=["SHIPMENT"])
+    for _ in range(4):
+        assert (await client.post("/v1/bookings", json=booking_body(network["departure_id"]), headers=exporter)).status_code == 201
+    long_ago = datetime.now(timezone.utc) - timedelta(days=31)
+    async with app.state.sessionmaker() as session:
+        rows = list(await session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)))
+        assert len(rows) == 4
+        # old and delivered, old and failed for good, old but still pending, delivered yesterday
+        for row, status, created_at in zip(rows, ["DELIVERED", "FAILED", "PENDING", "DELIVERED"],
+                                           [long_ago, long_ago, long_ago, long_ago + timedelta(days=30)]):
+            row.status, row.created_at = status, created_at
+            session.add(WebhookAttempt(delivery_id=row.id, status_code=500, latency_ms=3.0))
+        await session.commit()
+        kept_ids = [rows[2].id, rows[3].id]
+
+    await Worker(app.state.sessionmaker, fast_settings(database_url)).purge()
+
+    async with app.state.sessionmaker() as session:
+        assert list(await session.scalars(select(WebhookDelivery.id).order_by(WebhookDelivery.id))) == kept_ids
+        assert sorted(await session.scalars(select(WebhookAttempt.delivery_id))) == kept_ids
+    assert [d["id"] for d in await deliveries(client, exporter, subscription["id"])] == kept_ids

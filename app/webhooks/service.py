@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -779,3 +779,29 @@ async def record_attempt(
         )
         await _cancel_pending(session, subscription_id)
     return new_status if result.rowcount else "LEASE_LOST"
+
+
+FINISHED = (DeliveryStatus.DELIVERED.value, DeliveryStatus.FAILED.value, DeliveryStatus.CANCELLED.value)
+
+
+async def purge_finished(sessionmaker: async_sessionmaker[AsyncSession], created_before: datetime,
+                         batch: int = 1000) -> int:
+    """Delete deliveries that are over (delivered, failed for good, cancelled) and were created
+    before ``created_before``, with their attempts, in batches of ``batch``, each its own short
+    transaction; how many went. Pending ones are never touched, whatever their age."""
+    purged = 0
+    while True:
+        async with sessionmaker() as session:
+            ids = list(await session.scalars(
+                select(WebhookDelivery.id)
+                .where(WebhookDelivery.status.in_(FINISHED), WebhookDelivery.created_at < created_before)
+                .limit(batch)
+            ))
+            if ids:
+                await session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(ids)))
+                await session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(ids),
+                                                                    WebhookDelivery.status.in_(FINISHED)))
+            await session.commit()
+        purged += len(ids)
+        if len(ids) < batch:
+            return purged

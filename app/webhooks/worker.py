@@ -15,8 +15,9 @@ Webhooks headers) or a DCSA Track & Trace notification (``app.dcsa.subscriptions
 the event in the DCSA view's form, ``Notification-Signature``). Everything else (claims,
 leases, retries, back-off, 410, the URL rule and the pinned connections) is the same.
 
-Being the service's background process, each worker also deletes expired Idempotency-Key
-records every ``idempotency_purge_seconds`` (``app.idempotency.purge_expired``).
+Being the service's background process, each worker also purges every ``purge_seconds``:
+expired Idempotency-Key records, and deliveries over (with their attempts) for longer than
+``webhook_delivery_retention_days``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import json
 import logging
 import secrets
 import time
+from datetime import timedelta
 from typing import Any
 
 import httpcore
@@ -158,11 +160,8 @@ class Worker:
         try:
             while not stop.is_set():
                 if time.monotonic() >= purge_due:
-                    purge_due = time.monotonic() + self.settings.idempotency_purge_seconds
-                    try:
-                        await idempotency.purge_expired(self.sessionmaker, utcnow())
-                    except Exception:
-                        log.exception("purging expired Idempotency-Key records failed")
+                    purge_due = time.monotonic() + self.settings.purge_seconds
+                    await self.purge()
                 try:
                     done = await self.run_once()
                 except Exception:  # a database hiccup must not kill the worker
@@ -176,6 +175,16 @@ class Worker:
         finally:
             if own_client:
                 await self.client.aclose()
+
+    async def purge(self) -> None:
+        """Expired Idempotency-Key records, and deliveries over for longer than the retention."""
+        now = utcnow()
+        try:
+            await idempotency.purge_expired(self.sessionmaker, now)
+            retention = timedelta(days=self.settings.webhook_delivery_retention_days)
+            await service.purge_finished(self.sessionmaker, now - retention)
+        except Exception:  # a database hiccup must not kill the worker; the next round tries again
+            log.exception("purging expired records failed")
 
     async def run_once(self) -> int:
         token = f"{self.name}-{secrets.token_hex(5)}"
