@@ -241,3 +241,29 @@ async def test_a_replan_after_stuffing_keeps_the_stuffed_container(client, opera
     assert holding[boxes["mine"]]["container_number"] == FLAMMABLE_BOX and holding[boxes["mine"]]["locked"]
     assert boxes["theirs"] in holding[boxes["mine"]]["bookings"]
     await post_event(client, operator, equipment(FLAMMABLE_BOX, "GTOT", now()))
+
+
+async def test_a_partners_report_neither_names_nor_counts_other_organisations_bookings(
+    client, operator, exporter, other_exporter, boxes
+):
+    """A forwarder granted events:write reports the stuffing of a shared container: its answer
+    speaks of its own bookings only; the operator's answer to the same kind of report, of all."""
+    from app.accounts.schemas import Scope
+    from tests import factories
+
+    forwarder = await factories.org_headers(client, operator, "Rhein Forwarding", "exporter",
+                                            scopes=[Scope.BOOKINGS_READ.value, Scope.EVENTS_WRITE.value])
+    await receive(client, operator, boxes["mine"])  # the other exporter's cargo never came
+    stuffed = await post_event(client, forwarder, equipment(FLAMMABLE_BOX, "STUF", now()))
+    assert stuffed["bookings_updated"] == 0  # the forwarder has no booking in the container
+    assert stuffed["skipped"] == []
+    assert boxes["theirs"] not in str(stuffed)
+
+    restuffed = await post_event(client, operator, equipment(FLAMMABLE_BOX, "STUF", now()))
+    assert [s["booking_reference"] for s in restuffed["skipped"]] == [boxes["theirs"]]
+
+    # The train leaves with three bookings of two exporters, none of them the forwarder's.
+    departed = {"event_type": "TRANSPORT", "event_classifier": "ACT", "code": "DEPA", "location": "CNWUH-WJS",
+                "event_datetime": now().isoformat(), "departure_id": boxes["departure_id"]}
+    assert (await post_event(client, forwarder, departed))["bookings_updated"] == 0
+    assert await status_of(client, exporter, boxes["mine"]) == "IN_TRANSIT"

@@ -32,8 +32,7 @@ async def create_event(body: EventCreate, caller: Annotated[Caller, Depends(even
     the partners that move the cargo); shipment events only about bookings the key may see.
     """
     recorded = await service.record_event(session, caller, body)
-    return {**service.event_read(recorded.event), "bookings_updated": recorded.bookings_updated,
-            "skipped": recorded.skipped}
+    return {**service.event_read(recorded.event), **recorded.seen_by(caller)}
 
 
 @router.get("/events", response_model=Page[EventRead])

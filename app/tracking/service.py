@@ -372,13 +372,28 @@ async def itinerary_legs(session: AsyncSession, booking: Booking) -> None:
 
 @dataclass
 class Recorded:
-    """What ``record_event`` wrote: the event, and how many bookings it moved."""
+    """What ``record_event`` wrote: the event, and the bookings it moved or left."""
 
     event: TrackingEvent
-    bookings_updated: int
+    # The organisation of each booking the event moved, one entry per booking.
+    moved: list[int]
     events_generated: int
-    # EQUIPMENT STUF ACT: bookings of the container that were left as they were, and why.
-    skipped: list[dict] | None = None
+    # EQUIPMENT STUF ACT: bookings of the container that were left as they were, and why,
+    # each with its organisation.
+    skipped: list[tuple[int, dict]] | None = None
+
+    @property
+    def bookings_updated(self) -> int:
+        return len(self.moved)
+
+    def seen_by(self, caller: Caller) -> dict[str, Any]:
+        """The fan-out as the caller may see it: a partner's report (events:write) neither names
+        nor counts other organisations' bookings; the hub operator's shows them all."""
+        def visible(organization_id: int) -> bool:
+            return caller.is_operator or organization_id == caller.organization_id
+
+        skipped = None if self.skipped is None else [entry for org, entry in self.skipped if visible(org)]
+        return {"bookings_updated": sum(1 for org in self.moved if visible(org)), "skipped": skipped}
 
 
 async def _resolve_location(session: AsyncSession, location: str, among: list[Hub] | None = None) -> Hub:
@@ -477,7 +492,7 @@ async def _record_shipment(session: AsyncSession, caller: Caller, data: EventCre
     session.add(row)
     await session.flush()
     await _notify(session, [(row, booking.organization_id)])
-    return Recorded(row, 0, 0)
+    return Recorded(row, [], 0)
 
 
 async def _record_transport(session: AsyncSession, caller: Caller, data: EventCreate, now: datetime) -> Recorded:
@@ -516,7 +531,7 @@ async def _record_transport(session: AsyncSession, caller: Caller, data: EventCr
     await _update_legs(session, departure.id, before, after)
 
     generated: list[tuple[TrackingEvent | dict, int]] = []
-    moved = 0
+    moved: list[int] = []
     if data.event_classifier is EventClassifier.ACT:
         changes = []
         if kind == "departure":
@@ -536,7 +551,7 @@ async def _record_transport(session: AsyncSession, caller: Caller, data: EventCr
             # A booking whose departure was never reported travelled all the same.
             changes += await transition_many(session, last_legs, S.IN_TRANSIT, reason)
             changes += await transition_many(session, last_legs, S.ARRIVED, reason)
-        moved = len({c.booking_id for c in changes})
+        moved = list({c.booking_id: c.organization_id for c in changes}.values())
         generated += [
             (shipment_payload(c.reference, c.current, STATUS_CODES[c.current], data.event_datetime, now, reason)
              | {"_booking_id": c.booking_id}, c.organization_id)
@@ -632,24 +647,24 @@ async def _record_equipment(session: AsyncSession, caller: Caller, data: EventCr
     )
 
     generated: list[tuple[dict, int]] = []
-    moved = 0
-    skipped: list[dict] | None = None
+    moved: list[int] = []
+    skipped: list[tuple[int, dict]] | None = None
     if data.code == "STUF" and data.event_classifier is EventClassifier.ACT:
         not_received = list(
             await session.execute(
-                select(Booking.reference, Booking.status)
+                select(Booking.reference, Booking.status, Booking.organization_id)
                 .where(Booking.id.in_(inside), Booking.status == S.CONFIRMED.value)
                 .order_by(Booking.reference)
             )
         )
         skipped = [
-            {"booking_reference": ref, "status": status,
-             "reason": "its cargo was never received at the CFS; it was not marked STUFFED"}
-            for ref, status in not_received
+            (organization_id, {"booking_reference": ref, "status": status,
+                               "reason": "its cargo was never received at the CFS; it was not marked STUFFED"})
+            for ref, status, organization_id in not_received
         ]
         reason = f"stuffed into {data.container_number} at {hub.code}"
         changes = await transition_many(session, inside, S.STUFFED, reason)
-        moved = len(changes)
+        moved = [c.organization_id for c in changes]
         generated = [
             (shipment_payload(c.reference, c.current, STATUS_CODES[c.current], data.event_datetime, now, reason)
              | {"_booking_id": c.booking_id}, c.organization_id)
