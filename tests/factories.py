@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -138,6 +139,9 @@ def booking_body(departure_id: int, **overrides: Any) -> dict:
 
 
 def line_of_cbm(cbm: float) -> dict:
-    """One package of ``cbm`` cubic metres (200 × 200 × cbm·25 cm, up to 52 CBM), charged by volume."""
+    """``cbm`` cubic metres (up to 52) charged by volume: packages of 200 × 200 cm, as few as keep
+    each at most 230 cm tall (one stands in any container)."""
     assert 0 < cbm <= 52
-    return cargo_line(packages=1, length_cm=200, width_cm=200, height_cm=round(cbm * 25, 4), weight_kg=10)
+    packages = math.ceil(cbm * 25 / 230)
+    return cargo_line(packages=packages, length_cm=200, width_cm=200, height_cm=round(cbm * 25 / packages, 4),
+                      weight_kg=10)

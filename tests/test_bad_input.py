@@ -39,6 +39,11 @@ BAD_LINES = [
     ({"temperature_c": {"min": 8, "max": 2}}, "cargo.0.temperature_c"),
     ({"temperature_c": {"min": -31, "max": 2}}, "cargo.0.temperature_c.min"),
     ({"surprise": 1}, "cargo.0.surprise"),
+    # A package no container type of the service takes: taller than any, or heavier than any payload.
+    ({"length_cm": 100, "width_cm": 100, "height_cm": 1000}, "cargo.0.height_cm"),
+    ({"packages": 1, "weight_kg": 29_999}, "cargo.0.weight_kg"),
+    # More cargo than one booking takes (every package fits a container).
+    ({"packages": 10_000, "length_cm": 230, "width_cm": 230, "height_cm": 200, "weight_kg": 30_000}, "cargo"),
 ]
 
 
@@ -133,3 +138,26 @@ async def test_bad_receipt_writes_nothing(client, operator, exporter, network):
         assert response.status_code == 422 and response.json()["errors"][0]["field"] == field
     after = (await client.get(f"/v1/bookings/{reference}", headers=exporter)).json()
     assert after["status"] == "CONFIRMED" and after["measured"] is None
+
+
+async def test_a_receipt_of_more_than_a_booking_takes_or_with_a_long_note_writes_nothing(client, operator, exporter, network):
+    reference = (await client.post("/v1/bookings", json=booking_body(network["departure_id"]), headers=exporter)).json()["reference"]
+    huge = {"packages": 10_000, "length_cm": 230, "width_cm": 230, "height_cm": 200, "weight_kg": 30_000}
+    for bad, field in [({"lines": [huge] * 2}, "lines"),
+                       ({"pieces": 1, "weight_kg": 1, "volume_cbm": 1, "note": "n" * 301}, "note")]:
+        response = await client.post(f"/v1/bookings/{reference}/receipt", json=bad, headers=operator)
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == field
+    after = (await client.get(f"/v1/bookings/{reference}", headers=exporter)).json()
+    assert after["status"] == "CONFIRMED" and after["measured"] is None
+
+
+async def test_an_amendment_to_a_package_no_container_takes_is_refused(client, exporter, network):
+    created = await client.post("/v1/bookings", json=booking_body(network["departure_id"]), headers=exporter)
+    tall = cargo_line(length_cm=100, width_cm=100, height_cm=1000)
+    response = await client.patch(f"/v1/bookings/{created.json()['reference']}", json={"cargo": [tall]},
+                                  headers=exporter | {"If-Match": created.headers["etag"]})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "cargo.0.height_cm"
+    assert "fits none of service" in response.json()["detail"]
+    after = await client.get(f"/v1/bookings/{created.json()['reference']}", headers=exporter)
+    assert after.headers["etag"] == created.headers["etag"]

@@ -143,20 +143,22 @@ async def test_illegal_transitions_are_409_with_the_reason(client, operator, exp
 
 
 async def test_receipt_uses_measured_figures_and_flags_discrepancies(client, operator, exporter, network):
-    reference = (await book(client, exporter, network["departure_id"], cargo=[line_of_cbm(10)])).json()["reference"]
+    booked = (await book(client, exporter, network["departure_id"], cargo=[line_of_cbm(10)])).json()
+    reference, pieces = booked["reference"], booked["pieces"]
     forbidden = await client.post(
-        f"/v1/bookings/{reference}/receipt", json={"pieces": 1, "weight_kg": 10, "volume_cbm": 10}, headers=exporter
+        f"/v1/bookings/{reference}/receipt", json={"pieces": pieces, "weight_kg": 10, "volume_cbm": 10}, headers=exporter
     )
     assert forbidden.status_code == 403
     close = await client.post(
-        f"/v1/bookings/{reference}/receipt", json={"pieces": 1, "weight_kg": 10.5, "volume_cbm": 10.4}, headers=operator
+        f"/v1/bookings/{reference}/receipt", json={"pieces": pieces, "weight_kg": 10.5, "volume_cbm": 10.4},
+        headers=operator,
     )
     body = close.json()
     assert body["status"] == "CARGO_RECEIVED" and body["measured"]["discrepancy"] is False
     assert body["chargeable_cbm"] == pytest.approx(10.4) and body["declared_chargeable_cbm"] == pytest.approx(10.0)
     assert body["measured"]["price"]["amount"] == "1040.00" and body["price"]["amount"] == "1000.00"
     far = await client.post(
-        f"/v1/bookings/{reference}/receipt", json={"pieces": 1, "weight_kg": 10, "volume_cbm": 13}, headers=operator
+        f"/v1/bookings/{reference}/receipt", json={"pieces": pieces, "weight_kg": 10, "volume_cbm": 13}, headers=operator
     )
     assert far.json()["measured"]["discrepancy"] is True
     assert far.json()["measured"]["volume_difference_pct"] == pytest.approx(30.0)

@@ -186,7 +186,7 @@ class ReceiptIn(BaseModel):
     volume_cbm: float | None = Field(default=None, gt=0, le=100_000)
     lines: list[MeasuredLine] | None = Field(default=None, min_length=1, max_length=200)
     received_at: Timestamp | None = None
-    note: LongText | None = None
+    note: text(300) | None = Field(default=None, description="Kept as the booking's status_reason")  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _totals_or_lines(self) -> ReceiptIn:

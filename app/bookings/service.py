@@ -295,6 +295,18 @@ class CargoTotals:
     lines: list[CargoLine]
 
 
+# One booking is at most this much cargo, declared or measured: a whole train holds some
+# 4,000 CBM. It also keeps every price within its column (14 digits) at the highest rates.
+MAX_BOOKING_CBM = 100_000
+
+
+def check_size(volume_cbm: float, chargeable: float, field: str) -> None:
+    for what, cbm in (("volume", volume_cbm), ("chargeable volume (W/M)", chargeable)):
+        if cbm > MAX_BOOKING_CBM:
+            raise Unprocessable(field, f"the cargo's {what} of {cbm:,.0f} CBM is more than one booking takes "
+                                       f"({MAX_BOOKING_CBM:,} CBM)")
+
+
 def check_cargo(cargo: list[CargoLineIn], service: Service, field: str = "cargo") -> CargoTotals:
     """Apply the service's rules to the cargo and compute the booking's figures."""
     lines: list[CargoLine] = []
@@ -348,6 +360,7 @@ def check_cargo(cargo: list[CargoLineIn], service: Service, field: str = "cargo"
     if with_temperature and temp_min > temp_max:
         raise Unprocessable(f"{field}", "the lines' temperature ranges have no common set point")
     weight = sum(line.weight_kg for line in cargo)
+    check_size(sum(line.volume_cbm for line in lines), chargeable_cbm(occupied, weight, service.weight_per_cbm_kg), field)
     return CargoTotals(
         pieces=sum(line.packages for line in cargo),
         weight_kg=round(weight, 3),
@@ -361,6 +374,19 @@ def check_cargo(cargo: list[CargoLineIn], service: Service, field: str = "cargo"
         footprint_m2=round(footprint, 3) if footprint else None,
         lines=lines,
     )
+
+
+async def _check_pieces(session: AsyncSession, departure: Departure, cargo: list[CargoLineIn]) -> None:
+    """Every package fits some container type of the departure's service, by weight and by size:
+    422 on the first that does not (quotes leave such a service out for the same reason)."""
+    from app.routing.service import container_info, piece_misfit  # the quote side's rule, shared
+
+    reefer = any(line.temperature_c for line in cargo)
+    types = await space.planner_types(session, departure)
+    usable = [container_info(t.code, t.payload_kg, t.inner_height_m, t.reefer) for t in types if t.reefer or not reefer]
+    misfit = piece_misfit(cargo, usable, departure.service.code, [t.code for t in types]) if usable else None
+    if misfit is not None:
+        raise Unprocessable(misfit.field, misfit.detail)
 
 
 def _apply_cargo(booking: Booking, totals: CargoTotals, service: Service) -> None:
@@ -427,6 +453,7 @@ async def create_booking(session: AsyncSession, caller: Caller, data: BookingCre
     if destination.code not in route_codes[route_codes.index(origin.code) + 1:]:
         raise Unprocessable("destination", f"service {service.code} does not reach {destination.code} after {origin.code}")
     totals = check_cargo(data.cargo, service)
+    await _check_pieces(session, departure, data.cargo)
 
     booking = Booking(
         reference=_new_reference(),
@@ -623,6 +650,7 @@ async def amend_booking(
     held_before = booking.chargeable_cbm
     if data.cargo is not None:
         totals = check_cargo(data.cargo, service)
+        await _check_pieces(session, departure, data.cargo)
         _apply_cargo(booking, totals, service)
         if booking.status == S.CONFIRMED:
             for ridden, alight_at in [(departure, None), *feeders]:
@@ -708,6 +736,7 @@ async def receive_cargo(
     booking.measured_volume_cbm = data.volume_cbm
     booking.received_at = received_at
     booking.chargeable_cbm = chargeable_cbm(data.volume_cbm + blocked_above, data.weight_kg, service.weight_per_cbm_kg)
+    check_size(data.volume_cbm, booking.chargeable_cbm, "lines" if data.lines else "volume_cbm")
     booking.measured_price_amount = await _booking_price(
         session, booking, departure, data.volume_cbm + blocked_above, data.weight_kg
     )

@@ -274,7 +274,7 @@ def entry_for(booking: Booking, destination: str, min_height_m: float, key) -> E
 _types_of_service: dict[tuple, tuple[planner.ContainerType, ...]] = {}
 
 
-async def _planner_types(session: AsyncSession, departure: Departure) -> tuple[planner.ContainerType, ...]:
+async def planner_types(session: AsyncSession, departure: Departure) -> tuple[planner.ContainerType, ...]:
     service = departure.service
     key = (service.id, service.created_at)
     types = _types_of_service.get(key)
@@ -330,7 +330,7 @@ _PLACED_BOOKINGS = DriverStatement(
 
 async def load_state(session: AsyncSession, departure: Departure, exclude_id: int | None = None) -> SpaceState | None:
     """The departure's projection, every space-holding booking placed; None when they no longer fit at all."""
-    types = await _planner_types(session, departure)
+    types = await planner_types(session, departure)
     state = SpaceState(departure, list(types), min((t.inner_height_m for t in types), default=2.39))
     if not types:
         return state
@@ -557,7 +557,7 @@ async def fits_as_it_stands(session: AsyncSession, departure: Departure, booking
     if cached is not None and cached[0] == riders:
         state = cached[1].fork(departure)
     elif riders[0] == 0:  # nobody rides it yet: the empty projection, exact whenever it was read
-        types = await _planner_types(session, departure)
+        types = await planner_types(session, departure)
         empty = SpaceState(departure, list(types), min((t.inner_height_m for t in types), default=2.39))
         _cache[key] = (riders, empty)
         while len(_cache) > CACHE_SIZE:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -161,9 +161,7 @@ async def _build(session: AsyncSession, key: tuple, now: datetime) -> BuiltNetwo
     hubs = list(await session.scalars(select(Hub).order_by(Hub.id)))
     services = list(await session.scalars(select(Service).order_by(Service.id)))
     containers = {
-        ct.code: ContainerInfo(
-            ct.payload_kg, *INNER_FLOOR_CM.get(ct.code[:2], DEFAULT_FLOOR_CM), ct.inner_height_m * 100, ct.reefer
-        )
+        ct.code: container_info(ct.code, ct.payload_kg, ct.inner_height_m, ct.reefer)
         for ct in await session.scalars(select(ContainerType))
     }
     departures = await session.execute(
@@ -263,13 +261,26 @@ def service_verdict(cargo: list[CargoLineIn], service: ServiceInfo, containers: 
     ]
     if not usable:
         return Verdict(LeftOutReason.PIECE_TOO_LARGE, f"service {service.code} offers no suitable container type", None)
+    return piece_misfit(cargo, usable, service.code, service.container_types)
+
+
+def container_info(code: str, payload_kg: float, inner_height_m: float, reefer: bool) -> ContainerInfo:
+    """A container type's payload and inner size (the floor from the ISO size code's first two characters)."""
+    return ContainerInfo(payload_kg, *INNER_FLOOR_CM.get(code[:2], DEFAULT_FLOOR_CM), inner_height_m * 100, reefer)
+
+
+def piece_misfit(cargo: list[CargoLineIn], usable: list[ContainerInfo], service_code: str,
+                 type_codes: Iterable[str]) -> Verdict | None:
+    """The first package too heavy or too large for every one of ``usable`` (pure); None when all fit.
+
+    A package lies on either side but is never tipped over: its height stays its height."""
     for index, line in enumerate(cargo):
         piece_kg = line.weight_kg / line.packages
         heaviest = max(c.payload_kg for c in usable)
         if piece_kg > heaviest:
             return Verdict(
                 LeftOutReason.PIECE_TOO_HEAVY,
-                f"a package of {piece_kg:g} kg exceeds the {heaviest:g} kg payload of service {service.code}'s containers",
+                f"a package of {piece_kg:g} kg exceeds the {heaviest:g} kg payload of service {service_code}'s containers",
                 f"cargo.{index}.weight_kg",
             )
         long_side, short_side = max(line.length_cm, line.width_cm), min(line.length_cm, line.width_cm)
@@ -281,7 +292,7 @@ def service_verdict(cargo: list[CargoLineIn], service: ServiceInfo, containers: 
             return Verdict(
                 LeftOutReason.PIECE_TOO_LARGE,
                 f"a {line.length_cm:g}×{line.width_cm:g}×{line.height_cm:g} cm package fits none of service "
-                f"{service.code}'s container types ({', '.join(service.container_types)})",
+                f"{service_code}'s container types ({', '.join(type_codes)})",
                 f"cargo.{index}.{field_name}",
             )
     return None
