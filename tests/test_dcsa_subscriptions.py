@@ -217,6 +217,8 @@ async def test_the_scope_of_caravans_own_webhooks_is_needed(client, operator):
     ({"secret": base64.b64encode(b"short").decode()}, "secret"),
     ({"secret": None}, "secret"),
     ({"callbackUrl": "ftp://example.com/"}, "callbackUrl"),
+    # 626 characters as given, over 2,000 once its path is percent-encoded
+    ({"callbackUrl": "https://hooks.example.com/" + "\u4e2d" * 600}, "callbackUrl"),
 ])
 async def test_what_caravan_cannot_honour_is_refused_naming_it(app, client, exporter, spec, sealing, body, field):
     error = await refused(client, exporter, {"callbackUrl": "http://127.0.0.1:9/dcsa", "secret": new_secret()} | body,

@@ -51,3 +51,10 @@ async def test_bookings_are_priced_by_the_card_covering_their_departure(client, 
     pallet = await client.post("/v1/bookings", json=booking_body(departures[0]["id"], cargo=[flat]), headers=exporter)
     # 2 × 1.2 m² × 2.39 m = 5.736 CBM × 120 = 688.32, plus 2.4 m² × 10 = 24.00
     assert pallet.json()["price"]["amount"] == "712.32"
+
+
+async def test_a_card_note_is_text_like_every_other(client, operator, network):
+    for note in ("a\u0000b", "   ", "n" * 201):
+        response = await client.post("/v1/services/WUH-DUI/rates", json=CARD | {"note": note}, headers=operator)
+        assert response.status_code == 422 and response.json()["errors"][0]["field"] == "note", response.text
+    assert (await client.get("/v1/services/WUH-DUI/rates", headers=operator)).json()["items"] == []

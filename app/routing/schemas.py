@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.bookings.schemas import CargoLineIn
-from app.fields import Currency, HubCode, Timestamp
+from app.fields import Currency, HubCode, Timestamp, text
 from app.network.schemas import Mode
 
 Rate = Annotated[Decimal, Field(ge=0, le=Decimal("1000000"), max_digits=12, decimal_places=2)]
@@ -29,7 +29,7 @@ class RateCardCreate(BaseModel):
     )
     valid_from: Timestamp | None = Field(default=None, description="First departure instant it prices; default now")
     valid_to: Timestamp | None = Field(default=None, description="Departures from this instant on are not covered")
-    note: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    note: text(200) | None = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _window(self) -> RateCardCreate:

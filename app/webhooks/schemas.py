@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints, field_validator
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints, field_validator
 from typing import Annotated
 
 from app.tracking.schemas import EventType
@@ -11,7 +11,20 @@ from app.tracking.schemas import EventType
 GRACE_PERIOD_MAX_S = 7 * 24 * 3600
 GRACE_PERIOD_DEFAULT_S = 24 * 3600
 
-CallbackUrl = Annotated[AnyHttpUrl, UrlConstraints(max_length=2000, allowed_schemes=["http", "https"])]
+URL_MAX_LENGTH = 2000
+
+
+def _fits_its_column(url: AnyHttpUrl) -> AnyHttpUrl:
+    # The length limit is checked on the URL as given; normalising it (percent-encoding a
+    # path, punycoding a host) can make it longer than the column that stores it.
+    if len(str(url)) > URL_MAX_LENGTH:
+        raise ValueError(f"the URL is longer than {URL_MAX_LENGTH} characters once normalised ({len(str(url))})")
+    return url
+
+
+CallbackUrl = Annotated[
+    AnyHttpUrl, UrlConstraints(max_length=URL_MAX_LENGTH, allowed_schemes=["http", "https"]), AfterValidator(_fits_its_column)
+]
 
 
 class DeliveryStatus(StrEnum):
