@@ -51,3 +51,43 @@ async def test_concurrent_rollovers_fill_departures_in_order_without_deadlock(cl
         if r.json()["status"] == "CONFIRMED":
             by_departure[r.json()["departure_id"]] = by_departure.get(r.json()["departure_id"], 0) + 1
     assert by_departure == {d["id"]: 3 for d in network["departures"]}
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="SQLite has one writer: the operator's change waits for the request")
+@pytest.mark.parametrize("change", ["amend", "cancel"])
+async def test_a_departure_changed_while_a_booking_waits_for_its_lock_is_judged_as_it_is_now(
+    app, client, operator, exporter, network, monkeypatch, change
+):
+    """The operator shrinks and closes the departure after the exporter's request has read the
+    booking (and with it the departure) but before it holds the departure's lock: the request
+    must judge the departure as it is under the lock, not as it was read."""
+    from sqlalchemy import update
+
+    from app.network.models import Departure
+    from app.routing import rates
+
+    departure_id = network["departure_id"]  # 2 TEU
+    created = await client.post("/v1/bookings", json=booking_body(departure_id, cargo=[line_of_cbm(20)]), headers=exporter)
+    held_legs = rates.held_legs
+
+    changed = []
+
+    async def operator_changes_it_meanwhile(session, booking_id):
+        if not changed:  # once, before the request locks the departure (later calls hold the lock)
+            changed.append(True)
+            async with app.state.sessionmaker() as other:
+                await other.execute(update(Departure).where(Departure.id == departure_id)
+                                    .values(capacity_teu=1, status="CLOSED" if change == "cancel" else "OPEN"))
+                await other.commit()
+        return await held_legs(session, booking_id)
+
+    monkeypatch.setattr(rates, "held_legs", operator_changes_it_meanwhile)
+    path = f"/v1/bookings/{created.json()['reference']}"
+    if change == "amend":  # 40 CBM fit 2 TEU (a 40HC), not the 1 TEU now left (a 20GP of 28)
+        response = await client.patch(path, json={"cargo": [line_of_cbm(40)]}, headers=exporter | {"If-Match": created.headers["etag"]})
+    else:
+        response = await client.post(f"{path}/cancel", headers=exporter)
+    assert response.status_code == 409, response.text
+    monkeypatch.setattr(rates, "held_legs", held_legs)
+    after = (await client.get(path, headers=exporter)).json()
+    assert after["status"] == "CONFIRMED" and after["chargeable_cbm"] == pytest.approx(20.0)

@@ -577,24 +577,29 @@ Feeders = list[tuple[Departure, str]]  # a quoted booking's feeder departures, e
 
 
 async def _get_locked(session: AsyncSession, caller: Caller, reference: str) -> tuple[Booking, Departure, Feeders]:
-    """The booking with the row lock of every departure it rides held, re-read after the locks.
+    """The booking with the row lock of every departure it rides held, both read again under the locks.
 
     Its own departure, and for a booking made from a quote the departures of its
     feeder legs, locked in departure-time order (as roll-overs and quoted bookings
     lock them, so none of them can deadlock another). The feeders come back with the
     UN/LOCODE where the cargo leaves each; empty for a booking of one departure.
     """
-    booking = await get_booking(session, caller, reference)
-    legs = await rates.held_legs(session, booking.id)
-    feeder_legs = [leg for leg in legs if leg.departure_id != booking.departure_id]
-    locked: dict[int, Departure] = {}
-    if feeder_legs:
-        for _, departure_id in sorted({(leg.departs_at, leg.departure_id) for leg in legs}):
-            locked[departure_id] = await get_departure(session, departure_id, lock=True)
-    departure = locked.get(booking.departure_id) or await get_departure(session, booking.departure_id, lock=True)
-    await session.refresh(booking)
-    feeders = [(locked[leg.departure_id], (await session.get(Hub, leg.to_hub_id)).un_locode) for leg in feeder_legs]
-    return booking, departure, feeders
+    for _ in range(3):
+        booking = await get_booking(session, caller, reference)
+        departure_id = booking.departure_id
+        legs = await rates.held_legs(session, booking.id)
+        feeder_legs = [leg for leg in legs if leg.departure_id != departure_id]
+        locked: dict[int, Departure] = {}
+        if feeder_legs:
+            for _, leg_departure_id in sorted({(leg.departs_at, leg.departure_id) for leg in legs}):
+                locked[leg_departure_id] = await get_departure(session, leg_departure_id, lock=True)
+        departure = locked.get(departure_id) or await get_departure(session, departure_id, lock=True)
+        await session.refresh(booking)
+        if booking.departure_id == departure_id:  # not moved to another departure before the lock
+            feeders = [(locked[leg.departure_id], (await session.get(Hub, leg.to_hub_id)).un_locode)
+                       for leg in feeder_legs]
+            return booking, departure, feeders
+    raise Conflict(f"booking {reference} is being moved between departures; try again")
 
 
 async def list_bookings(

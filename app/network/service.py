@@ -215,7 +215,9 @@ async def get_departure(session: AsyncSession, departure_id: int, *, lock: bool 
         .options(joinedload(Departure.service).joinedload(Service.stops))
     )
     if lock:
-        query = query.with_for_update(of=Departure)
+        # Read again under the lock even if the session holds the departure already (a booking
+        # loads its departure): what was read before the lock may have changed meanwhile.
+        query = query.with_for_update(of=Departure).execution_options(populate_existing=True)
     departure = (await session.scalars(query)).unique().one_or_none()
     if departure is None:
         raise NotFound(f"departure {departure_id} not found", "departure_id")
