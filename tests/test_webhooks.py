@@ -740,3 +740,19 @@ async def test_deliveries_over_for_longer_than_the_retention_are_purged_with_the
         assert list(await session.scalars(select(WebhookDelivery.id).order_by(WebhookDelivery.id))) == kept_ids
         assert sorted(await session.scalars(select(WebhookAttempt.delivery_id))) == kept_ids
     assert [d["id"] for d in await deliveries(client, exporter, subscription["id"])] == kept_ids
+
+
+async def test_an_organisation_has_at_most_25_subscriptions_even_when_they_race(app, client, exporter, allow_private):
+    for i in range(24):
+        await subscribe(client, exporter, f"http://127.0.0.1:9/hook/{i}")
+    # Warm connections, as a running API process has them: the creations then truly overlap.
+    await asyncio.gather(*(client.get("/v1/webhook-subscriptions", headers=exporter) for _ in range(10)))
+    responses = await asyncio.gather(*(
+        client.post("/v1/webhook-subscriptions", json={"url": f"http://127.0.0.1:9/race/{i}", "event_types": ["SHIPMENT"]},
+                    headers=exporter)
+        for i in range(10)
+    ))
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 9
+    assert "at most 25" in next(r for r in responses if r.status_code == 409).json()["detail"]
+    async with app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(WebhookSubscription)) == 25

@@ -436,6 +436,9 @@ async def add_subscription(
     """Store a subscription of either format: the URL rule, the per-organisation cap and sealing apply to both."""
     if not allow_private and (refusal := await url_refusal(url)):
         raise Unprocessable(url_field, refusal)
+    # The organisation's row lock makes count-then-insert one step: concurrent creations would
+    # each count 24 and each add one.
+    await session.execute(select(Organization.id).where(Organization.id == caller.organization_id).with_for_update())
     count = await session.scalar(
         select(func.count()).where(
             WebhookSubscription.organization_id == caller.organization_id, WebhookSubscription.deleted_at.is_(None)
