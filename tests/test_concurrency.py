@@ -91,3 +91,22 @@ async def test_a_departure_changed_while_a_booking_waits_for_its_lock_is_judged_
     monkeypatch.setattr(rates, "held_legs", held_legs)
     after = (await client.get(path, headers=exporter)).json()
     assert after["status"] == "CONFIRMED" and after["chargeable_cbm"] == pytest.approx(20.0)
+
+
+async def test_a_booking_is_delivered_once_however_many_report_it_at_once(app, client, operator, exporter, network):
+    from sqlalchemy import update
+
+    from app.bookings.models import Booking
+
+    reference = (await client.post("/v1/bookings", json=booking_body(network["departure_id"]), headers=exporter)).json()["reference"]
+    async with app.state.sessionmaker() as session:  # the train has arrived (the tracking suite's business)
+        await session.execute(update(Booking).where(Booking.reference == reference).values(status="ARRIVED"))
+        await session.commit()
+    await asyncio.gather(*(client.get("/v1/hubs", headers=operator) for _ in range(6)))  # warm connections
+    answers = await asyncio.gather(*(
+        client.post(f"/v1/bookings/{reference}/deliver", json={"received_by": f"Clerk {i}"}, headers=operator)
+        for i in range(4)
+    ))
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
+    events = (await client.get(f"/v1/bookings/{reference}/tracking", headers=exporter)).json()["events"]
+    assert [e["booking_status"] for e in events if e["event_type"] == "SHIPMENT"].count("DELIVERED") == 1

@@ -565,9 +565,13 @@ async def move_off_cancelled_departure(session: AsyncSession, departure: Departu
     await feeder_departure_cancelled(session, departure.id, now)
 
 
-async def get_booking(session: AsyncSession, caller: Caller, reference: str) -> Booking:
-    """The booking, if the caller may see it (operators see all); otherwise 404."""
-    booking = await session.scalar(select(Booking).where(Booking.reference == reference))
+async def get_booking(session: AsyncSession, caller: Caller, reference: str, *, lock: bool = False) -> Booking:
+    """The booking, if the caller may see it (operators see all); otherwise 404. ``lock`` takes its
+    row lock and reads it again under the lock (a change that needs no departure lock)."""
+    query = select(Booking).where(Booking.reference == reference)
+    if lock:
+        query = query.with_for_update(of=Booking).execution_options(populate_existing=True)
+    booking = await session.scalar(query)
     if booking is None or (not caller.is_operator and booking.organization_id != caller.organization_id):
         raise NotFound(f"booking {reference} not found")
     return booking
@@ -712,7 +716,7 @@ async def reject_booking(session: AsyncSession, caller: Caller, reference: str, 
 
 async def deliver_booking(session: AsyncSession, caller: Caller, reference: str, data: DeliveryIn) -> Booking:
     """Proof of delivery at destination: ARRIVED becomes DELIVERED (a SHIPMENT event reports it)."""
-    booking = await get_booking(session, caller, reference)
+    booking = await get_booking(session, caller, reference, lock=True)  # delivered once, however many ask
     delivered_at = data.delivered_at or utcnow()
     if delivered_at > utcnow():
         raise Unprocessable("delivered_at", "must not be in the future")
