@@ -7,6 +7,7 @@ import pytest
 
 from app.consolidation.segregation import _HEAD, dg_key, incompatible, incompatible_pairs, segregation_code
 from app.fields import iso6346_check_digit
+from tests.conftest import postgres_only
 from tests.factories import booking_body, cargo_line, line_of_cbm
 
 
@@ -248,3 +249,30 @@ async def test_loading_list_in_json_and_csv(client, operator, exporter, other_ex
         assert row["consignee_name"].startswith("'=") and row["consignee_city"] == "Łódź"
     bad = await client.get(f"/v1/containers/{container['id']}/loading-list", params={"format": "xml"}, headers=operator)
     assert bad.status_code == 422
+
+
+@postgres_only  # SQLite has one writer: the replan would wait for the numbering request
+async def test_a_container_superseded_while_its_number_waits_for_the_lock_is_not_numbered(
+    client, operator, exporter, network, monkeypatch
+):
+    """The operator numbers a container while a replan of its departure commits: the number must
+    not land on the superseded version, where equipment events would never find it."""
+    from app.consolidation import service
+
+    departure_id = network["departure_id"]
+    booked = await book(client, exporter, departure_id, cargo=[line_of_cbm(4)])
+    plan = (await client.post(f"/v1/departures/{departure_id}/plan", headers=operator)).json()
+    target = containers_of(plan)[booked["reference"]]
+    get_departure, replanned = service.get_departure, {}
+
+    async def replanned_meanwhile(session, departure_id, **kwargs):
+        if kwargs.get("lock") and not replanned:  # before the numbering request holds the lock
+            replanned["answer"] = None  # the replan takes this lock too: it must not replan again
+            replanned["answer"] = await client.post(f"/v1/departures/{departure_id}/plan", headers=operator)
+        return await get_departure(session, departure_id, **kwargs)
+
+    monkeypatch.setattr(service, "get_departure", replanned_meanwhile)
+    numbered = await client.patch(f"/v1/containers/{target['id']}", json={"container_number": "CSQU3054383"},
+                                  headers=operator)
+    assert replanned["answer"].status_code in (200, 201)
+    assert numbered.status_code == 409 and "superseded" in numbered.json()["detail"]

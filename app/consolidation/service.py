@@ -334,8 +334,11 @@ async def get_container(session: AsyncSession, container_id: int, *, current: bo
 
 
 async def update_container(session: AsyncSession, container_id: int, data: ContainerUpdate) -> PlanContainer:
-    container = await get_container(session, container_id, current=True)
+    container = await get_container(session, container_id)
     await get_departure(session, container.plan.departure_id, lock=True)
+    # Judged under the departure's lock, which replanning holds: a plan made while this request
+    # waited supersedes the container, and its number would be written where nobody looks.
+    container = await get_container(session, container_id, current=True)
     fields = data.model_dump(exclude_unset=True)
     number = fields.get("container_number")
     if number is not None:
