@@ -110,3 +110,26 @@ async def test_a_booking_is_delivered_once_however_many_report_it_at_once(app, c
     assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
     events = (await client.get(f"/v1/bookings/{reference}/tracking", headers=exporter)).json()["events"]
     assert [e["booking_status"] for e in events if e["event_type"] == "SHIPMENT"].count("DELIVERED") == 1
+
+
+async def test_concurrent_reads_of_a_booking_without_legs_give_it_its_legs_once(app, client, operator, exporter, network):
+    """A riding booking that has no legs (made before tracking existed, or moved off a cancelled
+    departure) gets them on the first read; readers at once must not insert them twice (a 500)."""
+    from sqlalchemy import delete, func, select
+
+    from app.tracking.models import DepartureCall, Leg
+
+    reference = (await client.post("/v1/bookings", json=booking_body(network["departure_id"]), headers=exporter)).json()["reference"]
+    received = await client.post(f"/v1/bookings/{reference}/receipt",
+                                 json={"pieces": 1, "weight_kg": 10, "volume_cbm": 1.2}, headers=operator)
+    assert received.status_code == 200
+    async with app.state.sessionmaker() as session:
+        await session.execute(delete(Leg))
+        await session.execute(delete(DepartureCall))
+        await session.commit()
+    await asyncio.gather(*(client.get("/v1/hubs", headers=exporter) for _ in range(6)))  # warm connections
+    answers = await asyncio.gather(*(client.get(f"/v1/bookings/{reference}/tracking", headers=exporter) for _ in range(4)))
+    assert [a.status_code for a in answers] == [200] * 4
+    assert len({len(a.json()["legs"]) for a in answers}) == 1
+    async with app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Leg)) == len(answers[0].json()["legs"])

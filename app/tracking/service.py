@@ -208,7 +208,9 @@ async def booking_legs(session: AsyncSession, booking: Booking) -> list[Leg]:
     query = select(Leg).where(Leg.booking_id == booking.id).order_by(Leg.sequence)
     legs = list(await session.scalars(query))
     if not legs and booking.status in RIDING:
-        await ensure_legs(session, booking.departure)
+        # Writing them takes the departure's lock, as every writer of its legs and calls does:
+        # two readers at once would both insert them (a unique key error).
+        await ensure_legs(session, await get_departure(session, booking.departure_id, lock=True))
         legs = list(await session.scalars(query))
     return legs
 
