@@ -440,3 +440,32 @@ def test_schemathesis_subscription_operations(case, operator_key, open_server):
         base_url=f"{open_server.url}/dcsa/tnt", headers=operator_key,
         checks=[not_a_server_error, response_schema_conformance, response_headers_conformance],
     )
+
+
+async def test_a_410_from_a_callback_replaced_meanwhile_does_not_disable_the_new_one(
+    app, client, exporter, network, database_url, sealing
+):
+    """The worker POSTed to the old callback; before its 410 was recorded, the subscriber PUT a new
+    callback. The Gone was the old address's answer: the subscription stays armed for the new one."""
+    created = await subscribe(client, exporter, "http://127.0.0.1:9/old")
+    our_id = subscription_id_of(created["subscriptionID"])
+    await book_many(client, exporter, network["departure_id"], 2)
+    async with app.state.sessionmaker() as session:
+        claimed = await service.claim(session, "worker-1", 1, 60, datetime.now(timezone.utc))
+        await session.commit()
+    [row] = claimed
+    replaced = await client.put(f"{BASE}/{created['subscriptionID']}", json={"callbackUrl": "http://127.0.0.1:9/new"},
+                                headers=exporter)
+    assert replaced.status_code == 200
+    async with app.state.sessionmaker() as session:
+        await service.record_attempt(
+            session, token="worker-1", delivery_id=row.id, subscription_id=our_id, attempts=row.attempts,
+            posted_url=row.url, status_code=410, latency_ms=1.0, response_body="", error=None, max_attempts=12,
+            retry_base=1, retry_cap=10, now=datetime.now(timezone.utc),
+        )
+        await session.commit()
+    async with app.state.sessionmaker() as session:
+        subscription = await session.get(WebhookSubscription, our_id)
+        assert row.url == "http://127.0.0.1:9/old" and subscription.disabled_at is None
+        pending = await session.scalars(select(WebhookDelivery.status).where(WebhookDelivery.id != row.id))
+        assert list(pending) == ["PENDING"]

@@ -740,6 +740,7 @@ async def record_attempt(
     delivery_id: int,
     subscription_id: int,
     attempts: int,
+    posted_url: str | None = None,
     status_code: int | None,
     latency_ms: float,
     response_body: str | None,
@@ -752,7 +753,8 @@ async def record_attempt(
     """Log the attempt and move the delivery on; returns the delivery's new status.
 
     Only the lease holder moves the delivery (``claim_token``); a worker whose lease
-    ran out still logs what it saw.
+    ran out still logs what it saw. A 410 disables the subscription only while its URL is
+    still ``posted_url``: a callback changed since the POST was not the one that said Gone.
     """
     session.add(WebhookAttempt(delivery_id=delivery_id, attempted_at=now, status_code=status_code,
                                latency_ms=round(latency_ms, 1), response_body=response_body, error=error))
@@ -774,13 +776,15 @@ async def record_attempt(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount and status_code == 410:
-        await session.execute(
+        gone = await session.execute(
             update(WebhookSubscription)
-            .where(WebhookSubscription.id == subscription_id, WebhookSubscription.disabled_at.is_(None))
+            .where(WebhookSubscription.id == subscription_id, WebhookSubscription.disabled_at.is_(None),
+                   *([WebhookSubscription.url == posted_url] if posted_url is not None else []))
             .values(disabled_at=now, disabled_reason="the receiver answered 410 Gone")
             .execution_options(synchronize_session=False)
         )
-        await _cancel_pending(session, subscription_id)
+        if gone.rowcount:
+            await _cancel_pending(session, subscription_id)
     return new_status if result.rowcount else "LEASE_LOST"
 
 

@@ -210,7 +210,7 @@ class Worker:
             for row, outcome in outcomes:
                 await service.record_attempt(
                     session, token=token, delivery_id=row.id, subscription_id=row.subscription_id,
-                    attempts=row.attempts, max_attempts=self.settings.webhook_max_attempts,
+                    attempts=row.attempts, posted_url=row.url, max_attempts=self.settings.webhook_max_attempts,
                     retry_base=self.settings.webhook_retry_base_seconds,
                     retry_cap=self.settings.webhook_retry_max_seconds, now=utcnow(), **outcome,
                 )
