@@ -145,3 +145,24 @@ async def test_a_quoted_booking_is_closed_once_its_truck_is_past_its_cutoff(app,
     after = (await client.get(path, headers=exporter)).json()
     assert after["status"] == "CONFIRMED" and after["version"] == quoted["version"]
     assert after["chargeable_cbm"] == quoted["chargeable_cbm"]
+
+
+async def test_departures_are_locked_by_when_they_leave_their_origin_not_by_id(app, client, operator, monkeypatch):
+    """Roll-overs lock a line's departures in departure-time order; every path that locks several
+    must take the same order, or two of them can wait on each other for good."""
+    from app.network import service as network
+
+    legs = await road_then_rail(client, operator)  # the truck was created after the train, and leaves first
+    truck, train = legs["road"]["id"], legs["rail"]["id"]
+    assert truck > train
+    order, get_departure = [], network.get_departure
+
+    async def recording(session, departure_id, **kwargs):
+        order.append(departure_id)
+        return await get_departure(session, departure_id, **kwargs)
+
+    monkeypatch.setattr(network, "get_departure", recording)
+    async with app.state.sessionmaker() as session:
+        locked = await network.lock_departures(session, {train, truck})
+        await session.rollback()
+    assert order == [truck, train] and set(locked) == {truck, train}

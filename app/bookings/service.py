@@ -26,7 +26,9 @@ from app.db import DriverStatement, utcnow
 from app.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
 from app.fields import dg_class_forbidden
 from app.network.models import Departure, Hub, Service
-from app.network.service import departure_for_booking, get_departure, get_hub, is_open_for_booking, route_hubs
+from app.network.service import (
+    departure_for_booking, get_departure, get_hub, is_open_for_booking, lock_departures, route_hubs,
+)
 from app.routing import rates
 from app.routing.models import BookingLeg
 from app.routing.pricing import CargoFigures, RateTerms
@@ -584,8 +586,8 @@ async def _get_locked(session: AsyncSession, caller: Caller, reference: str) -> 
     """The booking with the row lock of every departure it rides held, both read again under the locks.
 
     Its own departure, and for a booking made from a quote the departures of its
-    feeder legs, locked in departure-time order (as roll-overs and quoted bookings
-    lock them, so none of them can deadlock another). The feeders come back with the
+    feeder legs, locked in the one order every path takes (``lock_departures``: when each
+    leaves its origin, as roll-overs lock too), so none can deadlock another. The feeders come back with the
     UN/LOCODE where the cargo leaves each; empty for a booking of one departure.
     """
     for _ in range(3):
@@ -593,10 +595,7 @@ async def _get_locked(session: AsyncSession, caller: Caller, reference: str) -> 
         departure_id = booking.departure_id
         legs = await rates.held_legs(session, booking.id)
         feeder_legs = [leg for leg in legs if leg.departure_id != departure_id]
-        locked: dict[int, Departure] = {}
-        if feeder_legs:
-            for _, leg_departure_id in sorted({(leg.departs_at, leg.departure_id) for leg in legs}):
-                locked[leg_departure_id] = await get_departure(session, leg_departure_id, lock=True)
+        locked = await lock_departures(session, {leg.departure_id for leg in legs}) if feeder_legs else {}
         departure = locked.get(departure_id) or await get_departure(session, departure_id, lock=True)
         await session.refresh(booking)
         if booking.departure_id == departure_id:  # not moved to another departure before the lock

@@ -224,6 +224,19 @@ async def get_departure(session: AsyncSession, departure_id: int, *, lock: bool 
     return departure
 
 
+async def lock_departures(session: AsyncSession, departure_ids: set[int]) -> dict[int, Departure]:
+    """Lock several departures (as ``get_departure(lock=True)``) in the one order every path that
+    locks more than one takes: by when each leaves its origin, then id. Roll-overs lock later
+    departures of a line in that order too, so no two transactions can wait on each other."""
+    order = (await session.execute(
+        select(Departure.id).where(Departure.id.in_(departure_ids)).order_by(Departure.departs_at, Departure.id)
+    )).scalars().all()
+    locked = {departure_id: await get_departure(session, departure_id, lock=True) for departure_id in order}
+    for departure_id in departure_ids - locked.keys():
+        raise NotFound(f"departure {departure_id} not found", "departure_id")
+    return locked
+
+
 # --- read-only snapshots for the booking path -----------------------------------
 #
 # Services, their stops and hubs never change once created (only departures do), so

@@ -49,7 +49,7 @@ from app.db import utcnow
 from app.errors import Conflict, NotFound, Unprocessable
 from app.fields import dg_class_forbidden
 from app.network.models import ContainerType, Departure, Hub, Service
-from app.network.service import departures_by_id, get_departure, is_open_for_booking
+from app.network.service import departures_by_id, is_open_for_booking, lock_departures
 from app.routing import rates
 from app.routing.models import BookingLeg, QuoteOption
 from app.routing.pricing import CargoFigures, PriceBreakdown, RateTerms, price
@@ -676,9 +676,7 @@ async def book_quote_option(session: AsyncSession, caller: Caller, data: Booking
     ):
         if given is not None and given not in allowed:
             raise Unprocessable(field_name, f"the quote option runs {option.origin} to {option.destination}")
-    departures: dict[int, Departure] = {}
-    for _, departure_id in sorted({(datetime.fromisoformat(leg["departs_at"]), leg["departure_id"]) for leg in legs}):
-        departures[departure_id] = await get_departure(session, departure_id, lock=True)
+    departures = await lock_departures(session, {leg["departure_id"] for leg in legs})
     departure = departures[main["departure_id"]]
     _before_cutoff(departure, "booking")
     for other in departures.values():
