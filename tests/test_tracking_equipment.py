@@ -267,3 +267,24 @@ async def test_a_partners_report_neither_names_nor_counts_other_organisations_bo
                 "event_datetime": now().isoformat(), "departure_id": boxes["departure_id"]}
     assert (await post_event(client, forwarder, departed))["bookings_updated"] == 0
     assert await status_of(client, exporter, boxes["mine"]) == "IN_TRANSIT"
+
+
+async def test_a_number_given_to_another_container_after_a_replan_shows_its_events_to_that_containers_bookings_only(
+    client, operator, exporter, other_exporter, boxes
+):
+    """Plan 1 numbered the flammables' container (both exporters' cargo) FLAMMABLE_BOX. Plan 2
+    gives that number to the container of the first exporter's oxidiser alone: its events are
+    the first exporter's business, not the other's, whose cargo once rode under that number."""
+    response = await client.post(f"/v1/departures/{boxes['departure_id']}/plan", headers=operator)
+    assert response.status_code in (200, 201), response.text
+    oxidiser_box = next(c for c in response.json()["containers"] if boxes["oxidiser"] in c["bookings"])
+    assert boxes["theirs"] not in oxidiser_box["bookings"]
+    numbered = await client.patch(f"/v1/containers/{oxidiser_box['id']}", json={"container_number": FLAMMABLE_BOX},
+                                  headers=operator)
+    assert numbered.status_code == 200, numbered.text
+    gate_in = await post_event(client, operator, equipment(FLAMMABLE_BOX, "GTIN", now()))
+
+    assert gate_in["id"] in {e["id"] for e in await feed(client, exporter, event_type="EQUIPMENT")}
+    assert gate_in["id"] not in {e["id"] for e in await feed(client, other_exporter, event_type="EQUIPMENT")}
+    theirs = (await client.get(f"/v1/bookings/{boxes['theirs']}/tracking", headers=other_exporter)).json()
+    assert gate_in["id"] not in {e["id"] for e in theirs["events"]}

@@ -90,6 +90,9 @@ class TrackingEvent(Base):
     mode: Mapped[str | None] = mapped_column(String(8))
     departure_id: Mapped[int | None] = mapped_column(ForeignKey("departures.id"), index=True)
     container_number: Mapped[str | None] = mapped_column(String(11), index=True)
+    # The planned container an EQUIPMENT event was recorded on: a number may name another
+    # container (other bookings) in a later plan version, so visibility follows the container.
+    container_id: Mapped[int | None] = mapped_column(ForeignKey("plan_containers.id", ondelete="SET NULL"))
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
     recorded_by_organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     payload: Mapped[dict[str, Any]]

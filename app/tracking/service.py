@@ -640,7 +640,7 @@ async def _record_equipment(session: AsyncSession, caller: Caller, data: EventCr
     hub = await _resolve_location(session, data.location)
     row = _event_row(
         data, caller, now, hub, departure_id=departure.id, container_number=data.container_number,
-        mode=data.mode.value if data.mode else None,
+        container_id=container_id, mode=data.mode.value if data.mode else None,
     )
     session.add(row)
     inside = select(PlanAssignment.booking_id).where(PlanAssignment.container_id == container_id)
@@ -859,16 +859,23 @@ def visible_to(caller: Caller):
 
 
 def _equipment_of_containers_holding(assignment_condition):
-    """SQL condition: EQUIPMENT events of containers (same departure and number, any plan version) that hold
-    a booking matching ``assignment_condition`` (a condition on PlanAssignment.booking_id)."""
+    """SQL condition: EQUIPMENT events of containers holding a booking matching ``assignment_condition``
+    (a condition on PlanAssignment.booking_id): the very container the event was recorded on. Events
+    recorded before that was kept (no container_id) go by departure and number, any plan version."""
     return and_(
         TrackingEvent.event_type == EventType.EQUIPMENT.value,
-        exists().where(
-            assignment_condition,
-            PlanAssignment.container_id == PlanContainer.id,
-            PlanContainer.plan_id == DeparturePlan.id,
-            DeparturePlan.departure_id == TrackingEvent.departure_id,
-            PlanContainer.container_number == TrackingEvent.container_number,
+        or_(
+            exists().where(assignment_condition, PlanAssignment.container_id == TrackingEvent.container_id),
+            and_(
+                TrackingEvent.container_id.is_(None),
+                exists().where(
+                    assignment_condition,
+                    PlanAssignment.container_id == PlanContainer.id,
+                    PlanContainer.plan_id == DeparturePlan.id,
+                    DeparturePlan.departure_id == TrackingEvent.departure_id,
+                    PlanContainer.container_number == TrackingEvent.container_number,
+                ),
+            ),
         ),
     )
 
