@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
-from typing import Annotated
+from decimal import Decimal
+from enum import Enum
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Path
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 MAX_ID = 2_147_483_647
 
@@ -147,3 +150,58 @@ def _container_number(value: str) -> str:
 ContainerNumber = Annotated[
     str, StringConstraints(max_length=11, pattern=CONTAINER_NUMBER_PATTERN), AfterValidator(_container_number)
 ]
+
+
+# --- request bodies: JSON types as sent ---------------------------------------------------
+
+def _json_kinds(annotation: Any) -> frozenset[str] | None:
+    """The JSON scalar kinds a field takes ("bool", "number", "string", "null"), or None when the
+    field takes objects or arrays, or something this does not judge (left to the field itself)."""
+    if annotation is type(None):
+        return frozenset({"null"})
+    if annotation is bool:
+        return frozenset({"bool"})
+    if annotation in (int, float):
+        return frozenset({"number"})
+    if annotation is Decimal:
+        return frozenset({"number", "string"})  # money is sent as a string, also accepted as a number
+    if isinstance(annotation, type) and issubclass(annotation, (str, datetime, Enum)):
+        return frozenset({"string"})
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _json_kinds(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        kinds = [_json_kinds(arg) for arg in get_args(annotation)]
+        return None if any(k is None for k in kinds) else frozenset().union(*kinds)
+    return None
+
+
+def _kind_of(value: Any) -> str | None:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "string" if isinstance(value, str) else None
+
+
+_KIND_NAMES = {"bool": "true or false", "number": "a number", "string": "a string", "null": "null"}
+
+
+class RequestBody(BaseModel):
+    """Base of every request body: unknown fields are refused, and so is a JSON value of the wrong
+    kind. Pydantic would otherwise convert ``true`` to departure 1 and ``"yes"`` to True; a
+    number sent as a string, or a flag as a number, is the client's mistake to hear about."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _json_kind_as_declared(cls, value: Any, info: ValidationInfo) -> Any:
+        kinds = _json_kinds(cls.model_fields[info.field_name].annotation)
+        kind = _kind_of(value)
+        if kinds is None or kind is None or kind in kinds:
+            return value
+        expected = " or ".join(_KIND_NAMES[k] for k in sorted(kinds - {"null"})) or "null"
+        raise ValueError(f"must be {expected}, not {_KIND_NAMES[kind]}")

@@ -39,6 +39,12 @@ BAD_LINES = [
     ({"temperature_c": {"min": 8, "max": 2}}, "cargo.0.temperature_c"),
     ({"temperature_c": {"min": -31, "max": 2}}, "cargo.0.temperature_c.min"),
     ({"surprise": 1}, "cargo.0.surprise"),
+    # A JSON value of the wrong kind is refused, not converted.
+    ({"packages": "4"}, "cargo.0.packages"),
+    ({"packages": True}, "cargo.0.packages"),
+    ({"weight_kg": "72"}, "cargo.0.weight_kg"),
+    ({"stackable": "false"}, "cargo.0.stackable"),
+    ({"stackable": 0}, "cargo.0.stackable"),
     # A package no container type of the service takes: taller than any, or heavier than any payload.
     ({"length_cm": 100, "width_cm": 100, "height_cm": 1000}, "cargo.0.height_cm"),
     ({"packages": 1, "weight_kg": 29_999}, "cargo.0.weight_kg"),
@@ -161,3 +167,22 @@ async def test_an_amendment_to_a_package_no_container_takes_is_refused(client, e
     assert "fits none of service" in response.json()["detail"]
     after = await client.get(f"/v1/bookings/{created.json()['reference']}", headers=exporter)
     assert after.headers["etag"] == created.headers["etag"]
+
+
+@pytest.mark.parametrize("change,field", [({"departure_id": True}, "departure_id"), ({"departure_id": "1"}, "departure_id"),
+                                          ({"allow_rollover": "yes"}, "allow_rollover"),
+                                          ({"allow_rollover": 1}, "allow_rollover")])
+async def test_a_booking_field_of_the_wrong_json_kind_is_refused_not_converted(app, client, exporter, network, change, field):
+    body = booking_body(network["departure_id"]) | change
+    response = await client.post("/v1/bookings", json=body, headers=exporter)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == field and "not " in response.json()["errors"][0]["message"]
+    assert await count_rows(app) == (0, 0)
+
+
+async def test_an_operator_body_of_the_wrong_json_kind_is_refused(client, operator, network):
+    departure = {"service": "WUH-DUI", "departs_at": "2027-03-01T00:00:00Z", "cutoff_at": "2027-02-25T00:00:00Z",
+                 "arrives_at": "2027-03-20T00:00:00Z", "capacity_teu": True}
+    response = await client.post("/v1/departures", json=departure, headers=operator)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "capacity_teu"
+    assert "a number, not true or false" in response.json()["errors"][0]["message"]

@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.fields import Name
+from app.fields import Name, RequestBody
 
 
 class Role(StrEnum):
@@ -33,9 +33,7 @@ EXPORTER_SCOPES = tuple(s for s in Scope if s not in OPERATOR_ONLY_SCOPES and s 
 PARTNER_SCOPES = (*EXPORTER_SCOPES, Scope.EVENTS_WRITE)
 
 
-class OrganizationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class OrganizationCreate(RequestBody):
     name: Name
     role: Role
 
@@ -49,9 +47,7 @@ class OrganizationRead(BaseModel):
     created_at: datetime
 
 
-class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ApiKeyCreate(RequestBody):
     scopes: list[Scope] = Field(min_length=1, max_length=len(Scope))
     name: Name | None = None
 

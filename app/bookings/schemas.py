@@ -6,7 +6,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.fields import CountryCode, DgClass, HsCode, HubCode, IdField, LongText, Name, ShortText, Timestamp, UnNumber, text
+from app.fields import (
+    CountryCode, DgClass, HsCode, HubCode, IdField, LongText, Name, RequestBody, ShortText, Timestamp, UnNumber, text,
+)
 
 
 class BookingStatus(StrEnum):
@@ -61,16 +63,16 @@ class ReferenceKind(StrEnum):
     OTHER = "OTHER"
 
 
-class DangerousGoods(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+class DangerousGoods(RequestBody):
+    model_config = ConfigDict(populate_by_name=True)
 
     un_number: UnNumber
     dg_class: DgClass = Field(alias="class")
     packing_group: PackingGroup | None = None
 
 
-class TemperatureRange(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+class TemperatureRange(RequestBody):
+    model_config = ConfigDict(populate_by_name=True)
 
     min_c: float = Field(alias="min", ge=-30, le=30)
     max_c: float = Field(alias="max", ge=-30, le=30)
@@ -85,10 +87,8 @@ class TemperatureRange(BaseModel):
 Dimension = float
 
 
-class CargoLineIn(BaseModel):
+class CargoLineIn(RequestBody):
     """A line: ``packages`` alike; dimensions per package in cm, ``weight_kg`` for the whole line."""
-
-    model_config = ConfigDict(extra="forbid")
 
     description: Name
     hs_code: HsCode
@@ -103,9 +103,7 @@ class CargoLineIn(BaseModel):
     temperature_c: TemperatureRange | None = None
 
 
-class Consignee(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Consignee(RequestBody):
     name: Name
     address: LongText
     city: Name
@@ -114,16 +112,12 @@ class Consignee(BaseModel):
     phone: text(32) | None = Field(default=None, pattern=r"^\+?[0-9 ()-]{4,32}$")  # type: ignore[valid-type]
 
 
-class BookingReferenceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class BookingReferenceIn(RequestBody):
     kind: ReferenceKind
     value: ShortText
 
 
-class BookingCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class BookingCreate(RequestBody):
     departure_id: IdField | None = None
     quote_option_id: ShortText | None = None
     origin: HubCode | None = Field(default=None, description="Boarding hub (hub code, or a UN/LOCODE one hub of the "
@@ -149,9 +143,7 @@ class BookingCreate(BaseModel):
         return self
 
 
-class BookingUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class BookingUpdate(RequestBody):
     consignee: Consignee | None = None
     cargo: list[CargoLineIn] | None = Field(default=None, min_length=1, max_length=200)
     references: list[BookingReferenceIn] | None = Field(default=None, max_length=20)
@@ -164,10 +156,8 @@ class BookingUpdate(BaseModel):
         return self
 
 
-class MeasuredLine(BaseModel):
+class MeasuredLine(RequestBody):
     """Packages alike as measured at the CFS: dimensions per package in cm, weight for the whole line."""
-
-    model_config = ConfigDict(extra="forbid")
 
     packages: int = Field(ge=1, le=10_000)
     length_cm: float = Field(gt=0, le=1300)
@@ -176,10 +166,8 @@ class MeasuredLine(BaseModel):
     weight_kg: float = Field(gt=0, le=30_000)
 
 
-class ReceiptIn(BaseModel):
+class ReceiptIn(RequestBody):
     """The CFS's measurement of what actually arrived: totals, or the measured lines they are summed from."""
-
-    model_config = ConfigDict(extra="forbid")
 
     pieces: int | None = Field(default=None, ge=1, le=2_000_000)
     weight_kg: float | None = Field(default=None, gt=0, le=6_000_000)
@@ -204,18 +192,14 @@ class ReceiptIn(BaseModel):
         return self
 
 
-class DeliveryIn(BaseModel):
+class DeliveryIn(RequestBody):
     """Proof of delivery to the consignee."""
-
-    model_config = ConfigDict(extra="forbid")
 
     received_by: Name
     delivered_at: Timestamp | None = None
 
 
-class RejectIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RejectIn(RequestBody):
     reason: text(300)  # type: ignore[valid-type]
 
 

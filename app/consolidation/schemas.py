@@ -4,9 +4,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from app.fields import ContainerNumber, IdField
+from app.fields import ContainerNumber, IdField, RequestBody
 
 SealNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40,
                                               pattern=r"^[A-Za-z0-9][A-Za-z0-9 /-]*$")]
@@ -80,10 +80,8 @@ class DeparturePlanRead(BaseModel):
     warnings: list[str]
 
 
-class LockIn(BaseModel):
+class LockIn(RequestBody):
     """Lock some containers of the current plan (by id), or all of them."""
-
-    model_config = ConfigDict(extra="forbid")
 
     containers: list[IdField] | None = Field(default=None, min_length=1, max_length=500)
     all: bool = False
@@ -95,9 +93,7 @@ class LockIn(BaseModel):
         return self
 
 
-class ContainerUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ContainerUpdate(RequestBody):
     container_number: ContainerNumber | None = Field(default=None, description="ISO 6346, check digit verified")
     seal_number: SealNumber | None = None
 

@@ -13,6 +13,7 @@ from app.fields import (
     DgClass,
     HubCode,
     Name,
+    RequestBody,
     ServiceCode,
     TimeZone,
     Timestamp,
@@ -47,9 +48,7 @@ class DepartureStatus(StrEnum):
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("10000000"), max_digits=12, decimal_places=2)]
 
 
-class HubCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class HubCreate(RequestBody):
     code: HubCode = Field(description="UN/LOCODE, optionally with a facility suffix: CNWUH-WJS")
     name: Name
     kind: HubKind
@@ -77,9 +76,7 @@ class HubRead(BaseModel):
     handling_hours: float
 
 
-class ContainerTypeCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ContainerTypeCreate(RequestBody):
     code: ContainerTypeCode = Field(description="ISO 6346 size-type code such as 40HC")
     name: Name
     teu: int = Field(ge=1, le=3)
@@ -106,9 +103,7 @@ class ContainerTypeRead(BaseModel):
     reefer: bool
 
 
-class StopIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class StopIn(RequestBody):
     hub: HubCode
     offset_hours: float = Field(gt=0, le=2000, description="Hours after the service departs its origin")
 
@@ -119,9 +114,7 @@ class StopRead(BaseModel):
     offset_hours: float
 
 
-class ServiceCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ServiceCreate(RequestBody):
     code: ServiceCode
     name: Name | None = Field(default=None, description="Display name; the code when left out")
     mode: Mode
@@ -166,9 +159,7 @@ class ServiceRead(BaseModel):
     minimum_charge: Decimal
 
 
-class DepartureCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DepartureCreate(RequestBody):
     service: ServiceCode
     departs_at: Timestamp
     cutoff_at: Timestamp
@@ -188,9 +179,7 @@ class DepartureCreate(BaseModel):
         return self
 
 
-class DepartureUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DepartureUpdate(RequestBody):
     status: DepartureStatus | None = None
     capacity_teu: int | None = Field(default=None, ge=1, le=200)
     cutoff_at: Timestamp | None = None

@@ -5,19 +5,17 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from app.bookings.schemas import CargoLineIn
-from app.fields import Currency, HubCode, Timestamp, text
+from app.fields import Currency, HubCode, RequestBody, Timestamp, text
 from app.network.schemas import Mode
 
 Rate = Annotated[Decimal, Field(ge=0, le=Decimal("1000000"), max_digits=12, decimal_places=2)]
 
 
-class RateCardCreate(BaseModel):
+class RateCardCreate(RequestBody):
     """A new version of a service's tariff. Money as strings: ``"118.00"``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     currency: Currency = "EUR"
     rate_per_cbm: Rate = Field(description="Per chargeable CBM (W/M with the service's weight_per_cbm_kg)")
@@ -54,9 +52,7 @@ class RateCardRead(BaseModel):
     created_at: datetime
 
 
-class QuoteRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class QuoteRequest(RequestBody):
     origin: HubCode = Field(description="UN/LOCODE (every hub there) or hub code such as CNWUH-WJS")
     destination: HubCode = Field(description="UN/LOCODE (every hub there) or hub code")
     ready_at: Timestamp = Field(description="When the cargo is ready at the origin; a past instant counts as now")

@@ -4,10 +4,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.bookings.schemas import BookingStatus
-from app.fields import HUB_CODE_PATTERN, ContainerNumber, IdField, LongText, Timestamp
+from app.fields import ContainerNumber, HUB_CODE_PATTERN, IdField, LongText, RequestBody, Timestamp
 from app.network.schemas import Mode
 
 
@@ -60,10 +60,8 @@ ContainerNumberIn = ContainerNumber  # ISO 6346, check digit verified
 BookingReference = Annotated[str, StringConstraints(pattern=r"^CVN[A-Z0-9]{8}$")]
 
 
-class EventCreate(BaseModel):
+class EventCreate(RequestBody):
     """A DCSA-style event. TRANSPORT names a departure, EQUIPMENT a container, SHIPMENT a booking."""
-
-    model_config = ConfigDict(extra="forbid")
 
     event_type: EventType
     event_classifier: EventClassifier

@@ -3,7 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints, field_validator
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field, UrlConstraints, field_validator
+
+from app.fields import RequestBody
 from typing import Annotated
 
 from app.tracking.schemas import EventType
@@ -34,9 +36,7 @@ class DeliveryStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
-class SubscriptionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SubscriptionCreate(RequestBody):
     url: CallbackUrl = Field(description="Where events are POSTed; must not resolve to a private or loopback address")
     event_types: list[EventType] = Field(min_length=1, max_length=3)
 
@@ -65,9 +65,7 @@ class SubscriptionCreated(SubscriptionRead):
     secret: str
 
 
-class SecretRotation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SecretRotation(RequestBody):
     grace_period_s: int = Field(
         default=GRACE_PERIOD_DEFAULT_S, ge=0, le=GRACE_PERIOD_MAX_S,
         description="Seconds the replaced secret keeps signing beside the new one (0: it stops at once; "
