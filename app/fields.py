@@ -187,6 +187,7 @@ def _kind_of(value: Any) -> str | None:
 
 
 _KIND_NAMES = {"bool": "true or false", "number": "a number", "string": "a string", "null": "null"}
+_FIELD_KINDS: dict[tuple[type, str], frozenset[str] | None] = {}  # per model and field: its annotation never changes
 
 
 class RequestBody(BaseModel):
@@ -199,7 +200,10 @@ class RequestBody(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _json_kind_as_declared(cls, value: Any, info: ValidationInfo) -> Any:
-        kinds = _json_kinds(cls.model_fields[info.field_name].annotation)
+        key = (cls, info.field_name)
+        if key not in _FIELD_KINDS:
+            _FIELD_KINDS[key] = _json_kinds(cls.model_fields[info.field_name].annotation)
+        kinds = _FIELD_KINDS[key]
         kind = _kind_of(value)
         if kinds is None or kind is None or kind in kinds:
             return value
