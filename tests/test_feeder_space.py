@@ -166,3 +166,17 @@ async def test_departures_are_locked_by_when_they_leave_their_origin_not_by_id(a
         locked = await network.lock_departures(session, {train, truck})
         await session.rollback()
     assert order == [truck, train] and set(locked) == {truck, train}
+
+
+async def test_a_quoted_booking_whose_truck_the_hub_cancelled_can_still_be_cancelled_not_amended(client, operator, exporter):
+    """The hub cancelled the feeding truck: the booking is at risk and the exporter must be able
+    to withdraw it; changing its cargo waits for a way to make the connection."""
+    network = await road_then_rail(client, operator)
+    booked = await book_option(client, exporter, await road_rail_option(client, exporter, 4))
+    response = await client.patch(f"/v1/departures/{network['road']['id']}", json={"status": "CANCELLED"}, headers=operator)
+    assert response.status_code == 200, response.text
+    path = f"/v1/bookings/{booked.json()['reference']}"
+    amended = await client.patch(path, json={"cargo": [cubes(5)]}, headers=exporter | {"If-Match": booked.headers["etag"]})
+    assert amended.status_code == 409 and "is CANCELLED" in amended.json()["detail"]
+    cancelled = await client.post(f"{path}/cancel", headers=exporter)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "CANCELLED"

@@ -26,6 +26,7 @@ from app.db import DriverStatement, utcnow
 from app.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
 from app.fields import dg_class_forbidden
 from app.network.models import Departure, Hub, Service
+from app.network.schemas import DepartureStatus
 from app.network.service import (
     departure_for_booking, get_departure, get_hub, is_open_for_booking, lock_departures, route_hubs,
 )
@@ -636,13 +637,25 @@ def _before_cutoff(departure: Departure, action: str) -> None:
         raise Conflict(f"{action} is possible only before the cut-off ({departure.cutoff_at.isoformat()}) of an open departure")
 
 
-def _before_every_cutoff(departure: Departure, feeders: Feeders, action: str) -> None:
+# A feeder in one of these has taken the cargo (or is past taking changes to it).
+_FEEDER_GONE = (DepartureStatus.DEPARTED.value, DepartureStatus.ARRIVED.value)
+
+
+def _before_every_cutoff(departure: Departure, feeders: Feeders, action: str, *, amending: bool) -> None:
     """Before the cut-off of every departure the booking rides: a quoted itinerary's first truck
-    or barge closes before its train, and cargo cannot change once it has left."""
+    or barge closes before its train, and cargo cannot change once it has left.
+
+    A feeder the hub cancelled or closed does not keep the exporter from cancelling (the
+    booking is at risk; withdrawing it must stay possible); amending needs every feeder open.
+    """
+    now = utcnow()
     for ridden, _ in sorted(feeders, key=lambda feeder: feeder[0].cutoff_at):
-        if not is_open_for_booking(ridden, utcnow()):
+        if now >= ridden.cutoff_at or ridden.status in _FEEDER_GONE:
             raise Conflict(f"{action} is possible only before the cut-off ({ridden.cutoff_at.isoformat()}) of every "
                            f"leg of the itinerary; departure {ridden.id} ({ridden.service.mode}) has closed")
+        if amending and ridden.status != DepartureStatus.OPEN.value:
+            raise Conflict(f"{action} needs every leg of the itinerary open; departure {ridden.id} "
+                           f"({ridden.service.mode}) is {ridden.status}")
     _before_cutoff(departure, action)
 
 
@@ -653,7 +666,7 @@ async def amend_booking(
     _check_if_match(booking, if_match)
     if booking.status not in AMENDABLE:
         raise Conflict(f"a {booking.status} booking can no longer be amended")
-    _before_every_cutoff(departure, feeders, "amending")
+    _before_every_cutoff(departure, feeders, "amending", amending=True)
     service = departure.service
     held_before = booking.chargeable_cbm
     if data.cargo is not None:
@@ -687,7 +700,7 @@ async def cancel_booking(session: AsyncSession, caller: Caller, reference: str, 
     held_space = booking.status in SPACE_HOLDING
     if BookingStatus.CANCELLED not in TRANSITIONS[BookingStatus(booking.status)]:
         raise Conflict(f"a {booking.status} booking cannot be cancelled")
-    _before_every_cutoff(departure, feeders, "cancelling")
+    _before_every_cutoff(departure, feeders, "cancelling", amending=False)
     transition(booking, S.CANCELLED, "cancelled by the exporter" if not caller.is_operator else "cancelled by the operator")
     booking.version += 1
     await session.flush()
