@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, delete, select, update
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -209,8 +209,9 @@ async def _claim(sessionmaker, api_key_id: int, key: str, request_hash: str, ope
                           "this Idempotency-Key was used with a different request", "Idempotency-Key"), [], False)
     if record.state == "COMMITTED":
         return (*_problem(409, "conflict", "Conflict", "the request with this Idempotency-Key was carried out, but its "
-                                                       "response was not kept (the server stopped before storing it): "
-                                                       "read the result rather than send the request again"), [], False)
+                                                       "response is not stored (it is being stored now, or the server "
+                                                       "stopped first): read the result rather than send the request "
+                                                       "again"), [], False)
     if record.state != "DONE":
         return (*_problem(409, "conflict", "Conflict", "a request with this Idempotency-Key is in progress"), [], False)
     try:
@@ -259,14 +260,19 @@ async def _finish(sessionmaker, claim_id: int, captured: dict[str, Any], seal_bo
         await session.commit()
 
 
-async def purge_expired(sessionmaker, now: datetime, batch: int = 1000) -> int:
+async def purge_expired(sessionmaker, now: datetime, batch: int = 1000, max_batches: int = 10) -> int:
     """Delete the records past their ``expires_at`` (answers kept 24 h, claims whose lease ran
-    out), in batches of ``batch``, each its own short transaction; how many went. Run by the
-    webhook workers now and then, so the table holds about a day of keys, not all of them."""
+    out), in at most ``max_batches`` batches of ``batch``, each its own short transaction; how
+    many went. Run by the webhook workers now and then, so the table holds about a day of keys."""
     purged = 0
-    while True:
+    for _ in range(max_batches):
         async with sessionmaker() as session:
-            expired = select(IdempotencyRecord.id).where(IdempotencyRecord.expires_at <= now).limit(batch)
+            # A claim whose lease ran out may belong to a request still running (past LEASE, it gives
+            # way to a retry); it goes only once it has been stale for as long as answers are kept.
+            expired = select(IdempotencyRecord.id).where(
+                IdempotencyRecord.expires_at <= now,
+                or_(IdempotencyRecord.state != "IN_FLIGHT", IdempotencyRecord.expires_at <= now - RETENTION),
+            ).limit(batch)
             result = await session.execute(
                 delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(expired.scalar_subquery()))
                 .execution_options(synchronize_session=False)
@@ -274,7 +280,8 @@ async def purge_expired(sessionmaker, now: datetime, batch: int = 1000) -> int:
             await session.commit()
         purged += result.rowcount
         if result.rowcount < batch:
-            return purged
+            break
+    return purged
 
 
 async def _send(send: Send, status: int, body: bytes, extra_headers: list | None = None, replayed: bool = False) -> None:

@@ -180,3 +180,29 @@ async def test_expired_keys_are_purged_by_the_worker_and_live_ones_kept(app, cli
     again = await client.post("/v1/bookings", json=body, headers=exporter | {"Idempotency-Key": "old-1"})
     assert again.status_code == 201 and "idempotent-replayed" not in again.headers
     assert await bookings_count(app) == 6
+
+
+async def test_the_purge_goes_a_bounded_slice_at_a_time_and_spares_a_claim_still_running(
+    app, client, exporter, network, settings
+):
+    from app.webhooks.worker import Worker
+
+    body = booking_body(network["departure_id"])
+    for key in ("done-1", "done-2", "done-3", "running"):
+        assert (await client.post("/v1/bookings", json=body, headers=exporter | {"Idempotency-Key": key})).status_code == 201
+    async with app.state.sessionmaker() as session:
+        for record in await session.scalars(select(IdempotencyRecord)):
+            record.expires_at = utcnow() - timedelta(seconds=1)
+            if record.key == "running":  # its lease ran out, but its request may still be running
+                record.state = "IN_FLIGHT"
+        await session.commit()
+
+    async def keys() -> set[str]:
+        async with app.state.sessionmaker() as session:
+            return set(await session.scalars(select(IdempotencyRecord.key)))
+
+    worker = Worker(app.state.sessionmaker, settings)
+    assert await worker.purge(batch=2, max_batches=1) is True  # a slice of two: there may be more
+    assert len(await keys()) == 2
+    assert await worker.purge(batch=2, max_batches=1) is False
+    assert await keys() == {"running"}

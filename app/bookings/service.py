@@ -428,7 +428,7 @@ def _new_reference() -> str:
 async def _hub_of_route(session: AsyncSession, place: str, route: list[Hub], field: str) -> Hub:
     """The hub of the service's route named by its hub code or UN/LOCODE; else whichever hub the
     place names (which the caller then finds off the route), or a 422 on ``field``."""
-    on_route = [hub for hub in route if place in (hub.code, hub.un_locode)]
+    on_route = [hub for hub in route if hub.code == place] or [hub for hub in route if hub.un_locode == place]
     if len(on_route) == 1:
         return on_route[0]
     return await get_hub(session, place, field)

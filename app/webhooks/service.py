@@ -754,15 +754,19 @@ async def record_attempt(
 
     Only the lease holder moves the delivery (``claim_token``); a worker whose lease
     ran out still logs what it saw. A 410 disables the subscription only while its URL is
-    still ``posted_url``: a callback changed since the POST was not the one that said Gone.
+    still ``posted_url``: a callback changed since the POST was not the one that said Gone,
+    so the delivery is tried again, at the new callback.
     """
     session.add(WebhookAttempt(delivery_id=delivery_id, attempted_at=now, status_code=status_code,
                                latency_ms=round(latency_ms, 1), response_body=response_body, error=error))
     mine = (WebhookDelivery.id == delivery_id) & (WebhookDelivery.claim_token == token)
+    gone = status_code == 410 and (posted_url is None or posted_url == await session.scalar(
+        select(WebhookSubscription.url).where(WebhookSubscription.id == subscription_id)
+    ))
     if status_code is not None and 200 <= status_code < 300:
         values = {"status": DeliveryStatus.DELIVERED.value, "delivered_at": now}
         new_status = DeliveryStatus.DELIVERED.value
-    elif status_code == 410:
+    elif gone:
         values = {"status": DeliveryStatus.FAILED.value}
         new_status = DeliveryStatus.FAILED.value
     elif attempts >= max_attempts:
@@ -775,15 +779,15 @@ async def record_attempt(
         update(WebhookDelivery).where(mine).values(lease_until=None, claim_token=None, **values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount and status_code == 410:
-        gone = await session.execute(
+    if result.rowcount and gone:
+        disabled = await session.execute(
             update(WebhookSubscription)
             .where(WebhookSubscription.id == subscription_id, WebhookSubscription.disabled_at.is_(None),
                    *([WebhookSubscription.url == posted_url] if posted_url is not None else []))
             .values(disabled_at=now, disabled_reason="the receiver answered 410 Gone")
             .execution_options(synchronize_session=False)
         )
-        if gone.rowcount:
+        if disabled.rowcount:
             await _cancel_pending(session, subscription_id)
     return new_status if result.rowcount else "LEASE_LOST"
 
@@ -792,12 +796,12 @@ FINISHED = (DeliveryStatus.DELIVERED.value, DeliveryStatus.FAILED.value, Deliver
 
 
 async def purge_finished(sessionmaker: async_sessionmaker[AsyncSession], created_before: datetime,
-                         batch: int = 1000) -> int:
+                         batch: int = 1000, max_batches: int = 10) -> int:
     """Delete deliveries that are over (delivered, failed for good, cancelled) and were created
-    before ``created_before``, with their attempts, in batches of ``batch``, each its own short
-    transaction; how many went. Pending ones are never touched, whatever their age."""
+    before ``created_before``, with their attempts, in at most ``max_batches`` batches of
+    ``batch``, each its own short transaction; how many went. Pending ones are never touched."""
     purged = 0
-    while True:
+    for _ in range(max_batches):
         async with sessionmaker() as session:
             ids = list(await session.scalars(
                 select(WebhookDelivery.id)
@@ -811,4 +815,5 @@ async def purge_finished(sessionmaker: async_sessionmaker[AsyncSession], created
             await session.commit()
         purged += len(ids)
         if len(ids) < batch:
-            return purged
+            break
+    return purged

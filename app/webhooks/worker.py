@@ -160,8 +160,10 @@ class Worker:
         try:
             while not stop.is_set():
                 if time.monotonic() >= purge_due:
-                    purge_due = time.monotonic() + self.settings.purge_seconds
-                    await self.purge()
+                    # A backlog (the first purge after an upgrade) goes a bounded slice per round,
+                    # between rounds of deliveries, until it is gone.
+                    more = await self.purge()
+                    purge_due = time.monotonic() + (0.0 if more else self.settings.purge_seconds)
                 try:
                     done = await self.run_once()
                 except Exception:  # a database hiccup must not kill the worker
@@ -176,15 +178,19 @@ class Worker:
             if own_client:
                 await self.client.aclose()
 
-    async def purge(self) -> None:
-        """Expired Idempotency-Key records, and deliveries over for longer than the retention."""
+    async def purge(self, batch: int = 1000, max_batches: int = 10) -> bool:
+        """Expired Idempotency-Key records, and deliveries over for longer than the retention, at
+        most ``max_batches`` × ``batch`` of each; True when there may be more to purge."""
         now = utcnow()
+        limit = batch * max_batches
         try:
-            await idempotency.purge_expired(self.sessionmaker, now)
+            keys = await idempotency.purge_expired(self.sessionmaker, now, batch, max_batches)
             retention = timedelta(days=self.settings.webhook_delivery_retention_days)
-            await service.purge_finished(self.sessionmaker, now - retention)
+            deliveries = await service.purge_finished(self.sessionmaker, now - retention, batch, max_batches)
         except Exception:  # a database hiccup must not kill the worker; the next round tries again
             log.exception("purging expired records failed")
+            return False
+        return keys >= limit or deliveries >= limit
 
     async def run_once(self) -> int:
         token = f"{self.name}-{secrets.token_hex(5)}"
