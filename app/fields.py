@@ -165,7 +165,7 @@ def _json_kinds(annotation: Any) -> frozenset[str] | None:
         return frozenset({"number"})
     if annotation is Decimal:
         return frozenset({"number", "string"})  # money is sent as a string, also accepted as a number
-    if isinstance(annotation, type) and issubclass(annotation, (str, datetime, Enum)):
+    if annotation is AwareDatetime or (isinstance(annotation, type) and issubclass(annotation, (str, datetime, Enum))):
         return frozenset({"string"})
     origin = get_origin(annotation)
     if origin is Annotated:
@@ -173,6 +173,19 @@ def _json_kinds(annotation: Any) -> frozenset[str] | None:
     if origin in (Union, UnionType):
         kinds = [_json_kinds(arg) for arg in get_args(annotation)]
         return None if any(k is None for k in kinds) else frozenset().union(*kinds)
+    return None
+
+
+def _item_kinds(annotation: Any) -> frozenset[str] | None:
+    """For a list field (``list[X]``, perhaps optional), the JSON kinds its items take; else None."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _item_kinds(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        found = [kinds for arg in get_args(annotation) if (kinds := _item_kinds(arg)) is not None]
+        return found[0] if len(found) == 1 else None
+    if origin in (list, tuple, set, frozenset) and len(get_args(annotation)) == 1:
+        return _json_kinds(get_args(annotation)[0])
     return None
 
 
@@ -187,7 +200,16 @@ def _kind_of(value: Any) -> str | None:
 
 
 _KIND_NAMES = {"bool": "true or false", "number": "a number", "string": "a string", "null": "null"}
-_FIELD_KINDS: dict[tuple[type, str], frozenset[str] | None] = {}  # per model and field: its annotation never changes
+# Per model and field (its annotation never changes): the kinds of its value and of its items.
+_FIELD_KINDS: dict[tuple[type, str], tuple[frozenset[str] | None, frozenset[str] | None]] = {}
+
+
+def _wrong_kind(kinds: frozenset[str] | None, value: Any) -> str | None:
+    kind = _kind_of(value)
+    if kinds is None or kind is None or kind in kinds:
+        return None
+    expected = " or ".join(_KIND_NAMES[k] for k in sorted(kinds - {"null"})) or "null"
+    return f"must be {expected}, not {_KIND_NAMES[kind]}"
 
 
 class RequestBody(BaseModel):
@@ -202,10 +224,13 @@ class RequestBody(BaseModel):
     def _json_kind_as_declared(cls, value: Any, info: ValidationInfo) -> Any:
         key = (cls, info.field_name)
         if key not in _FIELD_KINDS:
-            _FIELD_KINDS[key] = _json_kinds(cls.model_fields[info.field_name].annotation)
-        kinds = _FIELD_KINDS[key]
-        kind = _kind_of(value)
-        if kinds is None or kind is None or kind in kinds:
-            return value
-        expected = " or ".join(_KIND_NAMES[k] for k in sorted(kinds - {"null"})) or "null"
-        raise ValueError(f"must be {expected}, not {_KIND_NAMES[kind]}")
+            annotation = cls.model_fields[info.field_name].annotation
+            _FIELD_KINDS[key] = (_json_kinds(annotation), _item_kinds(annotation))
+        kinds, item_kinds = _FIELD_KINDS[key]
+        if (wrong := _wrong_kind(kinds, value)) is not None:
+            raise ValueError(wrong)
+        if item_kinds is not None and isinstance(value, list):
+            for index, item in enumerate(value):
+                if (wrong := _wrong_kind(item_kinds, item)) is not None:
+                    raise ValueError(f"item {index} {wrong}")
+        return value

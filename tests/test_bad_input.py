@@ -139,7 +139,8 @@ async def test_bad_receipt_writes_nothing(client, operator, exporter, network):
     reference = (await client.post("/v1/bookings", json=booking_body(network["departure_id"]), headers=exporter)).json()["reference"]
     for bad, field in [({"pieces": 0, "weight_kg": 1, "volume_cbm": 1}, "pieces"),
                        ({"pieces": 1, "weight_kg": -1, "volume_cbm": 1}, "weight_kg"),
-                       ({"pieces": 1, "weight_kg": 1, "volume_cbm": 1, "received_at": "2099-01-01T00:00:00Z"}, "received_at")]:
+                       ({"pieces": 1, "weight_kg": 1, "volume_cbm": 1, "received_at": "2099-01-01T00:00:00Z"}, "received_at"),
+                       ({"pieces": 1, "weight_kg": 1, "volume_cbm": 1, "received_at": 1800000000}, "received_at")]:
         response = await client.post(f"/v1/bookings/{reference}/receipt", json=bad, headers=operator)
         assert response.status_code == 422 and response.json()["errors"][0]["field"] == field
     after = (await client.get(f"/v1/bookings/{reference}", headers=exporter)).json()
@@ -186,3 +187,13 @@ async def test_an_operator_body_of_the_wrong_json_kind_is_refused(client, operat
     response = await client.post("/v1/departures", json=departure, headers=operator)
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "capacity_teu"
     assert "a number, not true or false" in response.json()["errors"][0]["message"]
+
+
+async def test_list_items_of_the_wrong_json_kind_are_refused(client, operator, exporter, network):
+    departure_id = network["departure_id"]
+    await client.post("/v1/bookings", json=booking_body(departure_id), headers=exporter)
+    assert (await client.post(f"/v1/departures/{departure_id}/plan", headers=operator)).status_code in (200, 201)
+    response = await client.post(f"/v1/departures/{departure_id}/plan/lock", json={"containers": [True, "7"]},
+                                 headers=operator)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "containers"
+    assert "item 0 must be a number, not true or false" in response.json()["errors"][0]["message"]
