@@ -140,7 +140,8 @@ async def test_bad_receipt_writes_nothing(client, operator, exporter, network):
     for bad, field in [({"pieces": 0, "weight_kg": 1, "volume_cbm": 1}, "pieces"),
                        ({"pieces": 1, "weight_kg": -1, "volume_cbm": 1}, "weight_kg"),
                        ({"pieces": 1, "weight_kg": 1, "volume_cbm": 1, "received_at": "2099-01-01T00:00:00Z"}, "received_at"),
-                       ({"pieces": 1, "weight_kg": 1, "volume_cbm": 1, "received_at": 1800000000}, "received_at")]:
+                       ({"pieces": 1, "weight_kg": 1, "volume_cbm": 1, "received_at": 1800000000}, "received_at"),
+                       ({"pieces": 1, "weight_kg": 1, "volume_cbm": 1, "received_at": "2020-01-01T00:00:00Z"}, "received_at")]:
         response = await client.post(f"/v1/bookings/{reference}/receipt", json=bad, headers=operator)
         assert response.status_code == 422 and response.json()["errors"][0]["field"] == field
     after = (await client.get(f"/v1/bookings/{reference}", headers=exporter)).json()

@@ -258,6 +258,10 @@ async def test_delivery_closes_an_arrived_booking(app, client, operator, exporte
     future = await client.post(f"/v1/bookings/{reference}/deliver",
                                json={"received_by": "M. Keller", "delivered_at": "2099-01-01T00:00:00Z"}, headers=operator)
     assert future.status_code == 422 and future.json()["errors"][0]["field"] == "delivered_at"
+    before_booked = await client.post(f"/v1/bookings/{reference}/deliver",
+                                      json={"received_by": "M. Keller", "delivered_at": "2020-01-01T00:00:00Z"},
+                                      headers=operator)
+    assert before_booked.status_code == 422 and before_booked.json()["errors"][0]["field"] == "delivered_at"
     delivered = await client.post(f"/v1/bookings/{reference}/deliver", json={"received_by": "M. Keller"}, headers=operator)
     assert delivered.status_code == 200 and delivered.json()["status"] == "DELIVERED"
     events = (await client.get("/v1/events", params={"booking": reference}, headers=exporter)).json()["items"]

@@ -732,6 +732,8 @@ async def deliver_booking(session: AsyncSession, caller: Caller, reference: str,
     delivered_at = data.delivered_at or utcnow()
     if delivered_at > utcnow():
         raise Unprocessable("delivered_at", "must not be in the future")
+    if delivered_at < (booking.received_at or booking.created_at):
+        raise Unprocessable("delivered_at", "must not be before the cargo was received (or the booking made)")
     transition(booking, S.DELIVERED, f"delivered; signed for by {data.received_by}")
     booking.version += 1
     await session.flush()
@@ -747,6 +749,8 @@ async def receive_cargo(
     received_at = data.received_at or now
     if received_at > now:
         raise Unprocessable("received_at", "must not be in the future")
+    if received_at < booking.created_at:
+        raise Unprocessable("received_at", f"must not be before the booking was made ({booking.created_at.isoformat()})")
     if booking.status != S.CARGO_RECEIVED:
         transition(booking, S.CARGO_RECEIVED)
     service = departure.service
