@@ -28,7 +28,7 @@ from app.fields import dg_class_forbidden
 from app.network.models import Departure, Hub, Service
 from app.network.schemas import DepartureStatus
 from app.network.service import (
-    departure_for_booking, get_departure, get_hub, is_open_for_booking, lock_departures, route_hubs,
+    departure_for_booking, get_departure, get_hub, hubs_named, is_open_for_booking, lock_departures, route_hubs,
 )
 from app.routing import rates
 from app.routing.models import BookingLeg
@@ -428,7 +428,7 @@ def _new_reference() -> str:
 async def _hub_of_route(session: AsyncSession, place: str, route: list[Hub], field: str) -> Hub:
     """The hub of the service's route named by its hub code or UN/LOCODE; else whichever hub the
     place names (which the caller then finds off the route), or a 422 on ``field``."""
-    on_route = [hub for hub in route if hub.code == place] or [hub for hub in route if hub.un_locode == place]
+    on_route = hubs_named(place, route)
     if len(on_route) == 1:
         return on_route[0]
     return await get_hub(session, place, field)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, bindparam, literal, or_, select, union_all
@@ -57,15 +57,23 @@ def _missing(what: str, code: str, field: str | None) -> Exception:
     return Unprocessable(field, f"unknown {what} {code}") if field else NotFound(f"{what} {code} not found")
 
 
+def hubs_named(place: str, hubs: Iterable[Hub]) -> list[Hub]:
+    """Which of ``hubs`` a place names (API.md: places by hub code or UN/LOCODE): the hub whose
+    code it is, else every hub with that UN/LOCODE."""
+    hubs = list(hubs)
+    return [hub for hub in hubs if hub.code == place] or [hub for hub in hubs if hub.un_locode == place]
+
+
 async def get_hub(session: AsyncSession, code: str, field: str | None = "hub") -> Hub:
-    """The hub named by its hub code, or by a UN/LOCODE that only it has (API.md: places by either).
+    """The hub named by its hub code, or by a UN/LOCODE that only it has.
 
     A LOCODE several hubs share (Wuhan's rail terminal, river port and CFS) names none of them: 422.
     """
-    hubs = list(await session.scalars(select(Hub).where(or_(Hub.code == code, Hub.un_locode == code)).order_by(Hub.id)))
-    exact = [hub for hub in hubs if hub.code == code]
-    if exact or len(hubs) == 1:
-        return (exact or hubs)[0]
+    hubs = hubs_named(code, await session.scalars(
+        select(Hub).where(or_(Hub.code == code, Hub.un_locode == code)).order_by(Hub.id)
+    ))
+    if len(hubs) == 1:
+        return hubs[0]
     if not hubs:
         raise _missing("hub", code, field)
     raise Unprocessable(field or "code", f"{code} is the UN/LOCODE of several hubs "

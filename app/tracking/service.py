@@ -40,7 +40,7 @@ from app.db import DriverStatement, utcnow
 from app.errors import Unprocessable
 from app.network.models import Departure, Hub
 from app.network.schemas import DepartureStatus
-from app.network.service import get_departure, route_hubs
+from app.network.service import get_departure, hubs_named, route_hubs
 from app.tracking.models import DepartureCall, Leg, TrackingEvent
 from app.tracking.schemas import (
     AT_RISK_CODE,
@@ -400,12 +400,11 @@ class Recorded:
 
 async def _resolve_location(session: AsyncSession, location: str, among: list[Hub] | None = None) -> Hub:
     """A hub by code or by UN/LOCODE (which must then name one hub, or one of ``among``)."""
-    hubs = list(await session.scalars(select(Hub).where(or_(Hub.code == location, Hub.un_locode == location))))
+    hubs = hubs_named(location, await session.scalars(
+        select(Hub).where(or_(Hub.code == location, Hub.un_locode == location))
+    ))
     if not hubs:
         raise Unprocessable("location", f"no hub has the code or UN/LOCODE {location}")
-    exact = [h for h in hubs if h.code == location]
-    if exact:
-        hubs = exact
     if among is not None:
         allowed = {h.id for h in among}
         hubs = [h for h in hubs if h.id in allowed]
