@@ -179,7 +179,7 @@ def cmd_reseal_secrets(args: argparse.Namespace) -> int:
     some secret opened with no configured key (keep the previous keys until it is sorted out).
     """
     from app.db import make_engine, make_sessionmaker
-    from app.webhooks import service
+    from app.webhooks import signing
 
     settings = get_settings()
     if not settings.webhook_secret_key:
@@ -187,16 +187,16 @@ def cmd_reseal_secrets(args: argparse.Namespace) -> int:
               "(make one with `caravan admin secret-key`)", file=sys.stderr)
         return 2
 
-    async def run() -> service.ResealCounts:
+    async def run() -> signing.ResealCounts:
         engine = make_engine(settings.async_database_url)
         try:
-            return await service.reseal_secrets(make_sessionmaker(engine), settings.webhook_secret_key,
+            return await signing.reseal_secrets(make_sessionmaker(engine), settings.webhook_secret_key,
                                                 settings.previous_secret_keys, args.batch_size)
         finally:
             await engine.dispose()
 
     counts = asyncio.run(run())
-    print(f"resealed {counts.resealed} webhook secrets with key {service.key_id(settings.webhook_secret_key)}; "
+    print(f"resealed {counts.resealed} webhook secrets with key {signing.key_id(settings.webhook_secret_key)}; "
           f"skipped {counts.current} already sealed with it and {counts.changed} changed meanwhile")
     if counts.unopened:
         shown = ", ".join(map(str, counts.unopened[:20])) + (" …" if len(counts.unopened) > 20 else "")

@@ -19,7 +19,13 @@ from app.accounts.schemas import ALL_SCOPES, EXPORTER_SCOPES, PARTNER_SCOPES, Ro
 from app.db import utcnow
 from app.network import service as network
 from app.network.models import Hub
-from app.network.schemas import ContainerTypeCreate, DepartureCreate, HubCreate, ServiceCreate, StopIn
+from app.network.schemas import (
+    ContainerTypeCreate,
+    DepartureCreate,
+    HubCreate,
+    ServiceCreate,
+    StopIn,
+)
 from app.routing import rates
 from app.routing.schemas import RateCardCreate
 

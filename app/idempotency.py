@@ -24,7 +24,16 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, delete, or_, select, update
+from sqlalchemy import (
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,7 +41,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.accounts.models import ApiKey
 from app.accounts.service import KEY_PREFIX, hash_key
 from app.db import BEFORE_COMMIT, Base, utcnow
-from app.errors import PROBLEM_MEDIA_TYPE, Conflict, FieldError, TooManyRequests, problem
+from app.errors import (
+    PROBLEM_MEDIA_TYPE,
+    Conflict,
+    FieldError,
+    TooManyRequests,
+    problem,
+)
 from app.ratelimit import RateLimiter
 
 RETENTION = timedelta(hours=24)

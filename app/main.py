@@ -23,13 +23,13 @@ from app.dcsa.router import router as dcsa_router
 from app.errors import PROBLEM_MEDIA_TYPE, AppError, FieldError, Problem, problem
 from app.idempotency import IdempotencyMiddleware
 from app.middleware import BodySizeLimit
-from app.ratelimit import RateLimiter, RateLimitHeaders
-from app.webhooks.service import RESPONSE_CONTEXT, seal, unseal
-from app.webhooks.worker import start_embedded_worker
 from app.network.router import router as network_router
+from app.ratelimit import RateLimiter, RateLimitHeaders
 from app.routing.router import router as routing_router
 from app.tracking.router import router as tracking_router
 from app.webhooks.router import router as webhooks_router
+from app.webhooks.signing import RESPONSE_CONTEXT, seal, unseal
+from app.webhooks.worker import start_embedded_worker
 
 log = logging.getLogger("caravan")
 

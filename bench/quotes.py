@@ -27,7 +27,7 @@ from app.cli import migrate  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.demo import seed_demo  # noqa: E402
 from app.main import create_app  # noqa: E402
-from app.routing import service as quotes  # noqa: E402
+from app.routing import index  # noqa: E402
 
 PAIRS = [("CNXGN", "DEDUI"), ("CNWUH", "DEDUI"), ("CNHSI", "PLWAW"), ("CNEZH", "ITMIL"), ("CNWUH-WJS", "DEHAM")]
 CARGO = [{"description": "Festive decorations", "hs_code": "950510", "packages": 40, "package_type": "CARTON",
@@ -52,7 +52,7 @@ async def main(args: argparse.Namespace, url: str) -> None:
             return elapsed, len(response.json()["options"])
 
         cold, _ = await one(*PAIRS[0])
-        built = next(iter(quotes._CACHE.values()))
+        built = next(iter(index._CACHE.values()))
         times, options = [], []
         for n in range(args.queries):
             elapsed, count = await one(*PAIRS[n % len(PAIRS)])

@@ -5,7 +5,7 @@ or --sqlite is given, migrates, builds a network through the API (in process,
 httpx + ASGI), books 1,000 mixed bookings (3 destinations, DG classes, reefers,
 non-stackables) on one 200-TEU departure, then measures further bookings:
 
-- ``decision``: the time inside the space-control check (``_fits``: load the
+- ``decision``: the time inside the space-control check (``space.reserve``: load the
   projection, first fit, or replan with the planner), per booking;
 - ``request``: the whole POST /v1/bookings in process.
 
@@ -60,7 +60,8 @@ async def run(database_url: str, seeded: int, measured: int) -> None:
     os.environ["CARAVAN_DATABASE_URL"] = database_url
     import httpx
 
-    from app.bookings import service as bookings_service
+    from app.bookings.models import Booking
+    from app.consolidation import space
     from app.config import Settings
     from app.main import create_app
     from tests import factories
@@ -68,7 +69,7 @@ async def run(database_url: str, seeded: int, measured: int) -> None:
     app = create_app(Settings(database_url=database_url, db_pool_size=4, rate_limit_per_s=0))  # one key books all
     print("per-key rate limit: off for this run")
     timings: list[float] = []
-    original = bookings_service._fits
+    original = space.reserve
 
     async def timed_fits(*args, **kwargs):
         start = time.perf_counter()
@@ -77,7 +78,7 @@ async def run(database_url: str, seeded: int, measured: int) -> None:
         finally:
             timings.append((time.perf_counter() - start) * 1000)
 
-    bookings_service._fits = timed_fits
+    space.reserve = timed_fits
     rng = random.Random(7)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
@@ -118,9 +119,9 @@ async def run(database_url: str, seeded: int, measured: int) -> None:
         async with app.state.sessionmaker() as session:
             per_slot = (select(SpaceSlot.slot, func.min(ContainerType.teu).label("teu"))
                         .join(ContainerType, ContainerType.code == SpaceSlot.container_type)
-                        .join(bookings_service.Booking, bookings_service.Booking.id == SpaceSlot.booking_id)
+                        .join(Booking, Booking.id == SpaceSlot.booking_id)
                         .where(SpaceSlot.departure_id == departure_id,
-                               bookings_service.Booking.status.in_(["CONFIRMED"]))
+                               Booking.status.in_(["CONFIRMED"]))
                         .group_by(SpaceSlot.slot).subquery())
             used = int(await session.scalar(select(func.sum(per_slot.c.teu))) or 0)
             await session.execute(update(Departure).where(Departure.id == departure_id).values(capacity_teu=used))

@@ -44,9 +44,9 @@ async def seed(sessionmaker, runs: int) -> tuple[list[int], dict]:
     from app.fields import iso6346_check_digit
     from app.network import service as network
     from app.network.schemas import ContainerTypeCreate, DepartureCreate, HubCreate, ServiceCreate, StopIn
-    from app.tracking import service as tracking
+    from app.tracking import legs
     from app.webhooks.models import WebhookSubscription
-    from app.webhooks.service import new_secret
+    from app.webhooks.signing import new_secret
 
     async with sessionmaker() as session:
         for code, kind, tz in (("CNWUH-WJS", "RAIL_TERMINAL", "Asia/Shanghai"), ("CNAKL", "BORDER_CROSSING", "Asia/Urumqi"),
@@ -86,7 +86,7 @@ async def seed(sessionmaker, runs: int) -> tuple[list[int], dict]:
                     })
         await session.execute(insert(Booking), rows)
         for departure in departures:
-            await tracking.ensure_legs(session, departure)
+            await legs.ensure_legs(session, departure)
         # A locked, numbered plan per departure: container c holds the bookings of exporter c.
         booking_ids = {r: i for r, i in await session.execute(select(Booking.reference, Booking.id))}
         numbers: dict[int, list[str]] = {}
@@ -121,7 +121,7 @@ async def main(database_url: str, runs: int) -> None:
 
     from app.config import Settings
     from app.db import make_engine, make_sessionmaker, utcnow
-    from app.tracking import service as tracking
+    from app.tracking import record
     from app.tracking.schemas import EventCreate
     from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
     from app.webhooks.worker import Worker
@@ -140,7 +140,7 @@ async def main(database_url: str, runs: int) -> None:
                                 event_datetime=utcnow() - timedelta(minutes=30), container_number=number)
             async with sessionmaker() as session:
                 started = time.perf_counter()
-                recorded = await tracking.record_event(session, caller, event)
+                recorded = await record.record_event(session, caller, event)
                 await session.commit()
                 stuffing.append(time.perf_counter() - started)
             assert recorded.bookings_updated == PER_CONTAINER, recorded.bookings_updated
@@ -156,7 +156,7 @@ async def main(database_url: str, runs: int) -> None:
                             event_datetime=utcnow() - timedelta(minutes=1), departure_id=departure_id)
         async with sessionmaker() as session:
             started = time.perf_counter()
-            recorded = await tracking.record_event(session, caller, event)
+            recorded = await record.record_event(session, caller, event)
             await session.commit()
             timings.append(time.perf_counter() - started)
         assert recorded.bookings_updated == CONTAINERS * PER_CONTAINER, recorded.bookings_updated

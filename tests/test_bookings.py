@@ -1,7 +1,7 @@
 import pytest
 
 from app.bookings.schemas import CargoLineIn
-from app.bookings.service import chargeable_cbm, line_figures
+from app.cargo import chargeable_cbm, line_figures
 from tests import factories
 from tests.factories import booking_body, cargo_line, line_of_cbm
 

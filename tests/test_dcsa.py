@@ -31,7 +31,7 @@ from app.bookings.models import Booking
 from app.dcsa.service import event_id_of, event_uuid
 from app.main import create_app
 from app.network.models import Hub
-from app.tracking.models import TrackingEvent
+from app.events.models import TrackingEvent
 from tests import factories
 from tests.live import LiveServer
 

@@ -18,18 +18,28 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from schemathesis.checks import not_a_server_error, response_headers_conformance, response_schema_conformance
+from schemathesis.checks import (
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+)
 from sqlalchemy import select
 
 from app.dcsa.subscriptions import REFUSED, subscription_id_of, subscription_uuid
 from app.main import create_app
-from app.webhooks import service
+from app.webhooks import deliveries, signing
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 from app.webhooks.worker import Worker, delivery_client
 from tests import factories
 from tests.live import LiveServer
 from tests.test_dcsa import SPEC_PATH, Spec, load_spec
-from tests.test_webhooks import allow_private, book_many, drain, fast_settings, receiver_server  # noqa: F401 - fixtures
+from tests.test_webhooks import (  # noqa: F401 - fixtures
+    allow_private,
+    book_many,
+    drain,
+    fast_settings,
+    receiver_server,
+)
 from tests.webhook_receiver import Receiver
 
 BASE = "/dcsa/tnt/v2/event-subscriptions"
@@ -178,8 +188,8 @@ async def test_the_secret_is_never_shown_and_is_stored_sealed(app, client, expor
     async with app.state.sessionmaker() as session:
         stored = await session.scalar(select(WebhookSubscription.secret).where(
             WebhookSubscription.id == subscription_id_of(created["subscriptionID"])))
-    assert stored.startswith(service.SEALED_PREFIX) and secret not in stored
-    assert service.unseal(stored, SEALING_KEY) == secret
+    assert stored.startswith(signing.SEALED_PREFIX) and secret not in stored
+    assert signing.unseal(stored, SEALING_KEY) == secret
 
 
 async def test_paging_the_list(client, exporter, sealing):
@@ -451,14 +461,14 @@ async def test_a_410_from_a_callback_replaced_meanwhile_does_not_disable_the_new
     our_id = subscription_id_of(created["subscriptionID"])
     await book_many(client, exporter, network["departure_id"], 2)
     async with app.state.sessionmaker() as session:
-        claimed = await service.claim(session, "worker-1", 1, 60, datetime.now(timezone.utc))
+        claimed = await deliveries.claim(session, "worker-1", 1, 60, datetime.now(timezone.utc))
         await session.commit()
     [row] = claimed
     replaced = await client.put(f"{BASE}/{created['subscriptionID']}", json={"callbackUrl": "http://127.0.0.1:9/new"},
                                 headers=exporter)
     assert replaced.status_code == 200
     async with app.state.sessionmaker() as session:
-        await service.record_attempt(
+        await deliveries.record_attempt(
             session, token="worker-1", delivery_id=row.id, subscription_id=our_id, attempts=row.attempts,
             posted_url=row.url, status_code=410, latency_ms=1.0, response_body="", error=None, max_attempts=12,
             retry_base=1, retry_cap=10, now=datetime.now(timezone.utc),

@@ -127,12 +127,12 @@ async def test_a_request_that_outlasted_its_claim_rolls_back_and_leaves_the_work
 ):
     """While the booking ran, its claim's lease ran out and a retry took the key over: the
     booking must not commit, or the retry would book the same cargo a second time."""
-    from app.bookings import service
+    from app.booking_desk import create as service
 
     book = service.create_booking
 
-    async def slow_booking(session, caller, body, cbm_per_teu):
-        booking = await book(session, caller, body, cbm_per_teu)
+    async def slow_booking(session, caller, body):
+        booking = await book(session, caller, body)
         async with app.state.sessionmaker() as other:  # a retry takes the expired claim over
             claim = await other.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == "order-4714"))
             await other.delete(claim)

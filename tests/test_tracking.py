@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from app.bookings.models import Booking
 from app.network.models import Hub
-from app.tracking import service as tracking
-from app.tracking.models import Leg, TrackingEvent
+from app.tracking import legs
+from app.events.models import TrackingEvent
+from app.tracking.models import Leg
 from tests import factories
 from tests.factories import booking_body
 
@@ -292,7 +293,7 @@ async def test_a_late_feeder_flags_the_connection_and_a_recovery_clears_it(clien
     async with app.state.sessionmaker() as session:
         row = await session.scalar(select(Booking).where(Booking.reference == booking["reference"]))
         akl, dui = (await session.scalars(select(Hub.id).where(Hub.code.in_(["CNAKL", "DEDUI"])).order_by(Hub.code))).all()
-        await tracking.add_ride(session, row, trunk_id, akl, dui)
+        await legs.add_ride(session, row, trunk_id, akl, dui)
         await session.commit()
     view = await tracking_of(client, exporter, booking["reference"])
     assert [leg["departure_id"] for leg in view["legs"]] == [feeder_id, trunk_id, trunk_id]

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from app.tracking.models import TrackingEvent
+from app.events.models import TrackingEvent
 from tests.factories import booking_body, line_of_cbm
 
 FLAMMABLE_BOX = "CSQU3054383"

@@ -12,12 +12,20 @@ import httpcore
 import httpx
 import pytest
 
-from app.webhooks import service
+from app.webhooks import urls
 from app.webhooks.worker import PinnedBackend, Worker, delivery_client, pinned_transport
 from tests.live import LiveServer
 from tests.test_webhooks import (  # noqa: F401 (fixtures)
-    CALLED_IPV6, REFUSED_IPV6, allow_private, book_many, deliveries, fake_dns, fast_settings, pending,
-    receiver_server, subscribe,
+    CALLED_IPV6,
+    REFUSED_IPV6,
+    allow_private,
+    book_many,
+    deliveries,
+    fake_dns,
+    fast_settings,
+    pending,
+    receiver_server,
+    subscribe,
 )
 from tests.webhook_receiver import Receiver
 
@@ -185,13 +193,13 @@ class Network(httpcore.AsyncNetworkBackend):
 
 @pytest.fixture
 def dns(monkeypatch):
-    """``service.resolve`` answering what the test puts in ``answers``."""
+    """``urls.resolve`` answering what the test puts in ``answers``."""
     answers: list[str] = []
 
     async def resolve(host, port):
         return list(answers)
 
-    monkeypatch.setattr(service, "resolve", resolve)
+    monkeypatch.setattr(urls, "resolve", resolve)
     return answers
 
 

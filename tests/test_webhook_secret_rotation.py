@@ -11,13 +11,21 @@ import pytest
 from sqlalchemy import update
 
 from app.db import utcnow
-from app.webhooks import service
+from app.webhooks import signing, subscriptions
 from app.webhooks.models import WebhookSubscription
 from app.webhooks.worker import Worker, delivery_client
 from tests.conftest import postgres_only
 from tests.factories import org_headers
 from tests.test_webhooks import (  # noqa: F401 (fixtures)
-    allow_private, book_many, deliveries, drain, fast_settings, new_key, receiver_server, store_secrets, subscribe,
+    allow_private,
+    book_many,
+    deliveries,
+    drain,
+    fast_settings,
+    new_key,
+    receiver_server,
+    store_secrets,
+    subscribe,
 )
 from tests.webhook_receiver import Receiver, verify
 
@@ -166,14 +174,14 @@ async def test_bad_rotation_input_is_422_naming_the_field(client, app, exporter,
 @postgres_only
 async def test_two_rotations_at_once_chain_on_postgresql(client, app, exporter, allow_private, monkeypatch):
     created = await subscribe(client, exporter, "http://127.0.0.1:9/hook", ["SHIPMENT"])
-    read = service.get_subscription
+    read = subscriptions.get_subscription
 
     async def read_slowly(*args, **kwargs):  # each rotation holds what it read a while: they overlap
         row = await read(*args, **kwargs)
         await asyncio.sleep(0.2)
         return row
 
-    monkeypatch.setattr(service, "get_subscription", read_slowly)
+    monkeypatch.setattr(subscriptions, "get_subscription", read_slowly)
     answers = await asyncio.gather(*(rotate(client, exporter, created["id"]) for _ in range(2)))
     assert all(a.status_code == 200 for a in answers)
     given = {a.json()["secret"] for a in answers}
@@ -196,7 +204,7 @@ async def test_during_the_grace_period_both_secrets_sign_and_after_it_only_the_n
     old = receiver.secret = subscription["secret"]  # the receiver has not switched yet
     new = (await rotate(client, exporter, subscription["id"], {"grace_period_s": 3600})).json()["secret"]
     row = await stored(app, subscription["id"])
-    assert not sealed or (service.is_sealed_with(row.secret, key) and service.is_sealed_with(row.previous_secret, key))
+    assert not sealed or (signing.is_sealed_with(row.secret, key) and signing.is_sealed_with(row.previous_secret, key))
 
     async with delivery_client(settings) as http:
         await book_many(client, exporter, network["departure_id"], 1)
@@ -229,7 +237,7 @@ async def test_a_previous_secret_no_key_opens_holds_the_delivery(
     await rotate(client, exporter, subscription["id"], {"grace_period_s": 3600})
     async with app.state.sessionmaker() as session:
         await session.execute(update(WebhookSubscription).where(WebhookSubscription.id == subscription["id"])
-                              .values(previous_secret=service.seal(subscription["secret"], new_key())))
+                              .values(previous_secret=signing.seal(subscription["secret"], new_key())))
         await session.commit()
     await book_many(client, exporter, network["departure_id"], 1)
     settings = fast_settings(database_url)
@@ -251,26 +259,26 @@ async def test_reseal_reseals_previous_secrets_still_signing_and_drops_expired_o
     currents = {}
     for s in (rotated, unopened, expired):
         currents[s["id"]] = (await rotate(client, exporter, s["id"], {"grace_period_s": 3600})).json()["secret"]
-    await store_secrets(app, {s["id"]: service.seal(currents[s["id"]], new) for s in (rotated, unopened, expired)})
+    await store_secrets(app, {s["id"]: signing.seal(currents[s["id"]], new) for s in (rotated, unopened, expired)})
     async with app.state.sessionmaker() as session:  # only the previous secrets need resealing
         for subscription_id, key in ((rotated["id"], old), (unopened["id"], stranger), (expired["id"], stranger)):
             await session.execute(update(WebhookSubscription).where(WebhookSubscription.id == subscription_id)
-                                  .values(previous_secret=service.seal(originals[subscription_id], key)))
+                                  .values(previous_secret=signing.seal(originals[subscription_id], key)))
         await session.commit()
     await expire_previous(app, expired["id"])
 
-    counts = await service.reseal_secrets(app.state.sessionmaker, new, [old])
+    counts = await signing.reseal_secrets(app.state.sessionmaker, new, [old])
     assert (counts.resealed, counts.current, counts.changed, counts.unopened) == (3, 0, 0, [unopened["id"]])
     row = await stored(app, expired["id"])  # nothing signs with it: dropped, though no key opens it
     assert (row.previous_secret, row.previous_secret_expires_at) == (None, None)
-    assert service.unseal(row.secret, new) == currents[expired["id"]]
+    assert signing.unseal(row.secret, new) == currents[expired["id"]]
     row = await stored(app, rotated["id"])
-    assert service.is_sealed_with(row.previous_secret, new)
-    assert service.unseal(row.previous_secret, new) == originals[rotated["id"]]
-    assert service.unseal(row.secret, new) == currents[rotated["id"]]
+    assert signing.is_sealed_with(row.previous_secret, new)
+    assert signing.unseal(row.previous_secret, new) == originals[rotated["id"]]
+    assert signing.unseal(row.secret, new) == currents[rotated["id"]]
     row = await stored(app, plain["id"])
-    assert service.unseal(row.secret, new) == plain["secret"] and row.previous_secret is None
-    again = await service.reseal_secrets(app.state.sessionmaker, new, [old])
+    assert signing.unseal(row.secret, new) == plain["secret"] and row.previous_secret is None
+    again = await signing.reseal_secrets(app.state.sessionmaker, new, [old])
     assert (again.resealed, again.current, again.unopened) == (0, 3, [unopened["id"]])
 
 
@@ -282,10 +290,10 @@ async def test_reseal_leaves_a_previous_secret_changed_meanwhile_as_its_writer_s
     await rotate(client, exporter, created["id"], {"grace_period_s": 3600})
     async with app.state.sessionmaker() as session:
         await session.execute(update(WebhookSubscription).where(WebhookSubscription.id == created["id"])
-                              .values(previous_secret=service.seal(created["secret"], old)))
+                              .values(previous_secret=signing.seal(created["secret"], old)))
         await session.commit()
-    written_meanwhile = service.seal(service.new_secret(), new)
-    store = service._store_unless_changed
+    written_meanwhile = signing.seal(signing.new_secret(), new)
+    store = signing._store_unless_changed
 
     async def change_then_store(sessionmaker, changes, counts):
         async with sessionmaker() as session:  # between reseal's read and its write
@@ -294,7 +302,7 @@ async def test_reseal_leaves_a_previous_secret_changed_meanwhile_as_its_writer_s
             await session.commit()
         await store(sessionmaker, changes, counts)
 
-    monkeypatch.setattr(service, "_store_unless_changed", change_then_store)
-    counts = await service.reseal_secrets(app.state.sessionmaker, new, [old])
+    monkeypatch.setattr(signing, "_store_unless_changed", change_then_store)
+    counts = await signing.reseal_secrets(app.state.sessionmaker, new, [old])
     assert (counts.resealed, counts.changed) == (0, 1)
     assert (await stored(app, created["id"])).previous_secret == written_meanwhile

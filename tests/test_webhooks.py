@@ -20,9 +20,10 @@ from sqlalchemy import func, select
 
 from app.config import Settings
 from app.db import make_engine, make_sessionmaker
+from app.webhooks import signing
+from app.webhooks.deliveries import backoff_seconds
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
-from app.webhooks import service
-from app.webhooks.service import backoff_seconds, sign
+from app.webhooks.signing import sign
 from app.webhooks.worker import Worker, delivery_client
 from tests.conftest import postgres_only
 from tests.factories import booking_body
@@ -413,17 +414,17 @@ def test_the_receiver_check_is_strict():
 
 def test_a_sealed_secret_opens_only_with_its_key():
     key, other = (base64.b64encode(os.urandom(32)).decode() for _ in range(2))
-    secret = service.new_secret()
-    sealed = service.seal(secret, key)
-    assert sealed.startswith(service.SEALED_PREFIX) and secret not in sealed
-    assert service.seal(secret, key) != sealed  # a fresh nonce each time
-    assert service.unseal(sealed, key) == secret
-    assert service.unseal(secret, key) == secret  # rows written before a key was set still read
-    assert service.seal(secret, None) == secret
+    secret = signing.new_secret()
+    sealed = signing.seal(secret, key)
+    assert sealed.startswith(signing.SEALED_PREFIX) and secret not in sealed
+    assert signing.seal(secret, key) != sealed  # a fresh nonce each time
+    assert signing.unseal(sealed, key) == secret
+    assert signing.unseal(secret, key) == secret  # rows written before a key was set still read
+    assert signing.seal(secret, None) == secret
     with pytest.raises(Exception):
-        service.unseal(sealed, other)
+        signing.unseal(sealed, other)
     with pytest.raises(RuntimeError):
-        service.unseal(sealed, None)
+        signing.unseal(sealed, None)
     with pytest.raises(ValueError):
         Settings(webhook_secret_key=base64.b64encode(os.urandom(16)).decode())
 
@@ -446,7 +447,7 @@ async def test_with_a_key_secrets_are_stored_sealed_and_deliveries_still_verify(
                 stored = await session.scalar(
                     select(WebhookSubscription.secret).where(WebhookSubscription.id == subscription["id"])
                 )
-            assert stored.startswith(service.SEALED_PREFIX) and subscription["secret"] not in stored
+            assert stored.startswith(signing.SEALED_PREFIX) and subscription["secret"] not in stored
             await book_many(c, exporter, network["departure_id"], 2)
             async with delivery_client(settings) as http:
                 await drain(sealed_app, Worker(sealed_app.state.sessionmaker, settings, http))
@@ -474,7 +475,7 @@ async def test_with_a_key_a_replayable_answer_holding_a_secret_is_stored_sealed(
             assert again.json()["secret"] == first.json()["secret"]
             async with sealed_app.state.sessionmaker() as session:
                 stored = await session.scalar(select(IdempotencyRecord.response_body))
-            assert stored.startswith(service.SEALED_PREFIX) and first.json()["secret"] not in stored
+            assert stored.startswith(signing.SEALED_PREFIX) and first.json()["secret"] not in stored
 
         # Without the key the stored answer cannot be read: it is not replayed as garbage.
         keyless_app = create_app(fast_settings(database_url))
@@ -497,43 +498,43 @@ def sealed_v1(secret: str, key: str) -> str:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     nonce = os.urandom(12)
-    sealed = AESGCM(base64.b64decode(key)).encrypt(nonce, secret.encode(), service._SEALING_CONTEXT)
+    sealed = AESGCM(base64.b64decode(key)).encrypt(nonce, secret.encode(), signing._SEALING_CONTEXT)
     return "sealed:v1:" + base64.b64encode(nonce + sealed).decode()
 
 
 def test_a_secret_sealed_with_a_previous_key_opens_and_an_unknown_key_is_named(monkeypatch):
     old, new, stranger = new_key(), new_key(), new_key()
-    secret = service.new_secret()
-    sealed = service.seal(secret, old)
-    assert sealed.startswith(f"sealed:v2:{service.key_id(old)}:") and len(sealed) <= 200  # the column's size
-    tried, aead = [], service._aead
-    monkeypatch.setattr(service, "_aead", lambda key: tried.append(key) or aead(key))
-    assert service.unseal(sealed, new, [stranger, old]) == secret
+    secret = signing.new_secret()
+    sealed = signing.seal(secret, old)
+    assert sealed.startswith(f"sealed:v2:{signing.key_id(old)}:") and len(sealed) <= 200  # the column's size
+    tried, aead = [], signing._aead
+    monkeypatch.setattr(signing, "_aead", lambda key: tried.append(key) or aead(key))
+    assert signing.unseal(sealed, new, [stranger, old]) == secret
     assert tried == [old]  # the key id points at the key: the others are not tried
-    assert service.unseal(service.seal(secret, new), new, [old]) == secret
-    with pytest.raises(service.SealedSecretError) as raised:
-        service.unseal(sealed, new, [stranger])
+    assert signing.unseal(signing.seal(secret, new), new, [old]) == secret
+    with pytest.raises(signing.SealedSecretError) as raised:
+        signing.unseal(sealed, new, [stranger])
     message = str(raised.value)
-    assert service.key_id(old) in message and service.key_id(new) in message
+    assert signing.key_id(old) in message and signing.key_id(new) in message
     assert old not in message and new not in message and secret not in message
-    with pytest.raises(service.SealedSecretError, match="is not set"):
-        service.unseal(sealed, None)
+    with pytest.raises(signing.SealedSecretError, match="is not set"):
+        signing.unseal(sealed, None)
     # The key id is only a shortcut: a tampered ciphertext under the right id is still refused.
     tampered = sealed[:-4] + ("AAAA" if not sealed.endswith("AAAA") else "BBBB")
-    with pytest.raises(service.SealedSecretError):
-        service.unseal(tampered, old)
+    with pytest.raises(signing.SealedSecretError):
+        signing.unseal(tampered, old)
     for malformed in ("sealed:v9:abc", "sealed:v2:00000000:not base64!", "sealed:v1:", "sealed:v2:"):
-        with pytest.raises(service.SealedSecretError):
-            service.unseal(malformed, new, [old])
+        with pytest.raises(signing.SealedSecretError):
+            signing.unseal(malformed, new, [old])
 
 
 def test_a_secret_sealed_before_key_ids_still_opens_with_any_configured_key():
     old, new = new_key(), new_key()
-    secret = service.new_secret()
-    assert service.unseal(sealed_v1(secret, old), new, [old]) == secret
-    assert service.unseal(sealed_v1(secret, new), new, [old]) == secret
-    with pytest.raises(service.SealedSecretError, match="sealed:v1"):
-        service.unseal(sealed_v1(secret, old), new)
+    secret = signing.new_secret()
+    assert signing.unseal(sealed_v1(secret, old), new, [old]) == secret
+    assert signing.unseal(sealed_v1(secret, new), new, [old]) == secret
+    with pytest.raises(signing.SealedSecretError, match="sealed:v1"):
+        signing.unseal(sealed_v1(secret, old), new)
 
 
 def test_previous_keys_are_checked_at_startup_and_named(monkeypatch):
@@ -590,9 +591,9 @@ async def subscriptions_in_every_form(client, app, exporter, old: str, new: str)
         created = await subscribe(client, exporter, f"http://127.0.0.1:9/{name}", ["SHIPMENT"])
         ids[name], secrets[created["id"]] = created["id"], created["secret"]
     stranger = new_key()
-    forms = {"old": lambda s: service.seal(s, old), "old_v1": lambda s: sealed_v1(s, old), "plain": lambda s: s,
-             "new": lambda s: service.seal(s, new), "stranger": lambda s: service.seal(s, stranger),
-             "deleted": lambda s: service.seal(s, old)}
+    forms = {"old": lambda s: signing.seal(s, old), "old_v1": lambda s: sealed_v1(s, old), "plain": lambda s: s,
+             "new": lambda s: signing.seal(s, new), "stranger": lambda s: signing.seal(s, stranger),
+             "deleted": lambda s: signing.seal(s, old)}
     await store_secrets(app, {ids[name]: form(secrets[ids[name]]) for name, form in forms.items()})
     assert (await client.delete(f"/v1/webhook-subscriptions/{ids['deleted']}", headers=exporter)).status_code == 204
     return ids, secrets
@@ -605,16 +606,16 @@ async def test_reseal_brings_every_secret_to_the_current_key_and_a_second_run_ch
     ids, secrets = await subscriptions_in_every_form(client, app, exporter, old, new)
     before = await stored_secrets(app, secrets)
 
-    counts = await service.reseal_secrets(app.state.sessionmaker, new, [old], batch=2)
+    counts = await signing.reseal_secrets(app.state.sessionmaker, new, [old], batch=2)
     assert (counts.resealed, counts.current, counts.changed, counts.unopened) == (4, 1, 0, [ids["stranger"]])
     after = await stored_secrets(app, secrets)
     assert after[ids["new"]] == before[ids["new"]] and after[ids["stranger"]] == before[ids["stranger"]]
     for subscription_id, secret in secrets.items():
         if subscription_id != ids["stranger"]:
-            assert service.is_sealed_with(after[subscription_id], new)
-            assert service.unseal(after[subscription_id], new) == secret  # the previous key is no longer needed
+            assert signing.is_sealed_with(after[subscription_id], new)
+            assert signing.unseal(after[subscription_id], new) == secret  # the previous key is no longer needed
 
-    again = await service.reseal_secrets(app.state.sessionmaker, new, [old], batch=2)
+    again = await signing.reseal_secrets(app.state.sessionmaker, new, [old], batch=2)
     assert (again.resealed, again.current, again.changed, again.unopened) == (0, 5, 0, [ids["stranger"]])
     assert await stored_secrets(app, secrets) == after
 
@@ -625,21 +626,21 @@ async def test_reseal_leaves_a_secret_changed_meanwhile_as_its_writer_stored_it(
     old, new = new_key(), new_key()
     first = await subscribe(client, exporter, "http://127.0.0.1:9/first", ["SHIPMENT"])
     second = await subscribe(client, exporter, "http://127.0.0.1:9/second", ["SHIPMENT"])
-    await store_secrets(app, {first["id"]: service.seal(first["secret"], old),
-                              second["id"]: service.seal(second["secret"], old)})
-    rotated_by_partner = service.seal(service.new_secret(), new)
-    store = service._store_unless_changed
+    await store_secrets(app, {first["id"]: signing.seal(first["secret"], old),
+                              second["id"]: signing.seal(second["secret"], old)})
+    rotated_by_partner = signing.seal(signing.new_secret(), new)
+    store = signing._store_unless_changed
 
     async def change_then_store(sessionmaker, changes, counts):
         await store_secrets(app, {first["id"]: rotated_by_partner})  # between reseal's read and its write
         await store(sessionmaker, changes, counts)
 
-    monkeypatch.setattr(service, "_store_unless_changed", change_then_store)
-    counts = await service.reseal_secrets(app.state.sessionmaker, new, [old])
+    monkeypatch.setattr(signing, "_store_unless_changed", change_then_store)
+    counts = await signing.reseal_secrets(app.state.sessionmaker, new, [old])
     assert (counts.resealed, counts.changed) == (1, 1)
     stored = await stored_secrets(app, [first["id"], second["id"]])
     assert stored[first["id"]] == rotated_by_partner
-    assert service.unseal(stored[second["id"]], new) == second["secret"]
+    assert signing.unseal(stored[second["id"]], new) == second["secret"]
 
 
 def reseal_command(database_url: str, **keys: str) -> subprocess.CompletedProcess:
@@ -662,10 +663,10 @@ async def test_the_reseal_command_refuses_without_a_key_and_reports_what_it_did(
 
     done = await asyncio.to_thread(reseal_command, database_url, secret_key=new, secret_keys_previous=old)
     assert done.returncode == 1, done.stderr  # one secret no configured key opens
-    assert f"resealed 4 webhook secrets with key {service.key_id(new)}; skipped 1 already" in done.stdout
+    assert f"resealed 4 webhook secrets with key {signing.key_id(new)}; skipped 1 already" in done.stdout
     assert f"of 1 subscriptions ({ids['stranger']})" in done.stderr and "KEYS_PREVIOUS" in done.stderr
     after = await stored_secrets(app, secrets)
-    assert service.unseal(after[ids["plain"]], new) == secrets[ids["plain"]]
+    assert signing.unseal(after[ids["plain"]], new) == secrets[ids["plain"]]
 
 
 async def test_a_rotated_key_delivers_after_reseal_and_an_unknown_one_is_held_not_fatal(
@@ -688,15 +689,15 @@ async def test_a_rotated_key_delivers_after_reseal_and_an_unknown_one_is_held_no
         assert await Worker(app.state.sessionmaker, only_new, http).run_once() == 2
         held = (await deliveries(client, exporter, hooks["rotated"][0]))[0]
         assert held["status"] == "PENDING" and held["attempt_log"][0]["error"].startswith("not sent:")
-        assert service.key_id(old) not in held["attempt_log"][0]["error"]
-        assert any(service.key_id(old) in r.getMessage() for r in caplog.records if r.name == "caravan.webhooks")
+        assert signing.key_id(old) not in held["attempt_log"][0]["error"]
+        assert any(signing.key_id(old) in r.getMessage() for r in caplog.records if r.name == "caravan.webhooks")
         assert (await deliveries(client, exporter, hooks["current"][0]))[0]["status"] == "DELIVERED"
         assert hooks["rotated"][1].tries.total() == 0
 
         await drain(app, Worker(app.state.sessionmaker, rotating, http))  # the old key as a previous one
         assert len(hooks["rotated"][1].processed) == 1
 
-        counts = await service.reseal_secrets(app.state.sessionmaker, new, [old])
+        counts = await signing.reseal_secrets(app.state.sessionmaker, new, [old])
         assert (counts.resealed, counts.current) == (1, 1)
         await book_many(client, exporter, network["departure_id"], 1)
         await drain(app, Worker(app.state.sessionmaker, only_new, http))  # the previous key dropped

@@ -6,7 +6,14 @@ from fastapi import APIRouter, Response
 
 from app.accounts import service
 from app.accounts.dependencies import CurrentCaller, Session, requires
-from app.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, OrganizationCreate, OrganizationRead, Scope
+from app.accounts.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    OrganizationCreate,
+    OrganizationRead,
+    Scope,
+)
 from app.accounts.service import Caller
 from app.errors import NotFound
 from app.fields import IdPath

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from app.accounts.dependencies import Session, requires
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
-from app.bookings import service
+from app.booking_desk import change, create, receipt
+from app.bookings import records
 from app.bookings.schemas import (
     BookingCreate,
     BookingRead,
@@ -43,8 +44,8 @@ def _settings(request: Request):
 
 
 def _respond(response: Response, booking) -> dict:
-    response.headers["ETag"] = service.etag(booking)
-    return service.booking_read(booking)
+    response.headers["ETag"] = records.etag(booking)
+    return records.booking_read(booking)
 
 
 @router.post("", status_code=201, response_model=BookingRead, responses=CREATED)
@@ -55,7 +56,7 @@ async def create_booking(
     caller: Annotated[Caller, requires(Scope.BOOKINGS_WRITE)],
     session: Session,
 ):
-    booking = await service.create_booking(session, caller, body, _settings(request).cbm_per_teu)
+    booking = await create.create_booking(session, caller, body)
     response.headers["Location"] = f"/v1/bookings/{booking.reference}"
     return _respond(response, booking)
 
@@ -69,18 +70,18 @@ async def list_bookings(
     status: BookingStatus | None = None,
     departure_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ):
-    rows = await service.list_bookings(
+    rows = await records.list_bookings(
         session, caller, decode_cursor(cursor), limit, status.value if status else None, departure_id
     )
     items, next_cursor = page_of(rows, limit)
-    return {"items": [service.booking_read(b) for b in items], "next_cursor": next_cursor}
+    return {"items": [records.booking_read(b) for b in items], "next_cursor": next_cursor}
 
 
 @router.get("/{reference}", response_model=BookingRead, responses=WITH_ETAG)
 async def get_booking(
     reference: Reference, response: Response, caller: Annotated[Caller, requires(Scope.BOOKINGS_READ)], session: Session
 ):
-    return _respond(response, await service.get_booking(session, caller, reference))
+    return _respond(response, await records.get_booking(session, caller, reference))
 
 
 @router.patch("/{reference}", response_model=BookingRead, responses=AMENDMENT)
@@ -95,7 +96,7 @@ async def amend_booking(
         str | None, Header(max_length=200, description="Required: the ETag of the version being amended")
     ] = None,
 ):
-    booking = await service.amend_booking(session, caller, reference, body, if_match, _settings(request).cbm_per_teu)
+    booking = await change.amend_booking(session, caller, reference, body, if_match)
     return _respond(response, booking)
 
 
@@ -107,7 +108,7 @@ async def cancel_booking(
     caller: Annotated[Caller, requires(Scope.BOOKINGS_WRITE)],
     session: Session,
 ):
-    booking = await service.cancel_booking(session, caller, reference, _settings(request).cbm_per_teu)
+    booking = await change.cancel_booking(session, caller, reference)
     return _respond(response, booking)
 
 
@@ -121,7 +122,7 @@ async def reject_booking(
     requires(Scope.BOOKINGS_WRITE, operator=True)],
     session: Session,
 ):
-    booking = await service.reject_booking(session, caller, reference, body.reason, _settings(request).cbm_per_teu)
+    booking = await change.reject_booking(session, caller, reference, body.reason)
     return _respond(response, booking)
 
 
@@ -134,7 +135,7 @@ async def deliver_booking(
     session: Session,
 ):
     """Operator: the consignee signed for the cargo; ARRIVED becomes DELIVERED."""
-    return _respond(response, await service.deliver_booking(session, caller, reference, body))
+    return _respond(response, await receipt.deliver_booking(session, caller, reference, body))
 
 
 @router.post("/{reference}/receipt", response_model=BookingRead, responses=WITH_ETAG)
@@ -147,5 +148,5 @@ async def receive_cargo(
     requires(Scope.BOOKINGS_WRITE, operator=True)],
     session: Session,
 ):
-    booking = await service.receive_cargo(session, caller, reference, body, _settings(request).measurement_tolerance)
+    booking = await receipt.receive_cargo(session, caller, reference, body, _settings(request).measurement_tolerance)
     return _respond(response, booking)

@@ -7,7 +7,18 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.fields import (
-    CountryCode, DgClass, HsCode, HubCode, IdField, LongText, Name, RequestBody, ShortText, Timestamp, UnNumber, text,
+    CountryCode,
+    DgClass,
+    HsCode,
+    HubCode,
+    IdField,
+    LongText,
+    Name,
+    RequestBody,
+    ShortText,
+    Timestamp,
+    UnNumber,
+    text,
 )
 
 

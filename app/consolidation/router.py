@@ -9,7 +9,14 @@ from app.accounts.dependencies import Session, requires
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
 from app.consolidation import service
-from app.consolidation.schemas import DeparturePlanRead, LoadingList, LockIn, ContainerUpdate, PlanContainerRead, PlanDocument
+from app.consolidation.schemas import (
+    ContainerUpdate,
+    DeparturePlanRead,
+    LoadingList,
+    LockIn,
+    PlanContainerRead,
+    PlanDocument,
+)
 from app.fields import IdPath
 
 router = APIRouter(prefix="/v1", tags=["consolidation"])

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
-from app import planner
+from app import cargo, planner
 from app.accounts.models import Organization
 from app.accounts.service import Caller
 from app.bookings.models import Booking
@@ -67,18 +67,8 @@ def planner_container_types(types: list[ContainerType]) -> tuple[planner.Contain
 
 
 def planner_footprint(booking: Booking, volume_cbm: float, min_inner_height_m: float) -> float | None:
-    """The footprint the planner is given for a booking, or None when all its cargo is stackable.
-
-    The planner knows one footprint per shipment and takes ``max(volume,
-    footprint × inner height)``. A booking with non-stackable lines blocks its
-    footprint up to the roof; its stackable cargo is added as the footprint it
-    would take at the lowest type's height, which is never less than its volume.
-    """
-    if not booking.footprint_m2:
-        return None
-    non_stackable = sum(line.volume_cbm for line in booking.lines if not line.stackable)
-    stackable = max(volume_cbm - non_stackable, 0.0)
-    return booking.footprint_m2 + stackable / min_inner_height_m
+    """The footprint the planner is given for a booking, or None when all its cargo is stackable (``app.cargo``)."""
+    return cargo.planner_footprint_m2(booking.footprint_m2, booking.lines, volume_cbm, min_inner_height_m)
 
 
 def figures(booking: Booking) -> tuple[float, float]:

@@ -29,10 +29,17 @@ from app.accounts.dependencies import Session, requires
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
 from app.dcsa import service, subscriptions
-from app.dcsa.schemas import API_MAJOR, API_VERSION, MAX_LIMIT, UUID_TEXT, BadQuery, parse_query
+from app.dcsa.schemas import (
+    API_MAJOR,
+    API_VERSION,
+    MAX_LIMIT,
+    UUID_TEXT,
+    BadQuery,
+    parse_query,
+)
 from app.errors import AppError
 from app.pagination import decode_cursor, encode_cursor
-from app.webhooks import service as webhooks
+from app.webhooks import subscriptions as webhook_subscriptions
 
 log = logging.getLogger("caravan.dcsa")
 
@@ -159,7 +166,7 @@ async def list_subscriptions(
     """The caller's organisation's active subscriptions, oldest first."""
     _check_api_version(request)
     limit, after_id = _list_params(request)
-    rows = await webhooks.list_subscriptions(session, caller, after_id, limit, webhooks.DCSA)
+    rows = await webhook_subscriptions.list_subscriptions(session, caller, after_id, limit, webhook_subscriptions.DCSA)
     headers = {"Current-Page": str(request.url)}
     if len(rows) > limit:
         rows = rows[:limit]

@@ -50,12 +50,11 @@ from app.dcsa.schemas import (
     EventQuery,
 )
 from app.errors import AppError, NotFound
+from app.events.models import TrackingEvent
 from app.fields import MAX_ID
 from app.network.models import Hub
 from app.pagination import decode_cursor, encode_cursor
-from app.tracking.models import TrackingEvent
-from app.tracking.service import _about_booking as about_booking
-from app.tracking.service import visible_to
+from app.tracking.feed import about_booking, visible_to
 
 TE = TrackingEvent
 

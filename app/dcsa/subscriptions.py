@@ -64,7 +64,7 @@ from app.dcsa.schemas import (
 )
 from app.errors import NotFound, Unprocessable
 from app.fields import MAX_ID
-from app.webhooks import service as webhooks
+from app.webhooks import signing, subscriptions, urls
 from app.webhooks.models import WebhookSubscription
 from app.webhooks.schemas import CallbackUrl
 
@@ -227,7 +227,7 @@ async def _check_booking(session: AsyncSession, caller: Caller, filters: dict[st
 
 async def _check_url(url: str, allow_private: bool) -> None:
     """Caravan's URL rule (``url_refusal``: public addresses only), answered in the DCSA shape."""
-    if not allow_private and (refusal := await webhooks.url_refusal(url)):
+    if not allow_private and (refusal := await urls.url_refusal(url)):
         raise _invalid("callbackUrl", refusal)
 
 
@@ -244,9 +244,9 @@ async def create(session: AsyncSession, caller: Caller, body: Any, allow_private
     await _check_booking(session, caller, data.filters)
     assert data.secret is not None
     try:
-        return await webhooks.add_subscription(
+        return await subscriptions.add_subscription(
             session, caller, url=data.callback_url, event_types=data.event_types, secret=data.secret,
-            allow_private=allow_private, secret_key=secret_key, format=webhooks.DCSA, filters=data.filters,
+            allow_private=allow_private, secret_key=secret_key, format=subscriptions.DCSA, filters=data.filters,
             url_field="callbackUrl",
         )
     except Unprocessable as error:  # Caravan's URL rule (``url_refusal``), answered in the DCSA shape
@@ -259,7 +259,7 @@ async def get(session: AsyncSession, caller: Caller, subscription_id: str) -> We
     if our_id is None:
         raise NotFound(f"no event subscription {subscription_id}")
     try:
-        return await webhooks.get_subscription(session, caller, our_id, webhooks.DCSA)
+        return await subscriptions.get_subscription(session, caller, our_id, subscriptions.DCSA)
     except NotFound:
         raise NotFound(f"no event subscription {subscription_id}") from None
 
@@ -286,23 +286,23 @@ async def replace_secret(session: AsyncSession, caller: Caller, subscription_id:
         raise _invalid("body", 'a JSON object with "secret" only')
     if body.get("secret") is None:
         raise _invalid("secret", "required")
-    row.secret = webhooks.seal(_secret(body["secret"]), secret_key)
+    row.secret = signing.seal(_secret(body["secret"]), secret_key)
     await session.flush()
 
 
 async def delete(session: AsyncSession, caller: Caller, subscription_id: str) -> None:
     row = await get(session, caller, subscription_id)
-    await webhooks.delete_subscription(session, caller, row.id, webhooks.DCSA)
+    await subscriptions.delete_subscription(session, caller, row.id, subscriptions.DCSA)
 
 
 # --- the notification (used by the webhook worker) -----------------------------------------------
 
 async def notification_bodies(session: AsyncSession, rows: list[Any]) -> dict[int, bytes | None]:
-    """For each claimed DCSA delivery (``webhooks.claim`` rows), the POST body: a JSON array holding its
+    """For each claimed DCSA delivery (``deliveries.claim`` rows), the POST body: a JSON array holding its
     event as ``GET /v2/events`` shows it (``service.render``); None when the subscription's filters do
     not match the event or DCSA cannot express it."""
     subscription_ids = sorted({row.subscription_id for row in rows})
-    subscriptions = {
+    subscribed = {
         s.id: s for s in await session.execute(
             select(WebhookSubscription.id, WebhookSubscription.filters, WebhookSubscription.organization_id,
                    Organization.role)
@@ -311,7 +311,7 @@ async def notification_bodies(session: AsyncSession, rows: list[Any]) -> dict[in
         )
     }
     rendered: dict[tuple[int, int], dict[str, Any]] = {}
-    for subscription_id, subscription in subscriptions.items():
+    for subscription_id, subscription in subscribed.items():
         # The subscriber as a caller: only what a booking reference filter may name depends on it.
         caller = Caller(organization_id=subscription.organization_id, role=Role(subscription.role),
                         scopes=frozenset(), api_key_id=0)

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Path, Query, Request
 from app.accounts.dependencies import CurrentCaller, Session, requires
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
-from app.bookings.service import booked_cbm_by_departure, move_off_cancelled_departure
+from app.booking_desk.change import move_off_cancelled_departure
+from app.bookings.records import booked_cbm_by_departure
 from app.consolidation import space
 from app.fields import HUB_CODE_PATTERN, IdPath, Timestamp
 from app.network import service
@@ -163,6 +164,6 @@ async def update_departure(
         session, departure, body, lambda teu: space.fits_capacity(session, departure, teu)
     )
     if departure.status == "CANCELLED" and was != "CANCELLED":
-        await move_off_cancelled_departure(session, departure, _cbm_per_teu(request))
+        await move_off_cancelled_departure(session, departure)
     booked = (await booked_cbm_by_departure(session, [departure.id])).get(departure.id, 0.0)
     return service.departure_read(departure, booked, _cbm_per_teu(request))

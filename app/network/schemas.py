@@ -15,8 +15,8 @@ from app.fields import (
     Name,
     RequestBody,
     ServiceCode,
-    TimeZone,
     Timestamp,
+    TimeZone,
     UnLocode,
 )
 

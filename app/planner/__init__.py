@@ -14,7 +14,13 @@ shared/planner/FORMAT.md).  Public API::
 from .bound import lower_bound
 from .check import check_plan
 from .ffd import first_fit_decreasing
-from .io import instance_from_dict, instance_to_dict, plan_from_dict, plan_to_dict, validate_locked
+from .io import (
+    instance_from_dict,
+    instance_to_dict,
+    plan_from_dict,
+    plan_to_dict,
+    validate_locked,
+)
 from .model import (
     REASON_ROLLED,
     REASON_UNFIT,

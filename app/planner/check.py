@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Sequence
 
 from .model import CHECK_EPS, REASON_ROLLED, REASON_UNFIT, Container, Instance, Plan
-from .rules import dg_conflict_in, fits_some_type, rollover_rank, temp_intersection, type_allows
+from .rules import (
+    dg_conflict_in,
+    fits_some_type,
+    rollover_rank,
+    temp_intersection,
+    type_allows,
+)
 
 
 def _close(a: float, b: float) -> bool:

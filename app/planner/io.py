@@ -21,7 +21,7 @@ from .model import (
     Shipment,
     Unassigned,
 )
-from .rules import dg_conflict_in, teu_from_code, temp_intersection, type_allows
+from .rules import dg_conflict_in, temp_intersection, teu_from_code, type_allows
 
 __all__ = [
     "instance_from_dict",

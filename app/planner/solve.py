@@ -27,10 +27,10 @@ from typing import Sequence
 from .assemble import build_plan
 from .bound import Group, cover_multisets
 from .core import GroupData
+from .exact import cpsat_fixed
 from .ffd import ffd_group
 from .io import validate_locked
 from .model import Container, Instance, Plan
-from .exact import cpsat_fixed
 from .pack import Work, pack_fixed
 
 # deterministic effort per shipment of a group (see pack.Work)

@@ -1,4 +1,4 @@
-"""Rate cards, stored quote options, and the legs a booking made from a quote rides."""
+"""Rate cards and stored quote options."""
 
 from __future__ import annotations
 
@@ -64,29 +64,3 @@ class QuoteOption(Base):
     valid_until: Mapped[datetime]
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class BookingLeg(Base):
-    """A leg of a booking's itinerary. The ``main`` leg's departure is the one whose space the booking holds."""
-
-    __tablename__ = "booking_legs"
-    __table_args__ = (UniqueConstraint("booking_id", "sequence"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
-    sequence: Mapped[int]
-    main: Mapped[bool]
-    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
-    departure_id: Mapped[int] = mapped_column(ForeignKey("departures.id"), index=True)
-    mode: Mapped[str] = mapped_column(String(8))
-    from_hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
-    to_hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"))
-    cutoff_at: Mapped[datetime]
-    departs_at: Mapped[datetime]
-    arrives_at: Mapped[datetime]
-    weight_per_cbm_kg: Mapped[float]
-    chargeable_cbm: Mapped[float]
-    currency: Mapped[str] = mapped_column(String(3))
-    price_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
-    # The rate terms held from the quote: the receipt re-prices the measured cargo with them.
-    terms: Mapped[dict[str, Any]]

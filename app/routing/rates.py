@@ -13,11 +13,12 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.bookings.models import BookingLeg
+from app.cargo import RateTerms
 from app.db import DriverStatement, utcnow
 from app.errors import NotFound
 from app.network.models import Service
-from app.routing.models import BookingLeg, RateCard
-from app.routing.pricing import RateTerms
+from app.routing.models import RateCard
 from app.routing.schemas import RateCardCreate
 
 

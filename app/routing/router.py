@@ -8,8 +8,14 @@ from app.accounts.dependencies import CurrentCaller, Session, requires
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
 from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
-from app.routing import rates, service
-from app.routing.schemas import QuoteOptionRead, QuoteRead, QuoteRequest, RateCardCreate, RateCardRead
+from app.routing import quotes, rates
+from app.routing.schemas import (
+    QuoteOptionRead,
+    QuoteRead,
+    QuoteRequest,
+    RateCardCreate,
+    RateCardRead,
+)
 
 router = APIRouter(prefix="/v1")
 
@@ -46,7 +52,7 @@ async def create_quote(
     request: Request, body: QuoteRequest, caller: Annotated[Caller, requires(Scope.BOOKINGS_WRITE)], session: Session
 ):
     """Priced itineraries (fastest, cheapest and the trade-offs between), each bookable until valid_until."""
-    return await service.create_quote(session, caller, body, request.app.state.settings.cbm_per_teu)
+    return await quotes.create_quote(session, caller, body, request.app.state.settings.cbm_per_teu)
 
 
 @router.get("/quote-options/{option_id}", response_model=QuoteOptionRead, tags=["quotes"])
@@ -54,4 +60,4 @@ async def get_quote_option(
     option_id: OptionId, caller: Annotated[Caller, requires(Scope.BOOKINGS_READ)], session: Session
 ):
     """One of your quote options, with the booking made from it, if any."""
-    return await service.quote_option_read(session, caller, option_id)
+    return await quotes.quote_option_read(session, caller, option_id)

@@ -8,10 +8,18 @@ from app.accounts.dependencies import CurrentCaller, Session, requires
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
 from app.errors import Forbidden
+from app.events.schemas import EventType
 from app.fields import MAX_ID, Timestamp
 from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
-from app.tracking import service
-from app.tracking.schemas import BookingReference, ContainerNumberIn, EventCreate, EventRead, EventRecorded, EventType, TrackingRead
+from app.tracking import feed, record
+from app.tracking.schemas import (
+    BookingReference,
+    ContainerNumberIn,
+    EventCreate,
+    EventRead,
+    EventRecorded,
+    TrackingRead,
+)
 
 router = APIRouter(prefix="/v1", tags=["tracking"])
 
@@ -31,8 +39,8 @@ async def create_event(body: EventCreate, caller: Annotated[Caller, Depends(even
     The hub operator's keys, or any key holding events:write (the operator grants it to
     the partners that move the cargo); shipment events only about bookings the key may see.
     """
-    recorded = await service.record_event(session, caller, body)
-    return {**service.event_read(recorded.event), **recorded.seen_by(caller)}
+    recorded = await record.record_event(session, caller, body)
+    return {**feed.event_read(recorded.event), **recorded.seen_by(caller)}
 
 
 @router.get("/events", response_model=Page[EventRead])
@@ -48,12 +56,12 @@ async def list_events(
     since: Annotated[Timestamp | None, Query(description="Events recorded at or after this time")] = None,
 ):
     """The event feed in the order Caravan recorded the events; exporters see their own."""
-    rows = await service.list_events(
+    rows = await feed.list_events(
         session, caller, decode_cursor(cursor), limit,
         booking=booking, container=container, departure_id=departure, event_type=event_type, since=since,
     )
     items, next_cursor = page_of(rows, limit)
-    return {"items": [service.event_read(e) for e in items], "next_cursor": next_cursor}
+    return {"items": [feed.event_read(e) for e in items], "next_cursor": next_cursor}
 
 
 @router.get("/bookings/{reference}/tracking", response_model=TrackingRead)
@@ -61,4 +69,4 @@ async def booking_tracking(
     reference: Reference, caller: Annotated[Caller, requires(Scope.BOOKINGS_READ)], session: Session
 ):
     """Legs, the event timeline, the current ETA and whether a connection is at risk."""
-    return await service.tracking_for(session, caller, reference)
+    return await feed.tracking_for(session, caller, reference)

@@ -1,58 +1,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.bookings.schemas import BookingStatus
-from app.fields import ContainerNumber, HUB_CODE_PATTERN, IdField, LongText, RequestBody, Timestamp
-from app.network.schemas import Mode
-
-
-class EventType(StrEnum):
-    TRANSPORT = "TRANSPORT"
-    EQUIPMENT = "EQUIPMENT"
-    SHIPMENT = "SHIPMENT"
-
-
-class EventClassifier(StrEnum):
-    PLN = "PLN"
-    EST = "EST"
-    ACT = "ACT"
-
-
-# The codes DCSA Track & Trace 2.2.0 defines for each event type (shared/standards).
-# SHIPMENT adds CANC, which the API contract names for a cancelled booking.
-TRANSPORT_CODES = ("ARRI", "DEPA")
-EQUIPMENT_CODES = ("LOAD", "DISC", "GTIN", "GTOT", "STUF", "STRP", "PICK", "DROP", "INSP", "RSEA")
-SHIPMENT_CODES = (
-    "RECE", "DRFT", "PENA", "PENU", "REJE", "APPR", "ISSU", "SURR", "SUBM", "VOID", "CONF", "REQS", "CMPL",
-    "HOLD", "RELS", "CANC",
+from app.events.schemas import EventClassifier, EventType
+from app.fields import (
+    HUB_CODE_PATTERN,
+    ContainerNumber,
+    IdField,
+    LongText,
+    RequestBody,
+    Timestamp,
 )
-CODES: dict[EventType, tuple[str, ...]] = {
-    EventType.TRANSPORT: TRANSPORT_CODES,
-    EventType.EQUIPMENT: EQUIPMENT_CODES,
-    EventType.SHIPMENT: SHIPMENT_CODES,
-}
-
-# SHIPMENT codes Caravan writes itself (never accepted from callers): booking status
-# changes that DCSA has no shipment code for, and connection risk raised / cleared.
-STATUS_CODES: dict[BookingStatus, str] = {
-    BookingStatus.RECEIVED: "RECE",
-    BookingStatus.CONFIRMED: "CONF",
-    BookingStatus.WAITLISTED: "PENA",
-    BookingStatus.REJECTED: "REJE",
-    BookingStatus.CANCELLED: "CANC",
-    BookingStatus.CARGO_RECEIVED: "CRCV",
-    BookingStatus.STUFFED: "STFD",
-    BookingStatus.IN_TRANSIT: "TRNS",
-    BookingStatus.ARRIVED: "ARRV",
-    BookingStatus.DELIVERED: "CMPL",
-}
-AT_RISK_CODE = "RISK"
-RECOVERED_CODE = "SAFE"
+from app.network.schemas import Mode
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z]{4}$")]
 Location = Annotated[str, StringConstraints(pattern=HUB_CODE_PATTERN)]

@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, utcnow
-from app.tracking.models import TrackingEvent
+from app.events.models import TrackingEvent
 
 
 class WebhookSubscription(Base):

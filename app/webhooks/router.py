@@ -10,9 +10,14 @@ from app.accounts.service import Caller
 from app.db import utcnow
 from app.fields import IdPath
 from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
-from app.webhooks import service
+from app.webhooks import signing, subscriptions
 from app.webhooks.schemas import (
-    DeliveryRead, SecretRotated, SecretRotation, SubscriptionCreate, SubscriptionCreated, SubscriptionRead,
+    DeliveryRead,
+    SecretRotated,
+    SecretRotation,
+    SubscriptionCreate,
+    SubscriptionCreated,
+    SubscriptionRead,
 )
 
 router = APIRouter(prefix="/v1/webhook-subscriptions", tags=["webhooks"])
@@ -26,7 +31,7 @@ def _read(row) -> dict:
         "created_at": row.created_at,
         "disabled_at": row.disabled_at,
         "disabled_reason": row.disabled_reason,
-        "previous_secret_expires_at": service.previous_secret_until(row, utcnow()),
+        "previous_secret_expires_at": signing.previous_secret_until(row, utcnow()),
     }
 
 
@@ -39,7 +44,7 @@ async def create_subscription(
 ):
     """Subscribe a URL to event types; the signing secret is in this response only."""
     settings = request.app.state.settings
-    row, secret = await service.create_subscription(
+    row, secret = await subscriptions.create_subscription(
         session, caller, body, settings.webhook_allow_private_urls, settings.webhook_secret_key
     )
     return {**_read(row), "secret": secret}
@@ -52,7 +57,7 @@ async def list_subscriptions(
     limit: Limit = 20,
     cursor: Cursor = None,
 ):
-    rows = await service.list_subscriptions(session, caller, decode_cursor(cursor), limit)
+    rows = await subscriptions.list_subscriptions(session, caller, decode_cursor(cursor), limit)
     items, next_cursor = page_of(rows, limit)
     return {"items": [_read(r) for r in items], "next_cursor": next_cursor}
 
@@ -61,14 +66,14 @@ async def list_subscriptions(
 async def get_subscription(
     subscription_id: IdPath, caller: Annotated[Caller, requires(Scope.WEBHOOKS_WRITE)], session: Session
 ):
-    return _read(await service.get_subscription(session, caller, subscription_id))
+    return _read(await subscriptions.get_subscription(session, caller, subscription_id))
 
 
 @router.delete("/{subscription_id}", status_code=204, response_class=Response)
 async def delete_subscription(
     subscription_id: IdPath, caller: Annotated[Caller, requires(Scope.WEBHOOKS_WRITE)], session: Session
 ):
-    await service.delete_subscription(session, caller, subscription_id)
+    await subscriptions.delete_subscription(session, caller, subscription_id)
     return Response(status_code=204)
 
 
@@ -90,7 +95,7 @@ async def rotate_secret(
     """
     settings = request.app.state.settings
     grace_period_s = (body or SecretRotation()).grace_period_s
-    row, secret = await service.rotate_secret(session, caller, subscription_id, grace_period_s,
+    row, secret = await subscriptions.rotate_secret(session, caller, subscription_id, grace_period_s,
                                               settings.webhook_secret_key)
     return {**_read(row), "secret": secret}
 
@@ -104,6 +109,6 @@ async def list_deliveries(
     cursor: Cursor = None,
 ):
     """The delivery log: each delivery's status and every attempt (status, latency, start of the answer)."""
-    rows, attempts = await service.list_deliveries(session, caller, subscription_id, decode_cursor(cursor), limit)
+    rows, attempts = await subscriptions.list_deliveries(session, caller, subscription_id, decode_cursor(cursor), limit)
     items, next_cursor = page_of(rows, limit)
-    return {"items": [service.delivery_read(r, attempts[r.id]) for r in items], "next_cursor": next_cursor}
+    return {"items": [subscriptions.delivery_read(r, attempts[r.id]) for r in items], "next_cursor": next_cursor}

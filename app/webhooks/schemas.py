@@ -2,13 +2,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field, UrlConstraints, field_validator
-
-from app.fields import RequestBody
 from typing import Annotated
 
-from app.tracking.schemas import EventType
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    Field,
+    UrlConstraints,
+    field_validator,
+)
+
+from app.events.schemas import EventType
+from app.fields import RequestBody
 
 GRACE_PERIOD_MAX_S = 7 * 24 * 3600
 GRACE_PERIOD_DEFAULT_S = 24 * 3600

@@ -38,7 +38,7 @@ from app import idempotency
 from app.config import Settings
 from app.db import utcnow
 from app.dcsa import subscriptions as dcsa
-from app.webhooks import service
+from app.webhooks import deliveries, signing, subscriptions, urls
 
 log = logging.getLogger("caravan.webhooks")
 
@@ -59,10 +59,10 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
     """An httpcore network backend that connects only to addresses it has checked: the guard
     against DNS rebinding.
 
-    A URL checked ahead of time (``service.url_refusal``) proves nothing about the
+    A URL checked ahead of time (``urls.url_refusal``) proves nothing about the
     connection: its host may answer a public address to the check and 127.0.0.1,
     169.254.169.254 or 10.x a moment later. So ``connect_tcp`` resolves the host
-    itself, refuses it unless every address is public (``service.address_refusal``,
+    itself, refuses it unless every address is public (``urls.address_refusal``,
     the rule of the URL check; not applied when ``allow_private``), and connects to
     the checked addresses, never to the name. The name is still the request's:
     httpcore hands it to ``start_tls`` as ``server_hostname`` (so certificates are
@@ -79,14 +79,14 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         deadline = None if timeout is None else loop.time() + timeout
         try:
             async with asyncio.timeout_at(deadline):
-                addresses = await service.resolve(host, port)
+                addresses = await urls.resolve(host, port)
         except TimeoutError as error:
             raise httpcore.ConnectTimeout(f"resolving {host} timed out") from error
         except (OSError, UnicodeError) as error:
             raise httpcore.ConnectError(f"the host {host} does not resolve ({error})") from error
         if not addresses:
             raise httpcore.ConnectError(f"the host {host} does not resolve")
-        if not self.allow_private and (refusal := service.address_refusal(host, addresses)):
+        if not self.allow_private and (refusal := urls.address_refusal(host, addresses)):
             raise httpcore.ConnectError(f"refused to connect: {refusal}")
         failure: httpcore.ConnectError | None = None
         for address in addresses:  # in the resolver's order, one connect timeout for all of them
@@ -186,16 +186,16 @@ class Worker:
         try:
             keys = await idempotency.purge_expired(self.sessionmaker, now, batch, max_batches)
             retention = timedelta(days=self.settings.webhook_delivery_retention_days)
-            deliveries = await service.purge_finished(self.sessionmaker, now - retention, batch, max_batches)
+            purged = await deliveries.purge_finished(self.sessionmaker, now - retention, batch, max_batches)
         except Exception:  # a database hiccup must not kill the worker; the next round tries again
             log.exception("purging expired records failed")
             return False
-        return keys >= limit or deliveries >= limit
+        return keys >= limit or purged >= limit
 
     async def run_once(self) -> int:
         token = f"{self.name}-{secrets.token_hex(5)}"
         async with self.sessionmaker() as session:
-            rows = await service.claim(
+            rows = await deliveries.claim(
                 session, token, self.settings.webhook_batch_size, self.settings.webhook_lease_seconds, utcnow()
             )
             await session.commit()
@@ -214,7 +214,7 @@ class Worker:
         # One transaction records the whole batch (the lease covers the time the posts took).
         async with self.sessionmaker() as session:
             for row, outcome in outcomes:
-                await service.record_attempt(
+                await deliveries.record_attempt(
                     session, token=token, delivery_id=row.id, subscription_id=row.subscription_id,
                     attempts=row.attempts, posted_url=row.url, max_attempts=self.settings.webhook_max_attempts,
                     retry_base=self.settings.webhook_retry_base_seconds,
@@ -226,12 +226,12 @@ class Worker:
     async def _dcsa_bodies(self, token: str, rows: list[Any]) -> dict[int, bytes | None]:
         """The notification body of each DCSA delivery, None for one its subscription's filters do not
         match (withdrawn here, never POSTed). Built when claimed, the events being committed by then."""
-        wanted = [row for row in rows if row.format == service.DCSA]
+        wanted = [row for row in rows if row.format == subscriptions.DCSA]
         if not wanted:
             return {}
         async with self.sessionmaker() as session:
             bodies = await dcsa.notification_bodies(session, wanted)
-            await service.withdraw(session, token, [delivery for delivery, body in bodies.items() if body is None])
+            await deliveries.withdraw(session, token, [delivery for delivery, body in bodies.items() if body is None])
             await session.commit()
         return bodies
 
@@ -244,7 +244,7 @@ class Worker:
         cached = self._resolved.get(url)
         if cached and cached[0] > time.monotonic():
             return cached[1]
-        refusal = await service.url_refusal(url)
+        refusal = await urls.url_refusal(url)
         self._resolved[url] = (time.monotonic() + 60, refusal)
         return refusal
 
@@ -252,9 +252,9 @@ class Worker:
         """POST one delivery; never raises (the outcome says what happened)."""
         started = time.perf_counter()
         try:
-            signing = service.signing_secrets(row, utcnow(), self.settings.webhook_secret_key,
+            keys = signing.signing_secrets(row, utcnow(), self.settings.webhook_secret_key,
                                               self.settings.previous_secret_keys)
-        except service.SealedSecretError as error:
+        except signing.SealedSecretError as error:
             # A configuration fault, not the receiver's: the details go to the operator's log,
             # the partner's attempt log says only that it was not sent; it is retried as usual.
             log.error("webhook delivery %s of subscription %s not sent: %s", row.id, row.subscription_id, error)
@@ -262,18 +262,18 @@ class Worker:
         if refusal := await self._refusal(row.url):
             return {"status_code": None, "latency_ms": 0.0, "response_body": None, "error": f"refused: {refusal}"[:300]}
         body = body_for(row)
-        message_id = service.webhook_id(row.id)
+        message_id = signing.webhook_id(row.id)
         timestamp = int(time.time())
         headers = {
             "content-type": "application/json",
             "user-agent": "Caravan-Webhooks/1",
             "webhook-id": message_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": service.signatures(signing, message_id, timestamp, body),
+            "webhook-signature": signing.signatures(keys, message_id, timestamp, body),
         }
         if dcsa_body is not None:  # a DCSA subscription's notification (see _dcsa_bodies) replaces all of it
             # DCSA signs with one secret: the current one (its PUT .../secret replaces it at once).
-            body, headers = dcsa_body, dcsa.notification_headers(signing[0], row.subscription_id, dcsa_body)
+            body, headers = dcsa_body, dcsa.notification_headers(keys[0], row.subscription_id, dcsa_body)
         try:
             async with self.client.stream(
                 "POST", row.url, content=body, headers=headers, timeout=self.settings.webhook_timeout_seconds
@@ -281,9 +281,9 @@ class Worker:
                 received = b""
                 async for chunk in response.aiter_bytes():
                     received += chunk
-                    if len(received) >= service.RESPONSE_BODY_LIMIT:
+                    if len(received) >= deliveries.RESPONSE_BODY_LIMIT:
                         break
-            text = received[: service.RESPONSE_BODY_LIMIT].decode("utf-8", errors="replace").replace("\x00", "")
+            text = received[: deliveries.RESPONSE_BODY_LIMIT].decode("utf-8", errors="replace").replace("\x00", "")
             return {"status_code": response.status_code, "latency_ms": (time.perf_counter() - started) * 1000,
                     "response_body": text, "error": None}
         except httpx.HTTPError as error:

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.routing.pricing import CargoFigures, PriceBreakdown, RateTerms, price
+from app.cargo.pricing import CargoFigures, PriceBreakdown, RateTerms, price
 
 TERMS = RateTerms(
     currency="EUR",

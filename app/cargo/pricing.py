@@ -1,13 +1,14 @@
 """Pure pricing: a rate card's terms and a shipment's figures in, a price breakdown out.
 
 No database, no web: the quote search and the booking rules both call :func:`price`.
+A service priced by its own fields (no rate card) is :func:`price_on_rate`.
 
 Rules (one leg, one service):
 
 * ``base`` = ``rate_per_cbm`` × chargeable CBM. The chargeable volume is
   computed by the caller with the service's W/M ratio (``weight_per_cbm_kg``)
-  and already counts a non-stackable line's footprint × 2.39 m (the booking
-  rules in ``app.bookings.service``).
+  and already counts a non-stackable line's footprint × 2.39 m
+  (``app.cargo.figures``).
 * ``minimum_top_up`` lifts ``base`` to ``minimum_charge`` when it is below it.
 * ``dg_surcharge`` = ``dg_surcharge_per_cbm`` × chargeable CBM when any line
   carries dangerous goods.
@@ -140,3 +141,8 @@ def price(terms: RateTerms, cargo: CargoFigures) -> PriceBreakdown:
     footprint = _decimal(cargo.non_stackable_footprint_m2)
     non_stackable = _cents(terms.non_stackable_surcharge_per_m2 * footprint) if footprint else ZERO
     return PriceBreakdown(terms.currency, base, top_up, dg, reefer, non_stackable)
+
+
+def price_on_rate(rate_per_cbm: Decimal, minimum_charge: Decimal, chargeable_cbm: float) -> Decimal:
+    """A bare rate: ``rate_per_cbm`` × chargeable CBM, at least ``minimum_charge``, to the cent."""
+    return _cents(max(rate_per_cbm * _decimal(chargeable_cbm), minimum_charge))

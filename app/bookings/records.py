@@ -1,0 +1,168 @@
+"""Reading bookings: one by reference (if the caller may see it), a page of them, their API form and ETag;
+the space they hold on departures; new references."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.service import Caller
+from app.bookings.models import Booking, BookingLeg
+from app.bookings.schemas import SPACE_HOLDING
+from app.errors import NotFound
+from app.network.models import Departure
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def token(prefix: str, length: int) -> str:
+    """``prefix`` and ``length`` random characters of an alphabet that cannot be misread (no 0/O, 1/I)."""
+    return prefix + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(length))
+
+
+def new_reference() -> str:
+    return token("CVN", 8)
+
+
+async def get_booking(session: AsyncSession, caller: Caller, reference: str, *, lock: bool = False) -> Booking:
+    """The booking, if the caller may see it (operators see all); otherwise 404. ``lock`` takes its
+    row lock and reads it again under the lock (a change that needs no departure lock)."""
+    query = select(Booking).where(Booking.reference == reference)
+    if lock:
+        query = query.with_for_update(of=Booking).execution_options(populate_existing=True)
+    booking = await session.scalar(query)
+    if booking is None or (not caller.is_operator and booking.organization_id != caller.organization_id):
+        raise NotFound(f"booking {reference} not found")
+    return booking
+
+
+
+async def list_bookings(
+    session: AsyncSession,
+    caller: Caller,
+    after_id: int,
+    limit: int,
+    status: str | None = None,
+    departure_id: int | None = None,
+) -> list[Booking]:
+    query = select(Booking).where(Booking.id > after_id)
+    if not caller.is_operator:
+        query = query.where(Booking.organization_id == caller.organization_id)
+    if status:
+        query = query.where(Booking.status == status)
+    if departure_id:
+        query = query.where(Booking.departure_id == departure_id)
+    return list(await session.scalars(query.order_by(Booking.id).limit(limit + 1)))
+
+
+
+async def booked_cbm_by_departure(session: AsyncSession, departure_ids: list[int]) -> dict[int, float]:
+    """Chargeable CBM held by space-holding bookings, per departure: its own bookings, and
+    quoted bookings riding it on a feeder leg (charged by that leg's service's W/M ratio)."""
+    if not departure_ids:
+        return {}
+    holding = [s.value for s in SPACE_HOLDING]
+    own = await session.execute(
+        select(Booking.departure_id, func.sum(Booking.chargeable_cbm))
+        .where(Booking.departure_id.in_(departure_ids), Booking.status.in_(holding))
+        .group_by(Booking.departure_id)
+    )
+    feeders = await session.execute(
+        select(BookingLeg.departure_id, func.sum(BookingLeg.chargeable_cbm))
+        .join(Booking, Booking.id == BookingLeg.booking_id)
+        .where(BookingLeg.departure_id.in_(departure_ids), BookingLeg.departure_id != Booking.departure_id,
+               Booking.status.in_(holding))
+        .group_by(BookingLeg.departure_id)
+    )
+    booked: dict[int, float] = {}
+    for departure_id, total in [*own, *feeders]:
+        booked[departure_id] = booked.get(departure_id, 0.0) + float(total or 0.0)
+    return booked
+
+
+async def free_cbm(session: AsyncSession, departure: Departure, cbm_per_teu: float, exclude: int | None = None) -> float:
+    """Space left on a departure (its row lock must be held to rely on it)."""
+    query = select(func.coalesce(func.sum(Booking.chargeable_cbm), 0.0)).where(
+        Booking.departure_id == departure.id, Booking.status.in_([s.value for s in SPACE_HOLDING])
+    )
+    if exclude is not None:
+        query = query.where(Booking.id != exclude)
+    booked = float(await session.scalar(query) or 0.0)
+    return departure.capacity_teu * cbm_per_teu - booked
+
+
+
+def difference_pct(measured: float, declared: float) -> float:
+    return round((measured - declared) / declared * 100, 2) if declared else 0.0
+
+
+def etag(booking: Booking) -> str:
+    return f'"{booking.reference}-v{booking.version}"'
+
+
+
+def booking_read(booking: Booking) -> dict:
+    departure = booking.departure
+    measured = None
+    if booking.received_at is not None:
+        measured = {
+            "pieces": booking.measured_pieces,
+            "weight_kg": booking.measured_weight_kg,
+            "volume_cbm": booking.measured_volume_cbm,
+            "chargeable_cbm": booking.chargeable_cbm,
+            "received_at": booking.received_at,
+            "discrepancy": booking.measurement_discrepancy,
+            "weight_difference_pct": difference_pct(booking.measured_weight_kg or 0.0, booking.weight_kg),
+            "volume_difference_pct": difference_pct(booking.measured_volume_cbm or 0.0, booking.volume_cbm),
+            "price": {"amount": booking.measured_price_amount, "currency": booking.currency},
+        }
+    return {
+        "reference": booking.reference,
+        "status": booking.status,
+        "status_reason": booking.status_reason,
+        "departure_id": booking.departure_id,
+        "requested_departure_id": booking.requested_departure_id,
+        "service": departure.service.code,
+        "origin": booking.origin.code,
+        "destination": booking.destination.code,
+        "cutoff_at": departure.cutoff_at,
+        "departs_at": departure.departs_at,
+        "consignee": booking.consignee,
+        "cargo": [
+            {
+                "description": line.description,
+                "hs_code": line.hs_code,
+                "packages": line.packages,
+                "package_type": line.package_type,
+                "length_cm": line.length_cm,
+                "width_cm": line.width_cm,
+                "height_cm": line.height_cm,
+                "weight_kg": line.weight_kg,
+                "stackable": line.stackable,
+                "dangerous_goods": {"un_number": line.un_number, "dg_class": line.dg_class, "packing_group": line.packing_group}
+                if line.dg_class
+                else None,
+                "temperature_c": {"min_c": line.temperature_min_c, "max_c": line.temperature_max_c}
+                if line.temperature_min_c is not None
+                else None,
+                "volume_cbm": line.volume_cbm,
+                "chargeable_cbm": line.chargeable_cbm,
+            }
+            for line in booking.lines
+        ],
+        "references": booking.references,
+        "allow_rollover": booking.allow_rollover,
+        "pieces": booking.pieces,
+        "weight_kg": booking.weight_kg,
+        "volume_cbm": booking.volume_cbm,
+        "declared_chargeable_cbm": booking.declared_chargeable_cbm,
+        "chargeable_cbm": booking.chargeable_cbm,
+        "price": {"amount": booking.price_amount, "currency": booking.currency},
+        "measured": measured,
+        "version": booking.version,
+        "created_at": booking.created_at,
+        "updated_at": booking.updated_at,
+    }
+

@@ -1,0 +1,57 @@
+"""The cargo core: what one booking's cargo is, in figures, and what it costs (pure).
+
+Plain functions and dataclasses, no database and no web: bookings, quotes, space
+control and the planner's instance builder all take their cargo rules from here,
+so each rule is written once.
+
+- ``figures``: a line's volume, the occupied volume of a non-stackable line (its
+  footprint up to :data:`NON_STACKABLE_HEIGHT_M`), the W/M chargeable volume, a
+  booking's totals, and the rules a cargo keeps on its own (one climate, a bounded
+  size) or on a service (dangerous-goods classes, reefer).
+- ``containers``: whether a package fits a container type, by weight and by size.
+- ``pricing``: a rate's terms and a chargeable volume in, a price breakdown out.
+
+Cargo lines are read by attribute (``packages``, ``length_cm``, ``width_cm``,
+``height_cm``, ``weight_kg``, ``stackable``…), so a request's lines and stored
+rows both pass as they are (:class:`figures.Line`).
+"""
+
+from app.cargo.containers import (
+    INNER_FLOOR_CM,
+    ContainerFit,
+    Misfit,
+    container_fit,
+    piece_misfit,
+)
+from app.cargo.figures import (
+    MAX_BOOKING_CBM,
+    MINIMUM_CHARGEABLE_CBM,
+    NON_STACKABLE_HEIGHT_M,
+    CargoProblem,
+    CargoTotals,
+    LineFigures,
+    chargeable_cbm,
+    climate_problem,
+    dg_class_forbidden,
+    line_figures,
+    occupied_uplift_cbm,
+    planner_footprint_m2,
+    service_problem,
+    size_problem,
+    totals,
+)
+from app.cargo.pricing import (
+    CargoFigures,
+    PriceBreakdown,
+    RateTerms,
+    price,
+    price_on_rate,
+)
+
+__all__ = [
+    "INNER_FLOOR_CM", "MAX_BOOKING_CBM", "MINIMUM_CHARGEABLE_CBM", "NON_STACKABLE_HEIGHT_M",
+    "CargoFigures", "CargoProblem", "CargoTotals", "ContainerFit", "LineFigures", "Misfit", "PriceBreakdown",
+    "RateTerms", "chargeable_cbm", "climate_problem", "container_fit", "dg_class_forbidden", "line_figures",
+    "occupied_uplift_cbm", "piece_misfit", "planner_footprint_m2", "price", "price_on_rate", "service_problem",
+    "size_problem", "totals",
+]

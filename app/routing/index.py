@@ -1,0 +1,189 @@
+"""The search network built from the database, cached per process.
+
+The pure search (``app.routing.search``) runs over a :class:`Network` built from
+the services and their OPEN departures: one Trip per departure, calling at the
+service's origin, stops and destination. The boarding cut-off at the origin is
+the departure's ``cutoff_at``; at an intermediate stop it is the stop time minus
+the same lead (so a train with a four-day cut-off at Wuhan closes four days
+before it passes each stop).
+
+Building that index for a year of departures takes far longer than a query, so
+it is cached per process and rebuilt when a cheap fingerprint of the network
+(counts, max ids, and ``max(departures.updated_at)``) changes. Things that
+change between queries without touching those tables -- cut-offs passing,
+space filling up, rate cards -- are applied per query (``quotes``), never baked
+into the cache.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import cargo as core
+from app.cargo import RateTerms
+from app.db import utcnow
+from app.network.models import ContainerType, Departure, Hub, Service
+from app.routing import rates
+from app.routing.search import Call, Network, Trip
+from app.routing.search import Hub as SearchHub
+
+MAX_PLACE_HUBS = 8
+# A cached network is rebuilt at least this often, so departures whose cut-off
+# has passed drop out of memory even when nothing else changes.
+NETWORK_MAX_AGE = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    id: int
+    code: str
+    mode: str
+    weight_per_cbm_kg: float
+    forbidden_dg_classes: tuple[str, ...]
+    reefer_allowed: bool
+    container_types: tuple[str, ...]
+    fallback: RateTerms
+
+
+@dataclass(frozen=True)
+class TripInfo:
+    departure_id: int
+    service_code: str
+    departs_at: datetime
+    cutoff_at: datetime
+    capacity_teu: int
+
+
+
+
+@dataclass
+class BuiltNetwork:
+    key: tuple
+    built_at: datetime
+    build_seconds: float
+    network: Network
+    trips: dict[str, TripInfo]
+    services: dict[str, ServiceInfo]
+    containers: dict[str, core.ContainerFit]
+    hub_ids: dict[str, int]
+    places: dict[str, list[str]] = field(default_factory=dict)
+    hub_locodes: dict[str, str] = field(default_factory=dict)
+
+
+_CACHE: dict[str, BuiltNetwork] = {}
+
+
+async def fingerprint(session: AsyncSession) -> tuple:
+    """One cheap round trip that changes whenever the network's rows do."""
+    row = (
+        await session.execute(
+            select(
+                select(func.count(Departure.id)).scalar_subquery(),
+                select(func.max(Departure.id)).scalar_subquery(),
+                select(func.max(Departure.updated_at)).scalar_subquery(),
+                select(func.count(Service.id)).scalar_subquery(),
+                select(func.max(Service.id)).scalar_subquery(),
+                select(func.count(Hub.id)).scalar_subquery(),
+                select(func.max(Hub.id)).scalar_subquery(),
+                select(func.count(ContainerType.id)).scalar_subquery(),
+            )
+        )
+    ).one()
+    return tuple(str(v) for v in row)
+
+
+def _cache_slot(session: AsyncSession) -> str:
+    return str(session.bind.url) if session.bind is not None else "default"
+
+
+async def network_for(session: AsyncSession, now: datetime | None = None) -> BuiltNetwork:
+    """The search network of the current rows: from the process cache when its fingerprint still matches."""
+    now = now or utcnow()
+    key = await fingerprint(session)
+    slot = _cache_slot(session)
+    cached = _CACHE.get(slot)
+    if cached is not None and cached.key == key and now - cached.built_at < NETWORK_MAX_AGE:
+        return cached
+    built = await _build(session, key, now)
+    _CACHE[slot] = built
+    return built
+
+
+async def _build(session: AsyncSession, key: tuple, now: datetime) -> BuiltNetwork:
+    started = time.perf_counter()
+    hubs = list(await session.scalars(select(Hub).order_by(Hub.id)))
+    services = list(await session.scalars(select(Service).order_by(Service.id)))
+    containers = {
+        ct.code: core.container_fit(ct.code, ct.payload_kg, ct.inner_height_m, ct.reefer)
+        for ct in await session.scalars(select(ContainerType))
+    }
+    departures = await session.execute(
+        select(
+            Departure.id, Departure.service_id, Departure.departs_at, Departure.cutoff_at, Departure.arrives_at,
+            Departure.capacity_teu,
+        )
+        .where(Departure.status == "OPEN", Departure.cutoff_at > now)
+        .order_by(Departure.id)
+    )
+    by_id: dict[int, Service] = {s.id: s for s in services}
+    service_infos = {
+        s.code: ServiceInfo(
+            id=s.id,
+            code=s.code,
+            mode=s.mode,
+            weight_per_cbm_kg=s.weight_per_cbm_kg,
+            forbidden_dg_classes=tuple(s.forbidden_dg_classes),
+            reefer_allowed=s.reefer_allowed,
+            container_types=tuple(s.container_types),
+            fallback=rates.service_terms(s),
+        )
+        for s in services
+    }
+    routes = {
+        s.id: (s.origin.code, [(stop.hub.code, timedelta(hours=stop.offset_hours)) for stop in s.stops], s.destination.code)
+        for s in services
+    }
+    trips: list[Trip] = []
+    infos: dict[str, TripInfo] = {}
+    for dep_id, service_id, departs_at, cutoff_at, arrives_at, capacity_teu in departures:
+        service = by_id[service_id]
+        origin, stops, destination = routes[service_id]
+        lead = departs_at - cutoff_at
+        calls = [Call(origin, departs_at=departs_at, cutoff_at=cutoff_at)]
+        for hub_code, offset in stops:
+            at = departs_at + offset
+            if at >= arrives_at:
+                break  # a departure faster than its service's stop offsets: stop calls are unknowable
+            calls.append(Call(hub_code, arrives_at=at, departs_at=at, cutoff_at=at - lead))
+        calls.append(Call(destination, arrives_at=arrives_at))
+        trip_id = str(dep_id)
+        trips.append(Trip(trip_id, service.code, service.mode, tuple(calls), price_key=service.code))
+        infos[trip_id] = TripInfo(dep_id, service.code, departs_at, cutoff_at, capacity_teu)
+    network = Network.build(
+        (SearchHub(h.code, h.timezone, h.handling_hours) for h in hubs),
+        trips,
+    )
+    places: dict[str, list[str]] = {}
+    for h in hubs:  # a UN/LOCODE stands for every hub there; a hub code with a suffix for itself
+        places.setdefault(h.un_locode, []).append(h.code)
+    for h in hubs:
+        if h.code != h.un_locode:
+            places[h.code] = [h.code]
+    return BuiltNetwork(
+        key=key,
+        built_at=now,
+        build_seconds=time.perf_counter() - started,
+        network=network,
+        trips=infos,
+        services=service_infos,
+        containers=containers,
+        hub_ids={h.code: h.id for h in hubs},
+        places={place: codes[:MAX_PLACE_HUBS] for place, codes in places.items()},
+        hub_locodes={h.code: h.un_locode for h in hubs},
+    )
+

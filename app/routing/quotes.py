@@ -1,0 +1,408 @@
+"""Quotes: priced options over the search network for a cargo, stored so that one can be booked.
+
+Each option's legs are checked against their departures as they stand: the
+service's rules for the cargo (``app.cargo``), the rate card's currency, the
+departure's free volume and, for what is offered, its packing (space control).
+Booking an option is the booking desk's (``app.booking_desk.quoted``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import cargo as core
+from app.accounts.service import Caller
+from app.bookings.cargo import cargo_booking, check_cargo
+from app.bookings.models import Booking
+from app.bookings.records import booked_cbm_by_departure, token
+from app.bookings.schemas import CargoLineIn
+from app.cargo import CargoFigures, PriceBreakdown, RateTerms, price
+from app.consolidation import space
+from app.db import utcnow
+from app.errors import NotFound, Unprocessable
+from app.network.service import departures_by_id
+from app.routing import rates
+from app.routing.index import BuiltNetwork, ServiceInfo, network_for
+from app.routing.models import QuoteOption
+from app.routing.schemas import LeftOutReason, QuoteRequest
+from app.routing.search import Itinerary, Network, Trip, search
+
+QUOTE_VALIDITY = timedelta(hours=24)
+HORIZON_DAYS = 60.0
+MAX_OPTIONS = 12
+
+
+@dataclass(frozen=True)
+class Verdict:
+    reason: LeftOutReason
+    detail: str
+    field: str | None
+
+
+def _verdict(problem: core.CargoProblem) -> Verdict:
+    return Verdict(LeftOutReason(problem.reason), problem.detail, problem.field())
+
+
+def service_verdict(cargo: list[CargoLineIn], service: ServiceInfo, containers: dict[str, core.ContainerFit]) -> Verdict | None:
+    """Why ``service`` cannot take ``cargo``, or None when it can (the cargo core's rules)."""
+    problem = core.service_problem(cargo, service.code, service.forbidden_dg_classes, service.reefer_allowed)
+    if problem is not None:
+        return _verdict(problem)
+    reefer = any(line.temperature_c for line in cargo)
+    usable = [
+        containers[code] for code in service.container_types if code in containers and (containers[code].reefer or not reefer)
+    ]
+    if not usable:
+        return Verdict(LeftOutReason.PIECE_TOO_LARGE, f"service {service.code} offers no suitable container type", None)
+    misfit = core.piece_misfit(cargo, usable, service.code, service.container_types)
+    return _verdict(misfit) if misfit is not None else None
+
+
+@dataclass(frozen=True)
+class _AnyService:
+    """A stand-in that accepts any cargo, so ``check_cargo`` checks only the cargo's own rules (one climate, size)."""
+
+    code: str = "*"
+    forbidden_dg_classes: tuple = ()
+    reefer_allowed: bool = True
+    weight_per_cbm_kg: float = 1.0e9
+
+
+# --- quoting -------------------------------------------------------------------------------
+
+def _resolve(built: BuiltNetwork, place: str, field_name: str) -> list[str]:
+    codes = built.places.get(place)
+    if not codes:
+        raise Unprocessable(field_name, f"unknown place {place}: neither a hub code nor the UN/LOCODE of a hub")
+    return codes
+
+
+def _dominated(a: Itinerary, b: Itinerary) -> bool:
+    """True when ``b`` matches or beats ``a`` on arrival, price and legs, and beats it on one."""
+    return (
+        b.arrives_at <= a.arrives_at and b.price <= a.price and b.n_legs <= a.n_legs
+        and (b.arrives_at < a.arrives_at or b.price < a.price or b.n_legs < a.n_legs)
+    )
+
+
+def _pareto(itineraries: list[Itinerary]) -> list[Itinerary]:
+    seen: set = set()
+    out = []
+    for it in sorted(itineraries, key=lambda i: (i.arrives_at, i.price, i.n_legs)):
+        if it.criteria() in seen or any(_dominated(it, other) for other in itineraries if other is not it):
+            continue
+        seen.add(it.criteria())
+        out.append(it)
+    return out
+
+
+def _search_all(
+    network: Network, origins: list[str], destinations: list[str], ready_at: datetime, price_fn, exclude, max_legs: int
+) -> list[Itinerary]:
+    found: list[Itinerary] = []
+    for origin in origins:
+        for destination in destinations:
+            if origin != destination:
+                found += search(
+                    network, origin, destination, ready_at, price_fn=price_fn, exclude=exclude,
+                    max_legs=max_legs, horizon_days=HORIZON_DAYS,
+                )
+    return _pareto(found)
+
+
+def _main_leg(itinerary: Itinerary) -> int:
+    """The leg whose departure's space the booking holds: the longest ride (the trunk rail, sea or air leg)."""
+    durations = [leg.arrives_at - leg.departs_at for leg in itinerary.legs]
+    return durations.index(max(durations))
+
+
+PACKING_ROUNDS = 3
+
+
+async def _unpacked_trips(
+    session: AsyncSession, built: BuiltNetwork, itineraries: list[Itinerary], cargo: Booking, packs: dict[str, bool]
+) -> dict[str, str]:
+    """The legs' departures that would not take the cargo by the packing as it stands (``packs`` remembers
+    each departure's answer across rounds), with the reason a quote gives for leaving them out."""
+    legs = {leg.trip_id: leg for itinerary in itineraries for leg in itinerary.legs if leg.trip_id not in packs}
+    if not legs:
+        return {}
+    departures = await departures_by_id(session, [built.trips[trip_id].departure_id for trip_id in legs])
+    unpacked: dict[str, str] = {}
+    for trip_id, leg in legs.items():
+        info = built.trips[trip_id]
+        packs[trip_id] = await space.fits_as_it_stands(
+            session, departures[info.departure_id], cargo, built.hub_locodes[leg.to_hub]
+        )
+        if not packs[trip_id]:
+            unpacked[trip_id] = (
+                f"departure {info.departure_id} of {info.service_code} cannot pack the cargo into the "
+                f"containers its {info.capacity_teu} TEU leave"
+            )
+    return unpacked
+
+
+async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest, cbm_per_teu: float) -> dict:
+    """Priced options from origin to destination for the cargo; stored so that one can be booked."""
+    now = utcnow()
+    ready_at = max(data.ready_at, now)
+    built = await network_for(session, now)
+    origins = _resolve(built, data.origin, "origin")
+    destinations = _resolve(built, data.destination, "destination")
+    if set(origins) == set(destinations):
+        raise Unprocessable("destination", "must differ from the origin")
+    totals, lines = check_cargo(data.cargo, _AnyService())  # the cargo's own rules: one climate, valid lines
+    figures_of: dict[str, CargoFigures] = {}
+
+    def figures(service: ServiceInfo) -> CargoFigures:
+        if service.code not in figures_of:
+            figures_of[service.code] = CargoFigures(
+                chargeable_cbm=core.chargeable_cbm(totals.occupied_cbm, totals.weight_kg, service.weight_per_cbm_kg),
+                dangerous_goods=bool(totals.dg_classes),
+                reefer=totals.temperature_min_c is not None,
+                non_stackable_footprint_m2=totals.footprint_m2 or 0.0,
+            )
+        return figures_of[service.code]
+
+    verdicts = {
+        code: verdict
+        for code, service in built.services.items()
+        if (verdict := service_verdict(data.cargo, service, built.containers)) is not None
+    }
+    cards = await rates.cards_by_service(session, [s.id for s in built.services.values()])
+    terms_cache: dict[str, RateTerms] = {}
+
+    def terms(trip_id: str) -> RateTerms:
+        if trip_id not in terms_cache:
+            info = built.trips[trip_id]
+            service = built.services[info.service_code]
+            card = rates.pick_card(cards.get(service.id, []), info.departs_at)
+            terms_cache[trip_id] = rates.terms_of_card(card) if card else service.fallback
+        return terms_cache[trip_id]
+
+    leg_prices: dict[str, PriceBreakdown] = {}
+
+    def breakdown(trip_id: str) -> PriceBreakdown:
+        if trip_id not in leg_prices:
+            service = built.services[built.trips[trip_id].service_code]
+            leg_prices[trip_id] = price(terms(trip_id), figures(service))
+        return leg_prices[trip_id]
+
+    def price_fn(trip: Trip, _board: str, _alight: str) -> Decimal:
+        return breakdown(trip.id).total
+
+    # Space: departures that cannot take this cargo's chargeable volume are full for it.
+    horizon_end = ready_at + timedelta(days=HORIZON_DAYS)
+    candidates = [info for info in built.trips.values() if now < info.cutoff_at <= horizon_end]
+    booked = await booked_cbm_by_departure(session, [info.departure_id for info in candidates])
+    full: dict[str, str] = {}  # trip id -> why the departure cannot take this cargo
+    for info in candidates:
+        free = info.capacity_teu * cbm_per_teu - booked.get(info.departure_id, 0.0)
+        need = figures(built.services[info.service_code]).chargeable_cbm
+        if free + 1e-9 < need:
+            full[str(info.departure_id)] = (
+                f"departure {info.departure_id} of {info.service_code} has {max(free, 0.0):.3f} CBM free; "
+                f"the cargo needs {need} CBM"
+            )
+
+    def closed(trip: Trip) -> bool:
+        return built.trips[trip.id].cutoff_at <= now
+
+    def left_out_reason(trip: Trip) -> tuple[str, Verdict] | None:
+        code = trip.service_code
+        if code in verdicts:
+            return code, verdicts[code]
+        currency = terms(trip.id).currency
+        if currency != data.currency:
+            return code, Verdict(
+                LeftOutReason.CURRENCY, f"service {code} is priced in {currency}; the quote asks for {data.currency}", "currency"
+            )
+        if trip.id in full:
+            return trip.id, Verdict(LeftOutReason.DEPARTURE_FULL, full[trip.id], None)
+        return None
+
+    def excluded(trip: Trip) -> bool:
+        return closed(trip) or left_out_reason(trip) is not None
+
+    network = built.network
+    itineraries = _search_all(network, origins, destinations, ready_at, price_fn, excluded, data.max_legs)
+    # Volume is a first cut: each offered leg must also still pack into its departure as space
+    # control packs it, or the booking would be waitlisted or refused. A departure that does
+    # not is left out and the search runs again, a few rounds at most.
+    cargo = cargo_booking(totals, lines)
+    packs: dict[str, bool] = {}
+    for _ in range(PACKING_ROUNDS):
+        unpacked = await _unpacked_trips(session, built, itineraries[:MAX_OPTIONS], cargo, packs)
+        if not unpacked:
+            break
+        full.update(unpacked)
+        itineraries = _search_all(network, origins, destinations, ready_at, price_fn, excluded, data.max_legs)
+    # What would have been offered without the cargo, currency and space rules: report what they cost.
+    left_out: dict[str, dict] = {}
+    if verdicts or full or any(t.currency != data.currency for t in terms_cache.values()):
+        unconstrained = _search_all(network, origins, destinations, ready_at, price_fn, closed, data.max_legs)
+        for itinerary in unconstrained:
+            for leg in itinerary.legs:
+                trip = network.trips[leg.trip_id]
+                hit = left_out_reason(trip)
+                if hit is not None and hit[0] not in left_out:
+                    key, verdict = hit
+                    left_out[key] = {
+                        "service": trip.service_code,
+                        "mode": trip.mode.value,
+                        "departure_id": int(trip.id) if verdict.reason is LeftOutReason.DEPARTURE_FULL else None,
+                        "reason": verdict.reason,
+                        "detail": verdict.detail,
+                        "field": verdict.field,
+                    }
+
+    itineraries = itineraries[:MAX_OPTIONS]
+    quote_id = token("QT", 12)
+    fastest = min(itineraries, key=lambda i: (i.arrives_at, i.price), default=None)
+    cheapest = min(itineraries, key=lambda i: (i.price, i.arrives_at), default=None)
+    options = []
+    for itinerary in itineraries:
+        option = _store_option(
+            session, caller, data, quote_id, now, ready_at, totals, itinerary, network, built, terms, breakdown, figures
+        )
+        options.append(option_read(option, itinerary is fastest, itinerary is cheapest))
+    await session.flush()
+    return {
+        "id": quote_id,
+        "origin": data.origin,
+        "destination": data.destination,
+        "ready_at": ready_at,
+        "pieces": totals.pieces,
+        "weight_kg": totals.weight_kg,
+        "volume_cbm": totals.volume_cbm,
+        "options": options,
+        "left_out": sorted(left_out.values(), key=lambda e: (e["service"], e["departure_id"] or 0)),
+    }
+
+
+def _store_option(
+    session: AsyncSession,
+    caller: Caller,
+    data: QuoteRequest,
+    quote_id: str,
+    now: datetime,
+    ready_at: datetime,
+    totals: Any,
+    itinerary: Itinerary,
+    network: Network,
+    built: BuiltNetwork,
+    terms: Callable[[str], RateTerms],
+    breakdown: Callable[[str], PriceBreakdown],
+    figures: Callable[[ServiceInfo], CargoFigures],
+) -> QuoteOption:
+    legs = []
+    total = PriceBreakdown.zero(data.currency)
+    for leg in itinerary.legs:
+        local = network.local_times(leg)
+        info = built.trips[leg.trip_id]
+        service = built.services[leg.service_code]
+        leg_price = breakdown(leg.trip_id)
+        total = total + leg_price
+        legs.append(
+            {
+                "mode": leg.mode.value,
+                "service": leg.service_code,
+                "departure_id": info.departure_id,
+                "departure_cutoff_at": info.cutoff_at.isoformat(),
+                "from_hub": leg.from_hub,
+                "to_hub": leg.to_hub,
+                "cutoff_at": leg.cutoff_at.isoformat(),
+                "departs_at": leg.departs_at.isoformat(),
+                "arrives_at": leg.arrives_at.isoformat(),
+                "local": {
+                    "cutoff_at": local.cutoff_at.isoformat(),
+                    "departs_at": local.departs_at.isoformat(),
+                    "arrives_at": local.arrives_at.isoformat(),
+                },
+                "weight_per_cbm_kg": service.weight_per_cbm_kg,
+                "chargeable_cbm": figures(service).chargeable_cbm,
+                "terms": terms(leg.trip_id).as_json(),
+                "price": leg_price.as_json(),
+            }
+        )
+    earliest_cutoff = min(built.trips[leg.trip_id].cutoff_at for leg in itinerary.legs)
+    option = QuoteOption(
+        public_id=token("QO", 12),
+        quote_id=quote_id,
+        organization_id=caller.organization_id,
+        origin=data.origin,
+        destination=data.destination,
+        ready_at=ready_at,
+        cargo=[line.model_dump(mode="json", by_alias=True) for line in data.cargo],
+        figures={"pieces": totals.pieces, "weight_kg": totals.weight_kg, "volume_cbm": totals.volume_cbm},
+        legs=legs,
+        main_leg=_main_leg(itinerary),
+        departs_at=itinerary.departs_at,
+        arrives_at=itinerary.arrives_at,
+        currency=data.currency,
+        price_amount=total.total,
+        price=total.as_json(),
+        valid_until=min(now + QUOTE_VALIDITY, earliest_cutoff),
+    )
+    session.add(option)
+    return option
+
+
+def option_read(option: QuoteOption, fastest: bool = False, cheapest: bool = False, booking_reference: str | None = None) -> dict:
+    modes = list(dict.fromkeys(leg["mode"] for leg in option.legs))
+    return {
+        "id": option.public_id,
+        "quote_id": option.quote_id,
+        "origin": option.origin,
+        "destination": option.destination,
+        "ready_at": option.ready_at,
+        "departs_at": option.departs_at,
+        "arrives_at": option.arrives_at,
+        "transit_days": round((option.arrives_at - option.ready_at) / timedelta(days=1), 1),
+        "modes": modes,
+        "fastest": fastest,
+        "cheapest": cheapest,
+        "legs": [
+            {key: leg[key] for key in (
+                "mode", "service", "departure_id", "from_hub", "to_hub", "cutoff_at", "departs_at", "arrives_at",
+                "local", "chargeable_cbm", "price",
+            )}
+            for leg in option.legs
+        ],
+        "price": option.price,
+        "valid_until": option.valid_until,
+        "booking_reference": booking_reference,
+    }
+
+
+# --- booking from an option ------------------------------------------------------------
+
+async def get_option(session: AsyncSession, caller: Caller, public_id: str, *, lock: bool = False) -> QuoteOption:
+    """The caller's own quote option, or 404 (another organisation's option does not exist for them)."""
+    query = select(QuoteOption).where(QuoteOption.public_id == public_id)
+    if lock:
+        query = query.with_for_update()
+    option = await session.scalar(query)
+    if option is None or option.organization_id != caller.organization_id:
+        raise NotFound(f"quote option {public_id} not found", "quote_option_id")
+    return option
+
+
+async def booking_reference_of(session: AsyncSession, option: QuoteOption) -> str | None:
+    if option.booking_id is None:
+        return None
+    return await session.scalar(select(Booking.reference).where(Booking.id == option.booking_id))
+
+
+async def quote_option_read(session: AsyncSession, caller: Caller, public_id: str) -> dict:
+    option = await get_option(session, caller, public_id)
+    return option_read(option, booking_reference=await booking_reference_of(session, option))
+
+

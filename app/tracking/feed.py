@@ -1,0 +1,173 @@
+"""Reading events: what a caller may see, the feed, and a booking's tracking (legs, ETA, timeline)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Select,
+    and_,
+    exists,
+    or_,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.service import Caller
+from app.bookings.models import Booking
+from app.bookings.records import get_booking
+from app.consolidation.models import DeparturePlan, PlanAssignment, PlanContainer
+from app.events.models import TrackingEvent
+from app.events.schemas import (
+    EventType,
+)
+from app.tracking.legs import RIDING, booking_legs
+from app.tracking.models import Leg
+
+TIMELINE_LIMIT = 500
+
+
+# --- reading ------------------------------------------------------------------------------
+
+def event_read(row: TrackingEvent | dict) -> dict:
+    if isinstance(row, dict):
+        return {"id": row["id"], **row["payload"]}
+    return {"id": row.id, **row.payload}
+
+
+def riding_departures(booking_ids: Select) -> Select:
+    """Departures the given bookings ride (legs of space-holding bookings)."""
+    return (
+        select(Leg.departure_id)
+        .join(Booking, Booking.id == Leg.booking_id)
+        .where(Leg.booking_id.in_(booking_ids), Booking.status.in_(RIDING))
+    )
+
+
+def visible_to(caller: Caller):
+    """SQL condition: the events the caller may see. Operators see all; an exporter sees the
+    events of its own bookings, the TRANSPORT events of departures its bookings ride and the
+    EQUIPMENT events of containers holding its bookings (not the other bookings' events)."""
+    if caller.is_operator:
+        return None
+    own = select(Booking.id).where(Booking.organization_id == caller.organization_id)
+    return or_(
+        TrackingEvent.booking_id.in_(own),
+        and_(TrackingEvent.event_type == EventType.TRANSPORT.value, TrackingEvent.departure_id.in_(riding_departures(own))),
+        equipment_of_containers_holding(PlanAssignment.booking_id.in_(own)),
+    )
+
+
+def equipment_of_containers_holding(assignment_condition):
+    """SQL condition: EQUIPMENT events of containers holding a booking matching ``assignment_condition``
+    (a condition on PlanAssignment.booking_id): the very container the event was recorded on. Events
+    recorded before that was kept (no container_id) go by departure and number, any plan version."""
+    return and_(
+        TrackingEvent.event_type == EventType.EQUIPMENT.value,
+        or_(
+            exists().where(assignment_condition, PlanAssignment.container_id == TrackingEvent.container_id),
+            and_(
+                TrackingEvent.container_id.is_(None),
+                exists().where(
+                    assignment_condition,
+                    PlanAssignment.container_id == PlanContainer.id,
+                    PlanContainer.plan_id == DeparturePlan.id,
+                    DeparturePlan.departure_id == TrackingEvent.departure_id,
+                    PlanContainer.container_number == TrackingEvent.container_number,
+                ),
+            ),
+        ),
+    )
+
+
+async def list_events(
+    session: AsyncSession,
+    caller: Caller,
+    after_id: int,
+    limit: int,
+    *,
+    booking: str | None = None,
+    container: str | None = None,
+    departure_id: int | None = None,
+    event_type: EventType | None = None,
+    since: datetime | None = None,
+) -> list[TrackingEvent]:
+    """The feed in the order events were recorded (id); filters combine with AND."""
+    query = select(TrackingEvent).where(TrackingEvent.id > after_id)
+    condition = visible_to(caller)
+    if condition is not None:
+        query = query.where(condition)
+    if booking is not None:
+        found = await session.scalar(select(Booking).where(Booking.reference == booking))
+        if found is None or (not caller.is_operator and found.organization_id != caller.organization_id):
+            return []
+        query = query.where(about_booking(found.id))
+    if container is not None:
+        query = query.where(TrackingEvent.container_number == container)
+    if departure_id is not None:
+        query = query.where(TrackingEvent.departure_id == departure_id)
+    if event_type is not None:
+        query = query.where(TrackingEvent.event_type == event_type.value)
+    if since is not None:
+        query = query.where(TrackingEvent.created_at >= since)
+    return list(await session.scalars(query.order_by(TrackingEvent.id).limit(limit + 1)))
+
+
+def about_booking(booking_id: int):
+    """Events on the booking, TRANSPORT events of its departures at the hubs its legs touch,
+    and EQUIPMENT events of the containers it was planned into."""
+    legs_at = select(Leg.departure_id, Leg.from_hub_id, Leg.to_hub_id).where(Leg.booking_id == booking_id).subquery()
+    return or_(
+        TrackingEvent.booking_id == booking_id,
+        and_(
+            TrackingEvent.event_type == EventType.TRANSPORT.value,
+            exists().where(
+                legs_at.c.departure_id == TrackingEvent.departure_id,
+                or_(legs_at.c.from_hub_id == TrackingEvent.hub_id, legs_at.c.to_hub_id == TrackingEvent.hub_id),
+            ),
+        ),
+        equipment_of_containers_holding(PlanAssignment.booking_id == booking_id),
+    )
+
+
+async def tracking_for(session: AsyncSession, caller: Caller, reference: str) -> dict:
+    booking = await get_booking(session, caller, reference)
+    legs = await booking_legs(session, booking)
+    events = list(
+        await session.scalars(
+            select(TrackingEvent)
+            .where(about_booking(booking.id))
+            .order_by(TrackingEvent.event_datetime, TrackingEvent.id)
+            .limit(TIMELINE_LIMIT)
+        )
+    )
+    riding = booking.status in RIDING
+    last = legs[-1] if legs and riding else None
+    return {
+        "reference": booking.reference,
+        "status": booking.status,
+        # End to end: a booking made from a quote rides feeder legs before and after its departure.
+        "origin": legs[0].from_hub.code if legs else booking.origin.code,
+        "destination": legs[-1].to_hub.code if legs else booking.destination.code,
+        "eta": (last.actual_arrival_at or last.estimated_arrival_at or last.planned_arrival_at) if last else None,
+        "at_risk": riding and any(leg.at_risk for leg in legs),
+        "legs": [
+            {
+                "sequence": leg.sequence,
+                "mode": leg.mode,
+                "departure_id": leg.departure_id,
+                "from_hub": leg.from_hub.code,
+                "to_hub": leg.to_hub.code,
+                "planned_departure_at": leg.planned_departure_at,
+                "estimated_departure_at": leg.estimated_departure_at,
+                "actual_departure_at": leg.actual_departure_at,
+                "planned_arrival_at": leg.planned_arrival_at,
+                "estimated_arrival_at": leg.estimated_arrival_at,
+                "actual_arrival_at": leg.actual_arrival_at,
+                "connection_at_risk": leg.at_risk,
+            }
+            for leg in legs
+        ],
+        "events": [event_read(e) for e in events],
+    }
+
