@@ -27,7 +27,7 @@ INSTANCE_EXAMPLE = {
 @router.post("/plan", response_model=PlanDocument)
 async def plan(
     caller: Annotated[Caller, requires(Scope.PLANS_WRITE, operator=True)],
-    instance: Annotated[dict[str, Any], Body(description="A planner instance (shared/planner/FORMAT.md)",
+    instance: Annotated[dict[str, Any], Body(description="A planner instance (docs/planner/FORMAT.md)",
                                              examples=[INSTANCE_EXAMPLE])],
     time_limit_s: Annotated[float, Query(gt=0, le=60, description="Budget for the improvement phase")] = 10.0,
 ):

@@ -6,7 +6,7 @@ their own bookings), webhooks:write for the subscriptions (as /v1/webhook-subscr
 Every answer carries ``API-Version``; every error here, authentication and refused
 subscription fields included (400, the field named first in the message), has the
 spec's error shape (``inline_response_default``), not /v1's problem+json. The paths are left out of Caravan's own /openapi.json: their contract
-is the official specification (shared/standards/dcsa-tnt-v2.2.0.yaml).
+is the official specification (docs/standards/dcsa-tnt-v2.2.0.yaml).
 """
 
 from __future__ import annotations
