@@ -1,7 +1,7 @@
 """The demo network: Wuhan's hubs, the border crossings, European and Central Asian terminals,
 the container types, the China–Europe rail lines with weekly departures, and demo organisations.
 
-Seeding is idempotent: the network is created once; every call mints fresh demo keys.
+Seeding is idempotent: the network and the demo organisations are created once, with their keys;\nfresh keys (the old ones revoked) only when asked for (``caravan seed-demo --fresh-keys``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import service as accounts
-from app.accounts.models import Organization
+from app.accounts.models import ApiKey, Organization
 from app.accounts.schemas import ALL_SCOPES, EXPORTER_SCOPES, PARTNER_SCOPES, Role
 from app.db import utcnow
 from app.network import service as network
@@ -268,15 +268,33 @@ DEMO_ORGS = [
 ]
 
 
-async def seed_demo(session: AsyncSession) -> dict[str, str]:
-    """Seed the network and the demo organisations; return fresh keys by role."""
+def demo_key_name(label: str) -> str:
+    return f"demo {label} key"
+
+
+async def seed_demo(session: AsyncSession, *, fresh_keys: bool = False) -> dict[str, str]:
+    """Seed the network and the demo organisations; return the keys minted, by role.
+
+    Keys are minted for a demo organisation when it is created, so a later start on the same
+    database mints none (an empty answer: the keys printed the first time still work). With
+    ``fresh_keys`` every demo organisation's earlier demo keys are revoked and new ones minted.
+    """
     await seed_network(session)
     await seed_multimodal(session)
     keys = {}
     for label, name, role, scopes in DEMO_ORGS:
-        org = await session.scalar(select(Organization).where(Organization.name == name))
+        org = await session.scalar(select(Organization).where(Organization.name == name).order_by(Organization.id))
         if org is None:
             org = await accounts.create_organization(session, name, role)
-        _, key = await accounts.create_api_key(session, org, list(scopes), f"demo {label} key")
+        elif not fresh_keys:
+            continue
+        else:
+            now = utcnow()
+            for key in await session.scalars(
+                select(ApiKey).where(ApiKey.organization_id == org.id, ApiKey.name == demo_key_name(label),
+                                     ApiKey.revoked_at.is_(None))
+            ):
+                key.revoked_at = now
+        _, key = await accounts.create_api_key(session, org, list(scopes), demo_key_name(label))
         keys[label] = key
     return keys
