@@ -13,7 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.accounts.dependencies import current_caller
+from app.accounts.dependencies import authenticate_first, unparseable_body
 from app.accounts.router import router as accounts_router
 from app.bookings.router import router as bookings_router
 from app.config import Settings, get_settings
@@ -88,12 +88,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        if any(e.get("type") == "json_invalid" for e in exc.errors()) and not hasattr(request.state, "caller"):
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
             # FastAPI parses a JSON body before it authenticates: who is asking comes first.
-            try:
-                async with request.app.state.sessionmaker() as session:
-                    await current_caller(request, session)
-            except AppError as error:
+            if (error := await authenticate_first(request)) is not None:
                 return _problem_response(error.status, error.to_problem(request.url.path), error.headers)
         errors = [
             # A JSON syntax error's location is a character offset, not a field: name the body.
@@ -108,6 +105,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if (why := unparseable_body(exc)) is not None:
+            # A body too deep, not UTF-8 or with a number over the digit limit: authenticate first,
+            # then name the body, as for malformed JSON (FastAPI's own answer is a bare 400).
+            if (error := await authenticate_first(request)) is not None:
+                return _problem_response(error.status, error.to_problem(request.url.path), error.headers)
+            return _problem_response(422, problem(422, "validation-error", "Invalid input", f"body: {why}",
+                                                  [FieldError("body", why)], request.url.path))
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
         return _problem_response(
             exc.status_code,

@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.accounts.dependencies import Session, requires
+from app.accounts.dependencies import Session, authenticate_first, requires, unparseable_body
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
 from app.dcsa import service, subscriptions
@@ -74,8 +74,14 @@ class DcsaRoute(APIRoute):
                 return dcsa_error(request, error.status, error.detail[:500], error.headers)
             except RequestValidationError as error:
                 first = error.errors()[0] if error.errors() else {}
+                if first.get("type") == "json_invalid" and (refused := await authenticate_first(request)):
+                    return dcsa_error(request, refused.status, refused.detail[:500], refused.headers)
                 return dcsa_error(request, 400, str(first.get("msg", "invalid request"))[:500])
             except StarletteHTTPException as error:
+                if (why := unparseable_body(error)) is not None:  # the body was never JSON: who asks comes first
+                    if (refused := await authenticate_first(request)) is not None:
+                        return dcsa_error(request, refused.status, refused.detail[:500], refused.headers)
+                    return dcsa_error(request, 400, why, reason="invalidInput")
                 return dcsa_error(request, error.status_code, str(error.detail)[:500], getattr(error, "headers", None))
             except Exception:
                 log.exception("unhandled error on %s %s", request.method, request.url.path)
