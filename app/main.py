@@ -19,6 +19,7 @@ from app.bookings.router import router as bookings_router
 from app.config import Settings, get_settings
 from app.consolidation.router import router as consolidation_router
 from app.db import make_engine, make_sessionmaker
+from app.dcsa.router import not_routed as dcsa_not_routed
 from app.dcsa.router import router as dcsa_router
 from app.errors import PROBLEM_MEDIA_TYPE, AppError, FieldError, Problem, problem
 from app.idempotency import IdempotencyMiddleware
@@ -105,6 +106,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if request.url.path.startswith("/dcsa/"):
+            return await dcsa_not_routed(request, exc)  # the DCSA shape for anything under /dcsa/
         if (why := unparseable_body(exc)) is not None:
             # A body too deep, not UTF-8 or with a number over the digit limit: authenticate first,
             # then name the body, as for malformed JSON (FastAPI's own answer is a bare 400).

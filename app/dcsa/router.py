@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.accounts.dependencies import Session, authenticate_first, requires, unparseable_body
+from app.accounts.dependencies import CurrentCaller, Session, authenticate_first, requires, unparseable_body
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
 from app.dcsa import service, subscriptions
@@ -57,7 +57,12 @@ def dcsa_error(request: Request, status: int, message: str, headers: dict[str, s
 
 
 class DcsaRoute(APIRoute):
-    """A route whose errors, from dependencies (the key) or the handler, use the DCSA error shape."""
+    """A route whose errors, from dependencies (the key) or the handler, use the DCSA error shape.
+
+    A path under /dcsa/ that no route here matches (a newline in it, ``/events/a%0Ab``, stops
+    Starlette's ``{name:path}``; or another DCSA API) is answered by ``not_routed``, from the
+    app's error handler, in the same shape.
+    """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -238,10 +243,25 @@ _ALLOWED = (
 )
 
 
-@router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-async def not_offered(rest: str, request: Request) -> Response:
-    """Anything else under /dcsa/tnt/v2: 405 for a method a resource does not take, else 404, in the DCSA shape."""
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+@router.api_route("/{rest:path}", methods=ANY_METHOD)
+async def not_offered(rest: str, request: Request, caller: CurrentCaller) -> Response:
+    """Anything else under /dcsa/tnt/v2, once the key is good: 405 for a method a resource does not
+    take, else 404, in the DCSA shape."""
     for pattern, allowed in _ALLOWED:
         if pattern.match(rest):
             return dcsa_error(request, 405, f"{request.method} is not allowed here; use {allowed}", {"Allow": allowed})
     return dcsa_error(request, 404, "no such DCSA resource")
+
+
+async def not_routed(request: Request, error: StarletteHTTPException) -> Response:
+    """The app's answer to a path under /dcsa/ that reached no DCSA route (another DCSA API, or a
+    path Starlette's patterns cannot match, such as one holding a newline): the key first, then
+    the error in the DCSA shape, with API-Version, never /v1's problem+json."""
+    if (refused := await authenticate_first(request)) is not None:
+        return dcsa_error(request, refused.status, refused.detail[:500], refused.headers)
+    if error.status_code == 404:
+        return dcsa_error(request, 404, "no such DCSA resource: Caravan serves DCSA Track & Trace 2.2 at /dcsa/tnt/v2")
+    return dcsa_error(request, error.status_code, str(error.detail)[:500], getattr(error, "headers", None))
