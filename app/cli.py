@@ -113,6 +113,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.no_worker:
         os.environ["CARAVAN_WEBHOOK_WORKER"] = "false"
     os.environ.setdefault("CARAVAN_WEBHOOK_WORKER", "true")
+    if args.demo:  # the demo takes an http receiver (https is required otherwise)
+        os.environ.setdefault("CARAVAN_WEBHOOK_REQUIRE_HTTPS", "false")
     get_settings.cache_clear()
     migrate()
     if args.demo:

@@ -188,7 +188,7 @@ async def create_subscription(
     _check_api_version(request)
     settings = request.app.state.settings
     row = await subscriptions.create(session, caller, body, settings.webhook_allow_private_urls,
-                                     settings.webhook_secret_key)
+                                     settings.webhook_secret_key, require_https=settings.webhook_require_https)
     return _answer(subscriptions.read(row), 201)
 
 
@@ -207,8 +207,9 @@ async def replace_subscription(  # noqa: N803
 ) -> Response:
     """Replace the callback and the filters (the secret has its own PUT)."""
     _check_api_version(request)
-    row = await subscriptions.replace(session, caller, subscriptionID, body,
-                                      request.app.state.settings.webhook_allow_private_urls)
+    settings = request.app.state.settings
+    row = await subscriptions.replace(session, caller, subscriptionID, body, settings.webhook_allow_private_urls,
+                                      require_https=settings.webhook_require_https)
     return _answer(subscriptions.read(row))
 
 

@@ -8,11 +8,13 @@ from app.accounts.dependencies import Session, requires
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
 from app.db import utcnow
+from app.errors import Unprocessable
 from app.fields import IdPath
 from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from app.webhooks import service
 from app.webhooks.schemas import (
     DeliveryRead, SecretRotated, SecretRotation, SubscriptionCreate, SubscriptionCreated, SubscriptionRead,
+    https_refusal,
 )
 
 router = APIRouter(prefix="/v1/webhook-subscriptions", tags=["webhooks"])
@@ -39,6 +41,8 @@ async def create_subscription(
 ):
     """Subscribe a URL to event types; the signing secret is in this response only."""
     settings = request.app.state.settings
+    if refusal := https_refusal(str(body.url), settings.webhook_require_https):
+        raise Unprocessable("url", refusal)
     row, secret = await service.create_subscription(
         session, caller, body, settings.webhook_allow_private_urls, settings.webhook_secret_key
     )
