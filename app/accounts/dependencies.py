@@ -49,7 +49,7 @@ async def _authenticate(request: Request, session: AsyncSession) -> Caller:
         raise Unauthorized("the Authorization header must be 'Bearer <key>'")
     caller = await caller_for_key(session, key.strip())
     if caller is None:
-        raise Unauthorized("unknown or revoked API key")
+        raise Unauthorized("unknown, revoked or expired API key")
     return caller
 
 

@@ -49,7 +49,7 @@ async def create_api_key(
     session: Session,
 ):
     org = await service.get_organization(session, organization_id)
-    row, key = await service.create_api_key(session, org, body.scopes, body.name)
+    row, key = await service.create_api_key(session, org, body.scopes, body.name, body.expires_at)
     return {**ApiKeyRead.model_validate(row).model_dump(), "key": key}
 
 
