@@ -19,6 +19,7 @@ from app.bookings.router import router as bookings_router
 from app.config import Settings, get_settings
 from app.consolidation.router import router as consolidation_router
 from app.db import make_engine, make_sessionmaker
+from app.docs import install_docs
 from app.dcsa.router import not_routed as dcsa_not_routed
 from app.dcsa.router import router as dcsa_router
 from app.errors import PROBLEM_MEDIA_TYPE, AppError, FieldError, Problem, problem
@@ -33,6 +34,16 @@ from app.tracking.router import router as tracking_router
 from app.webhooks.router import router as webhooks_router
 
 log = logging.getLogger("caravan")
+
+API_DESCRIPTION = """Booking and consolidation service for China–Europe rail LCL freight.
+
+Authenticate with an API key: `Authorization: Bearer cvn_…` (the *Authorize* button). Every
+error is `application/problem+json` (RFC 9457) with `errors: [{field, message}]` naming the
+fields. A POST may carry an `Idempotency-Key` to be retried safely.
+
+The DCSA Track & Trace 2.2 API that Caravan also serves, under `/dcsa/tnt/v2`, has its own
+document: [/dcsa/tnt/v2/openapi.json](/dcsa/tnt/v2/openapi.json), shown at
+[/dcsa/tnt/v2/docs](/dcsa/tnt/v2/docs). This reference is also at [/redoc](/redoc)."""
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -192,8 +203,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Caravan",
         version="0.1.0",
-        description="Booking and consolidation service for China–Europe rail LCL freight.",
+        description=API_DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs, from this process rather than a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -201,6 +214,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = RateLimiter(settings)
 
     install_error_handlers(app)
+    install_docs(app)
     for router in (
         accounts_router, network_router, bookings_router, consolidation_router, tracking_router, webhooks_router,
         routing_router, dcsa_router,

@@ -1,7 +1,7 @@
 """DCSA Track & Trace 2.2 (``/dcsa/tnt/v2``) against the OFFICIAL specification.
 
 Every response body is validated with jsonschema against the spec's own schemas
-(docs/standards/dcsa-tnt-v2.2.0.yaml, a copy kept in the repository), and schemathesis
+(app/dcsa/spec/dcsa-tnt-v2.2.0.yaml, the copy Caravan also serves), and schemathesis
 runs the spec's two GET event operations against a seeded live server (no 5xx;
 bodies and headers as the spec declares them).
 """
@@ -36,7 +36,7 @@ from tests import factories
 from tests.live import LiveServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SPEC_PATH = REPO_ROOT / "docs" / "standards" / "dcsa-tnt-v2.2.0.yaml"
+SPEC_PATH = REPO_ROOT / "app" / "dcsa" / "spec" / "dcsa-tnt-v2.2.0.yaml"
 BASE = "/dcsa/tnt/v2"
 
 

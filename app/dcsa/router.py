@@ -6,7 +6,8 @@ their own bookings), webhooks:write for the subscriptions (as /v1/webhook-subscr
 Every answer carries ``API-Version``; every error here, authentication and refused
 subscription fields included (400, the field named first in the message), has the
 spec's error shape (``inline_response_default``), not /v1's problem+json. The paths are left out of Caravan's own /openapi.json: their contract
-is the official specification (docs/standards/dcsa-tnt-v2.2.0.yaml).
+is the official specification (app/dcsa/spec/dcsa-tnt-v2.2.0.yaml), served as this API's own
+document at /dcsa/tnt/v2/openapi.json (Swagger UI at /dcsa/tnt/v2/docs).
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.accounts.dependencies import CurrentCaller, Session, authenticate_first, requires, unparseable_body
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
-from app.dcsa import service, subscriptions
+from app.dcsa import docs, service, subscriptions
 from app.dcsa.schemas import API_MAJOR, API_VERSION, MAX_LIMIT, UUID_TEXT, BadQuery, parse_query
+from app.docs import swagger_page
 from app.errors import AppError
 from app.pagination import decode_cursor, encode_cursor
 from app.webhooks import service as webhooks
@@ -233,6 +235,20 @@ async def replace_secret(  # noqa: N803
     await subscriptions.replace_secret(session, caller, subscriptionID, body,
                                        request.app.state.settings.webhook_secret_key)
     return Response(status_code=204, headers={"API-Version": API_VERSION})
+
+
+# --- this API's own OpenAPI document and docs page (public, like /openapi.json) ---------------------------
+
+@router.get("/openapi.json", include_in_schema=False)
+async def openapi_document() -> Response:
+    """The DCSA Track & Trace 2.2 specification as Caravan serves it (app/dcsa/docs.py)."""
+    return JSONResponse(docs.dcsa_openapi(), headers={"API-Version": API_VERSION})
+
+
+@router.get("/docs", include_in_schema=False)
+async def docs_page() -> Response:
+    """Swagger UI for that document, its assets served by Caravan itself."""
+    return swagger_page(docs.OPENAPI_PATH, "Caravan – DCSA Track & Trace 2.2")
 
 
 _ALLOWED = (
