@@ -221,7 +221,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
 
-    @app.get("/healthz", tags=["meta"])
+    @app.get("/healthz", tags=["meta"], summary="Liveness check")
     async def healthz() -> dict[str, str]:
         """Liveness: the process answers (touches no database)."""
         return {"status": "ok"}

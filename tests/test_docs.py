@@ -43,3 +43,13 @@ async def test_the_dcsa_api_has_its_own_openapi_document(client):
     assert "Caravan" in document["info"]["description"]
     own = (await client.get("/openapi.json")).json()
     assert "/dcsa/tnt/v2/openapi.json" in own["info"]["description"]
+
+
+def test_every_operation_has_a_summary_and_a_description_of_its_own(app):
+    operations = [(method, path, op) for path, item in app.openapi()["paths"].items() for method, op in item.items()]
+    assert len(operations) > 40
+    for method, path, op in operations:
+        summary, description = op.get("summary", ""), op.get("description", "")
+        assert summary and description, (method, path)
+        # Not FastAPI's title-cased function name: a sentence-case summary someone wrote.
+        assert summary != summary.title() or len(summary.split()) == 1, (method, path, summary)
