@@ -2,8 +2,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
+PORT ?= 8000
 
-.PHONY: install run test test-postgres bench clean
+.PHONY: install run demo-keys test test-postgres bench clean
 
 install: $(VENV)/.installed
 
@@ -13,8 +14,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-run: install  ## the service on SQLite with the demo network: http://127.0.0.1:8000/docs
-	$(BIN)/caravan serve --demo
+run: install  ## the service on SQLite with the demo network: http://127.0.0.1:$(PORT)/docs (make run PORT=8080; CARAVAN_HOST=0.0.0.0 to listen beyond this machine)
+	$(BIN)/caravan serve --demo --port $(PORT)
+
+demo-keys: install  ## fresh demo keys; the earlier demo keys are revoked
+	$(BIN)/caravan seed-demo --fresh-keys
 
 test: install  ## the whole suite (SQLite; CARAVAN_TEST_DATABASE_URL=postgresql://… for PostgreSQL)
 	$(BIN)/pytest

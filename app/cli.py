@@ -80,16 +80,22 @@ def cmd_create_org(args: argparse.Namespace) -> int:
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
-    from app.demo import seed_demo
-
     migrate()
-    keys = asyncio.run(_with_session(seed_demo))
-    _print_keys(keys)
+    _seed_demo(args.fresh_keys)
     return 0
 
 
-def _print_keys(keys: dict[str, str]) -> None:
-    print("Demo API keys (shown once):")
+def _seed_demo(fresh_keys: bool) -> None:
+    """Seed the demo; print the keys minted, or say how to get fresh ones when the demo was seeded before."""
+    from app.demo import seed_demo
+
+    keys = asyncio.run(_with_session(lambda session: seed_demo(session, fresh_keys=fresh_keys)))
+    if not keys:
+        print("The demo is already seeded in this database: its keys were printed when it was first seeded, "
+              "and they still work.\nFor fresh demo keys (the earlier ones revoked): "
+              "`caravan seed-demo --fresh-keys` (or `make demo-keys`).", flush=True)
+        return
+    print("Demo API keys (shown once" + ("; the earlier demo keys are revoked" if fresh_keys else "") + "):")
     for who, key in keys.items():
         print(f"  {who:<10} {key}")
 
@@ -107,12 +113,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.no_worker:
         os.environ["CARAVAN_WEBHOOK_WORKER"] = "false"
     os.environ.setdefault("CARAVAN_WEBHOOK_WORKER", "true")
+    if args.demo:  # the demo takes an http receiver (https is required otherwise)
+        os.environ.setdefault("CARAVAN_WEBHOOK_REQUIRE_HTTPS", "false")
     get_settings.cache_clear()
     migrate()
     if args.demo:
-        from app.demo import seed_demo
-
-        _print_keys(asyncio.run(_with_session(seed_demo)))
+        _seed_demo(fresh_keys=False)
     print(f"Caravan on http://{args.host}:{args.port}  (docs: http://{args.host}:{args.port}/docs)", flush=True)
     serve(args.host, args.port, args.workers, log_level=args.log_level, access_log=args.log_level == "debug")
     return 0
@@ -223,14 +229,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=int(os.environ.get("CARAVAN_PORT", "8000")))
     serve.add_argument("--workers", type=int, default=int(os.environ.get("CARAVAN_WORKERS", "1")),
                        help="API processes, each with its own listening socket (SO_REUSEPORT)")
-    serve.add_argument("--demo", action="store_true", help="seed the demo network and print demo keys")
+    serve.add_argument("--demo", action="store_true",
+                       help="seed the demo network (once) and print its keys (on the first start only)")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--no-worker", action="store_true", help="do not deliver webhooks from this process")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("worker", help="deliver webhooks from the outbox").set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
-    sub.add_parser("seed-demo", help="seed the demo network and print fresh demo keys").set_defaults(func=cmd_seed_demo)
+    seed = sub.add_parser("seed-demo", help="seed the demo network and its organisations, printing their keys once")
+    seed.add_argument("--fresh-keys", action="store_true",
+                      help="revoke the demo organisations' earlier demo keys and print new ones")
+    seed.set_defaults(func=cmd_seed_demo)
 
     plan = sub.add_parser("plan", help="plan a FORMAT.md instance file and print the plan")
     plan.add_argument("instance", help="path to the instance JSON")

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     # allow callback URLs on private or loopback addresses (tests, closed networks).
     webhook_worker: bool = False
     webhook_allow_private_urls: bool = False
+    # Callback URLs must be https: a delivery carries consignee names and addresses. On unless
+    # turned off (``caravan serve --demo`` does, for a receiver on http; so do the tests' loopback
+    # receivers). Judged when a subscription is created or its URL replaced.
+    webhook_require_https: bool = True
     webhook_timeout_seconds: float = 10.0
     webhook_lease_seconds: float = 60.0
     webhook_max_attempts: int = 12

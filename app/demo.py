@@ -1,7 +1,7 @@
 """The demo network: Wuhan's hubs, the border crossings, European and Central Asian terminals,
 the container types, the China–Europe rail lines with weekly departures, and demo organisations.
 
-Seeding is idempotent: the network is created once; every call mints fresh demo keys.
+Seeding is idempotent: the network and the demo organisations are created once, with their keys;\nfresh keys (the old ones revoked) only when asked for (``caravan seed-demo --fresh-keys``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import service as accounts
-from app.accounts.models import Organization
+from app.accounts.models import ApiKey, Organization
 from app.accounts.schemas import ALL_SCOPES, EXPORTER_SCOPES, PARTNER_SCOPES, Role
 from app.db import utcnow
 from app.network import service as network
@@ -31,7 +31,10 @@ from app.routing.schemas import RateCardCreate
 
 WUHAN_RAIL = "CNWUH-WJS"
 
-# code, name, kind, UN/LOCODE, time zone, handling hours
+# code, name, kind, UN/LOCODE, time zone, handling hours.
+# The UN/LOCODEs were checked against the UN/LOCODE list (tests/test_demo_codes.py keeps the
+# place each names). KZDOS (Dostyk), KZHOR (Altynkol), MNZUU (Zamyn-Uud) and RUZBK (Zabaikalsk)
+# could not be confirmed offline: check them against the current list before real use.
 HUBS = [
     ("CNWUH-WJS", "Wuhan Wujiashan rail terminal (Han'ou)", "RAIL_TERMINAL", "CNWUH", "Asia/Shanghai", 12),
     ("CNWUH-HOC", "Han'ou CFS warehouse, Wujiashan", "CFS", "CNWUH", "Asia/Shanghai", 8),
@@ -151,12 +154,15 @@ async def seed_network(session: AsyncSession, now: datetime | None = None) -> bo
 # air from Tianhe to Frankfurt with road on to Duisburg; road on from Małaszewicze to Warsaw.
 # Air is fastest and dearest, rail in between, rail-water slowest and cheapest.
 
+# Shanghai is CNSHA; Waigaoqiao is one of its seaport terminals, named by a facility suffix
+# as the other terminals are (CNWUH-WJS, DEHAM-CTA).
+SHANGHAI_PORT = "CNSHA-WGQ"
 MULTIMODAL_HUBS = [
     ("CNXGN", "Xiaogan road depot", "ROAD_DEPOT", "CNXGN", "Asia/Shanghai", 2),
     ("CNHSI", "Huangshi road depot", "ROAD_DEPOT", "CNHSI", "Asia/Shanghai", 2),
     ("CNEZH", "Ezhou road depot", "ROAD_DEPOT", "CNEZH", "Asia/Shanghai", 2),
-    ("CNSHG", "Shanghai Waigaoqiao container port", "RIVER_PORT", "CNSHG", "Asia/Shanghai", 24),
-    ("DEHAM-CTA", "Hamburg Altenwerder container terminal", "RIVER_PORT", "DEHAM", "Europe/Berlin", 24),
+    (SHANGHAI_PORT, "Shanghai Waigaoqiao container terminal", "SEAPORT", "CNSHA", "Asia/Shanghai", 24),
+    ("DEHAM-CTA", "Hamburg Altenwerder container terminal", "SEAPORT", "DEHAM", "Europe/Berlin", 24),
     ("DEFRA", "Frankfurt airport cargo city", "AIRPORT", "DEFRA", "Europe/Berlin", 6),
     ("PLWAW", "Warsaw Praga road and rail depot", "ROAD_DEPOT", "PLWAW", "Europe/Warsaw", 6),
 ]
@@ -186,9 +192,9 @@ MULTIMODAL_SERVICES = [
      ROAD_FORBIDDEN_DG, False, ("12.00", "20.00", "5.00", "0.00", "0.00")),
     ("WJS-WUH-RD", "Wujiashan – Tianhe airport shuttle", "ROAD", WUHAN_RAIL, "CNWUH-WUH", 1, 14, None, 2, 4, 333,
      ROAD_FORBIDDEN_DG, False, ("12.00", "20.00", "5.00", "0.00", "0.00")),
-    ("YLP-SHG-BRG", "Yangluo – Shanghai Yangtze barge", "WATER", "CNWUH-YLP", "CNSHG", 5 * 24, 16, (1, 5), 48, 120,
+    ("YLP-SHA-BRG", "Yangluo – Shanghai Yangtze barge", "WATER", "CNWUH-YLP", SHANGHAI_PORT, 5 * 24, 16, (1, 5), 48, 120,
      1000, WATER_FORBIDDEN_DG, False, ("14.00", "30.00", "8.00", "0.00", "0.00")),
-    ("SHG-HAM-SEA", "Shanghai – Hamburg sea LCL", "WATER", "CNSHG", "DEHAM-CTA", 34 * 24, 18, (3,), 72, 200,
+    ("SHA-HAM-SEA", "Shanghai – Hamburg sea LCL", "WATER", SHANGHAI_PORT, "DEHAM-CTA", 34 * 24, 18, (3,), 72, 200,
      1000, WATER_FORBIDDEN_DG, True, ("24.00", "45.00", "15.00", "40.00", "0.00")),
     ("HAM-DUI-RL", "Hamburg – Duisburg rail shuttle", "RAIL", "DEHAM-CTA", "DEDUI", 20, 20, (0, 2, 4), 12, 60, 500,
      RAIL_FORBIDDEN_DG, False, ("20.00", "40.00", "8.00", "0.00", "0.00")),
@@ -216,7 +222,9 @@ def _card(values: tuple[str, str, str, str, str], valid_from: datetime) -> RateC
 
 async def seed_multimodal(session: AsyncSession, now: datetime | None = None) -> bool:
     """Add the multimodal options and the rate cards unless they exist; True when they were created."""
-    if await session.scalar(select(Hub.id).where(Hub.code == "CNSHG")):
+    # Xiaogan, the first of these hubs, marks them as made (a database seeded before Shanghai's
+    # code was corrected keeps its old hub; delete var/caravan.db to seed afresh).
+    if await session.scalar(select(Hub.id).where(Hub.code == MULTIMODAL_HUBS[0][0])):
         return False
     now = now or utcnow()
     for code, name, kind, locode, zone, handling in MULTIMODAL_HUBS:
@@ -266,15 +274,33 @@ DEMO_ORGS = [
 ]
 
 
-async def seed_demo(session: AsyncSession) -> dict[str, str]:
-    """Seed the network and the demo organisations; return fresh keys by role."""
+def demo_key_name(label: str) -> str:
+    return f"demo {label} key"
+
+
+async def seed_demo(session: AsyncSession, *, fresh_keys: bool = False) -> dict[str, str]:
+    """Seed the network and the demo organisations; return the keys minted, by role.
+
+    Keys are minted for a demo organisation when it is created, so a later start on the same
+    database mints none (an empty answer: the keys printed the first time still work). With
+    ``fresh_keys`` every demo organisation's earlier demo keys are revoked and new ones minted.
+    """
     await seed_network(session)
     await seed_multimodal(session)
     keys = {}
     for label, name, role, scopes in DEMO_ORGS:
-        org = await session.scalar(select(Organization).where(Organization.name == name))
+        org = await session.scalar(select(Organization).where(Organization.name == name).order_by(Organization.id))
         if org is None:
             org = await accounts.create_organization(session, name, role)
-        _, key = await accounts.create_api_key(session, org, list(scopes), f"demo {label} key")
+        elif not fresh_keys:
+            continue
+        else:
+            now = utcnow()
+            for key in await session.scalars(
+                select(ApiKey).where(ApiKey.organization_id == org.id, ApiKey.name == demo_key_name(label),
+                                     ApiKey.revoked_at.is_(None))
+            ):
+                key.revoked_at = now
+        _, key = await accounts.create_api_key(session, org, list(scopes), demo_key_name(label))
         keys[label] = key
     return keys

@@ -2,7 +2,10 @@
 
 Every string is length-capped and free of control characters and lone
 surrogates (PostgreSQL rejects NUL, and a surrogate cannot be encoded), so no
-such input ever reaches the database and turns into a 500.
+such input ever reaches the database and turns into a 500; and free of format
+characters (Unicode Cf: bidi overrides, zero-width characters, the BOM) and of
+the line and paragraph separators U+2028/U+2029, which would let what a reader
+of a loading list, a CSV, a webhook or a DCSA event sees differ from what was sent.
 """
 
 from __future__ import annotations
@@ -35,6 +38,12 @@ def _clean_text(value: str) -> str:
         category = unicodedata.category(ch)
         if category == "Cs" or (category == "Cc" and ch not in "\n\t"):
             raise ValueError("must not contain control characters")
+        if category == "Cf":
+            # Bidi overrides and isolates (U+202E turns "Rhein\u202eexe.fdp" into "Rheinpdf.exe" on
+            # screen), zero-width characters, the BOM: what a reader sees would not be what was sent.
+            raise ValueError(f"must not contain invisible or text-direction characters (U+{ord(ch):04X})")
+        if category in ("Zl", "Zp"):
+            raise ValueError(f"must not contain line or paragraph separators (U+{ord(ch):04X})")
     return value
 
 

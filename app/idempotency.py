@@ -39,7 +39,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.accounts.models import ApiKey
-from app.accounts.service import KEY_PREFIX, hash_key
+from app.accounts.service import KEY_PREFIX, hash_key, key_expired
 from app.db import BEFORE_COMMIT, Base, utcnow
 from app.errors import (
     PROBLEM_MEDIA_TYPE,
@@ -172,9 +172,11 @@ async def _api_key_id(sessionmaker, authorization: str) -> int | None:
     if scheme.lower() != "bearer" or not token.startswith(KEY_PREFIX) or len(token) > 128:
         return None
     async with sessionmaker() as session:
-        row = (await session.execute(select(ApiKey.id, ApiKey.revoked_at).where(ApiKey.key_hash == hash_key(token)))).first()
+        row = (await session.execute(
+            select(ApiKey.id, ApiKey.revoked_at, ApiKey.expires_at).where(ApiKey.key_hash == hash_key(token))
+        )).first()
         await session.commit()
-    return row.id if row is not None and row.revoked_at is None else None
+    return row.id if row is not None and row.revoked_at is None and not key_expired(row.expires_at) else None
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

@@ -13,12 +13,14 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.accounts.dependencies import current_caller
+from app.accounts.dependencies import authenticate_first, unparseable_body
 from app.accounts.router import router as accounts_router
 from app.bookings.router import router as bookings_router
 from app.config import Settings, get_settings
 from app.consolidation.router import router as consolidation_router
 from app.db import make_engine, make_sessionmaker
+from app.docs import install_docs
+from app.dcsa.router import not_routed as dcsa_not_routed
 from app.dcsa.router import router as dcsa_router
 from app.errors import PROBLEM_MEDIA_TYPE, AppError, FieldError, Problem, problem
 from app.idempotency import IdempotencyMiddleware
@@ -32,6 +34,16 @@ from app.webhooks.signing import RESPONSE_CONTEXT, seal, unseal
 from app.webhooks.worker import start_embedded_worker
 
 log = logging.getLogger("caravan")
+
+API_DESCRIPTION = """Booking and consolidation service for China–Europe rail LCL freight.
+
+Authenticate with an API key: `Authorization: Bearer cvn_…` (the *Authorize* button). Every
+error is `application/problem+json` (RFC 9457) with `errors: [{field, message}]` naming the
+fields. A POST may carry an `Idempotency-Key` to be retried safely.
+
+The DCSA Track & Trace 2.2 API that Caravan also serves, under `/dcsa/tnt/v2`, has its own
+document: [/dcsa/tnt/v2/openapi.json](/dcsa/tnt/v2/openapi.json), shown at
+[/dcsa/tnt/v2/docs](/dcsa/tnt/v2/docs). This reference is also at [/redoc](/redoc)."""
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -88,12 +100,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        if any(e.get("type") == "json_invalid" for e in exc.errors()) and not hasattr(request.state, "caller"):
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
             # FastAPI parses a JSON body before it authenticates: who is asking comes first.
-            try:
-                async with request.app.state.sessionmaker() as session:
-                    await current_caller(request, session)
-            except AppError as error:
+            if (error := await authenticate_first(request)) is not None:
                 return _problem_response(error.status, error.to_problem(request.url.path), error.headers)
         errors = [
             # A JSON syntax error's location is a character offset, not a field: name the body.
@@ -108,6 +117,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if request.url.path.startswith("/dcsa/"):
+            return await dcsa_not_routed(request, exc)  # the DCSA shape for anything under /dcsa/
+        if (why := unparseable_body(exc)) is not None:
+            # A body too deep, not UTF-8 or with a number over the digit limit: authenticate first,
+            # then name the body, as for malformed JSON (FastAPI's own answer is a bare 400).
+            if (error := await authenticate_first(request)) is not None:
+                return _problem_response(error.status, error.to_problem(request.url.path), error.headers)
+            return _problem_response(422, problem(422, "validation-error", "Invalid input", f"body: {why}",
+                                                  [FieldError("body", why)], request.url.path))
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
         return _problem_response(
             exc.status_code,
@@ -185,8 +203,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Caravan",
         version="0.1.0",
-        description="Booking and consolidation service for China–Europe rail LCL freight.",
+        description=API_DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs, from this process rather than a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -194,13 +214,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = RateLimiter(settings)
 
     install_error_handlers(app)
+    install_docs(app)
     for router in (
         accounts_router, network_router, bookings_router, consolidation_router, tracking_router, webhooks_router,
         routing_router, dcsa_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
 
-    @app.get("/healthz", tags=["meta"])
+    @app.get("/healthz", tags=["meta"], summary="Liveness check")
     async def healthz() -> dict[str, str]:
         """Liveness: the process answers (touches no database)."""
         return {"status": "ok"}

@@ -90,7 +90,7 @@ def run(samples_dir: Path, time_limit: float | None, markdown: bool) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--samples-dir", type=Path, default=REPO.parent / "shared" / "planner" / "samples")
+    ap.add_argument("--samples-dir", type=Path, default=REPO / "tests" / "data" / "planner" / "samples")
     ap.add_argument("--time-limit", type=float, default=None, help="time_limit_s passed to solve()")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = ap.parse_args(argv)

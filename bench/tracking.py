@@ -126,7 +126,7 @@ async def main(database_url: str, runs: int) -> None:
     from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
     from app.webhooks.worker import Worker
 
-    settings = Settings(database_url=database_url, webhook_allow_private_urls=True, webhook_batch_size=200,
+    settings = Settings(database_url=database_url, webhook_allow_private_urls=True, webhook_require_https=False, webhook_batch_size=200,
                         webhook_concurrency=32, webhook_poll_seconds=0.01)
     engine = make_engine(settings.async_database_url, pool_size=40)
     sessionmaker = make_sessionmaker(engine)

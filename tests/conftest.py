@@ -63,7 +63,8 @@ def database_url() -> str:
 def settings(database_url: str) -> Settings:
     """The shared app's settings: rate limits off, since every test of the session shares its
     buckets (tests/test_rate_limit.py builds its own apps with tiny limits)."""
-    return Settings(database_url=database_url, rate_limit_per_s=0, rate_limit_auth_failures_per_s=0)
+    return Settings(database_url=database_url, rate_limit_per_s=0, rate_limit_auth_failures_per_s=0,
+                    webhook_require_https=False)  # the receivers are on http://127.0.0.1 (test_https_callbacks.py: on)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """DCSA Track & Trace 2.2 (``/dcsa/tnt/v2``) against the OFFICIAL specification.
 
 Every response body is validated with jsonschema against the spec's own schemas
-(shared/standards/dcsa-tnt-v2.2.0.yaml, beside the repository), and schemathesis
+(app/dcsa/spec/dcsa-tnt-v2.2.0.yaml, the copy Caravan also serves), and schemathesis
 runs the spec's two GET event operations against a seeded live server (no 5xx;
 bodies and headers as the spec declares them).
 """
@@ -36,13 +36,9 @@ from tests import factories
 from tests.live import LiveServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SPEC_PATH = REPO_ROOT / ".." / "shared" / "standards" / "dcsa-tnt-v2.2.0.yaml"
+SPEC_PATH = REPO_ROOT / "app" / "dcsa" / "spec" / "dcsa-tnt-v2.2.0.yaml"
 BASE = "/dcsa/tnt/v2"
 
-needs_spec = pytest.mark.skipif(
-    not SPEC_PATH.exists(), reason=f"the official DCSA spec is not at {SPEC_PATH} (shared/ beside the repository)"
-)
-pytestmark = needs_spec
 
 
 # --- the official spec as a validator -------------------------------------------------------
@@ -580,8 +576,6 @@ def live_server(settings):
 
 @pytest.fixture
 def dcsa_schema(live_server):
-    if not SPEC_PATH.exists():
-        pytest.skip(f"the official DCSA spec is not at {SPEC_PATH}")
     raw = load_spec()
     # The one repair: inline_response_200 (GET /v2/events/{eventID}) names eventType as its
     # discriminator without a mapping, which in OpenAPI 3.0 means the value must be a schema

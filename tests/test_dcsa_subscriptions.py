@@ -18,11 +18,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from schemathesis.checks import (
-    not_a_server_error,
-    response_headers_conformance,
-    response_schema_conformance,
-)
+from schemathesis.checks import not_a_server_error, response_headers_conformance, response_schema_conformance
 from sqlalchemy import select
 
 from app.dcsa.subscriptions import REFUSED, subscription_id_of, subscription_uuid
@@ -32,21 +28,14 @@ from app.webhooks.models import WebhookDelivery, WebhookSubscription
 from app.webhooks.worker import Worker, delivery_client
 from tests import factories
 from tests.live import LiveServer
-from tests.test_dcsa import SPEC_PATH, Spec, load_spec
-from tests.test_webhooks import (  # noqa: F401 - fixtures
-    allow_private,
-    book_many,
-    drain,
-    fast_settings,
-    receiver_server,
-)
+from tests.test_dcsa import Spec, load_spec
+from tests.test_webhooks import allow_private, book_many, drain, fast_settings, receiver_server  # noqa: F401 - fixtures
 from tests.webhook_receiver import Receiver
 
 BASE = "/dcsa/tnt/v2/event-subscriptions"
 SEALING_KEY = base64.b64encode(os.urandom(32)).decode()
 CALLBACK = "/paths/~1v2~1event-subscriptions/post/callbacks/event/{$request.body.callbackUrl}/post/requestBody/content/application~1json/schema"
 
-pytestmark = pytest.mark.skipif(not SPEC_PATH.exists(), reason=f"the official DCSA spec is not at {SPEC_PATH}")
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.planner import check_plan, instance_from_dict, plan_from_dict
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "planner" / "samples"
+SAMPLES = Path(__file__).resolve().parent / "data" / "planner" / "samples"
 
 
 def instance(shipments: list[dict]) -> dict:

@@ -40,7 +40,8 @@ def allow_private(app, monkeypatch):
 
 
 def fast_settings(database_url: str, **overrides) -> Settings:
-    values = dict(database_url=database_url, webhook_allow_private_urls=True, webhook_retry_base_seconds=0.02,
+    values = dict(database_url=database_url, webhook_allow_private_urls=True, webhook_require_https=False,
+                  webhook_retry_base_seconds=0.02,
                   webhook_retry_max_seconds=0.1, webhook_poll_seconds=0.02, webhook_timeout_seconds=5)
     return Settings(**(values | overrides))
 

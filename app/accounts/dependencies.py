@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller, caller_for_key
 from app.db import get_session
-from app.errors import Unauthorized
+from app.errors import AppError, Unauthorized
 from app.ratelimit import RateLimiter
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
@@ -47,11 +49,44 @@ async def _authenticate(request: Request, session: AsyncSession) -> Caller:
         raise Unauthorized("the Authorization header must be 'Bearer <key>'")
     caller = await caller_for_key(session, key.strip())
     if caller is None:
-        raise Unauthorized("unknown or revoked API key")
+        raise Unauthorized("unknown, revoked or expired API key")
     return caller
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+async def authenticate_first(request: Request) -> AppError | None:
+    """For a request refused before its dependencies ran (a body FastAPI could not parse): who is
+    asking comes first, as for any other request. The authentication error (401, or 429 for an
+    address that failed too often) to answer instead, or None when the key is good. A 401 here
+    counts against the address like any other."""
+    if hasattr(request.state, "caller"):
+        return None
+    try:
+        async with request.app.state.sessionmaker() as session:
+            await current_caller(request, session)
+    except AppError as error:
+        return error
+    return None
+
+
+def unparseable_body(error: Exception) -> str | None:
+    """Why FastAPI could not parse a request body, when ``error`` is its bare 400 for that (a
+    body nested too deeply for the parser, not UTF-8, or a number over Python's digit limit);
+    else None. Malformed JSON is not this: FastAPI reports it as a validation error."""
+    if not isinstance(error, StarletteHTTPException) or error.status_code != 400:
+        return None
+    cause = error.__cause__
+    if isinstance(cause, RecursionError):
+        return "the JSON is nested too deeply to read"
+    if isinstance(cause, UnicodeError):
+        return "the body is not UTF-8 text"
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return f"a number has more than {sys.get_int_max_str_digits()} digits"
+    if cause is not None:
+        return "the body cannot be read as JSON"
+    return None
 
 
 def requires(scope: Scope, *, operator: bool = False) -> Any:

@@ -33,5 +33,6 @@ class ApiKey(Base):
     scopes: Mapped[list[Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]  # refused from then on; None: never
 
     organization: Mapped[Organization] = relationship(lazy="joined")

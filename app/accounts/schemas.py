@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.fields import Name, RequestBody
+from app.fields import Name, RequestBody, Timestamp
 
 
 class Role(StrEnum):
@@ -50,6 +50,9 @@ class OrganizationRead(BaseModel):
 class ApiKeyCreate(RequestBody):
     scopes: list[Scope] = Field(min_length=1, max_length=len(Scope))
     name: Name | None = None
+    expires_at: Timestamp | None = Field(
+        default=None, description="When the key stops working (401 from then on); in the future. Left out: never"
+    )
 
 
 class ApiKeyRead(BaseModel):
@@ -64,6 +67,7 @@ class ApiKeyRead(BaseModel):
     scopes: list[Scope]
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None = Field(description="When the key stops working; null: never")
 
 
 class ApiKeyCreated(ApiKeyRead):

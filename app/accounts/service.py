@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,9 +64,13 @@ async def list_organizations(session: AsyncSession, after_id: int, limit: int) -
 
 
 async def create_api_key(
-    session: AsyncSession, org: Organization, scopes: list[Scope], name: str | None = None
+    session: AsyncSession, org: Organization, scopes: list[Scope], name: str | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key for ``org``; returns the row and the key, which is never stored."""
+    """Create a key for ``org`` (valid until ``expires_at`` when given); returns the row and the
+    key, which is never stored."""
+    if expires_at is not None and expires_at <= utcnow():
+        raise Unprocessable("expires_at", "must be in the future")
     if org.role != Role.OPERATOR.value:
         for index, scope in enumerate(scopes):
             if scope in OPERATOR_ONLY_SCOPES:
@@ -77,6 +82,7 @@ async def create_api_key(
         key_hash=hash_key(key),
         prefix=key[: len(KEY_PREFIX) + 6],
         scopes=sorted({s.value for s in scopes}),
+        expires_at=expires_at,
     )
     session.add(row)
     await session.flush()
@@ -109,20 +115,24 @@ async def revoke_api_key(session: AsyncSession, caller: Caller, key_id: int) -> 
 
 # Built once: every authenticated request runs it, and building the statement costs more than running it.
 _CALLER_BY_HASH = DriverStatement(
-    select(ApiKey.id, ApiKey.organization_id, ApiKey.scopes, ApiKey.revoked_at, Organization.role)
+    select(ApiKey.id, ApiKey.organization_id, ApiKey.scopes, ApiKey.revoked_at, Organization.role, ApiKey.expires_at)
     .join(Organization, Organization.id == ApiKey.organization_id)
     .where(ApiKey.key_hash == bindparam("key_hash"))
 )
 
 
+def key_expired(expires_at: datetime | None) -> bool:
+    return expires_at is not None and expires_at <= utcnow()
+
+
 async def caller_for_key(session: AsyncSession, key: str) -> Caller | None:
-    """The caller a bearer key stands for, or None when the key is unknown or revoked."""
+    """The caller a bearer key stands for, or None when the key is unknown, revoked or expired."""
     if not key.startswith(KEY_PREFIX) or len(key) > 128:
         return None
     rows = await _CALLER_BY_HASH.rows(session, {"key_hash": hash_key(key)})
     if not rows:
         return None
-    key_id, organization_id, scopes, revoked_at, role = rows[0]
-    if revoked_at is not None:
+    key_id, organization_id, scopes, revoked_at, role, expires_at = rows[0]
+    if revoked_at is not None or key_expired(expires_at):
         return None
     return Caller(organization_id=organization_id, role=Role(role), scopes=frozenset(scopes), api_key_id=key_id)

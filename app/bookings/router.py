@@ -48,7 +48,7 @@ def _respond(response: Response, booking) -> dict:
     return records.booking_read(booking)
 
 
-@router.post("", status_code=201, response_model=BookingRead, responses=CREATED)
+@router.post("", status_code=201, response_model=BookingRead, responses=CREATED, summary="Book space")
 async def create_booking(
     request: Request,
     response: Response,
@@ -56,12 +56,19 @@ async def create_booking(
     caller: Annotated[Caller, requires(Scope.BOOKINGS_WRITE)],
     session: Session,
 ):
+    """Exporter (`bookings:write`): book a departure (`departure_id`) or an option of a quote
+    (`quote_option_id`) for cargo lines and a consignee. The answer has the booking's
+    `reference`, its status (CONFIRMED when the cargo still packs into the departure's
+    containers; when it does not, rolled to a later departure if `allow_rollover`, else
+    WAITLISTED), the chargeable volume and the price; its `ETag` is the version to amend.
+    Send an `Idempotency-Key` to retry safely.
+    """
     booking = await create.create_booking(session, caller, body)
     response.headers["Location"] = f"/v1/bookings/{booking.reference}"
     return _respond(response, booking)
 
 
-@router.get("", response_model=Page[BookingRead])
+@router.get("", response_model=Page[BookingRead], summary="List bookings")
 async def list_bookings(
     caller: Annotated[Caller, requires(Scope.BOOKINGS_READ)],
     session: Session,
@@ -70,6 +77,9 @@ async def list_bookings(
     status: BookingStatus | None = None,
     departure_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ):
+    """Your organisation's bookings (the operator's key: all), oldest first, cursor-paged;
+    filter by status or departure.
+    """
     rows = await records.list_bookings(
         session, caller, decode_cursor(cursor), limit, status.value if status else None, departure_id
     )
@@ -77,14 +87,15 @@ async def list_bookings(
     return {"items": [records.booking_read(b) for b in items], "next_cursor": next_cursor}
 
 
-@router.get("/{reference}", response_model=BookingRead, responses=WITH_ETAG)
+@router.get("/{reference}", response_model=BookingRead, responses=WITH_ETAG, summary="Get a booking")
 async def get_booking(
     reference: Reference, response: Response, caller: Annotated[Caller, requires(Scope.BOOKINGS_READ)], session: Session
 ):
+    """One booking by its reference, with its `ETag`. Another organisation's booking is 404."""
     return _respond(response, await records.get_booking(session, caller, reference))
 
 
-@router.patch("/{reference}", response_model=BookingRead, responses=AMENDMENT)
+@router.patch("/{reference}", response_model=BookingRead, responses=AMENDMENT, summary="Amend a booking")
 async def amend_booking(
     request: Request,
     reference: Reference,
@@ -96,11 +107,15 @@ async def amend_booking(
         str | None, Header(max_length=200, description="Required: the ETag of the version being amended")
     ] = None,
 ):
+    """Change cargo lines, consignee or references before the cut-off. `If-Match` must carry
+    the booking's current `ETag` (428 without it, 412 when the booking changed since); a
+    change that no longer fits the departure is 409 and changes nothing.
+    """
     booking = await change.amend_booking(session, caller, reference, body, if_match)
     return _respond(response, booking)
 
 
-@router.post("/{reference}/cancel", response_model=BookingRead, responses=WITH_ETAG)
+@router.post("/{reference}/cancel", response_model=BookingRead, responses=WITH_ETAG, summary="Cancel a booking")
 async def cancel_booking(
     request: Request,
     reference: Reference,
@@ -108,11 +123,15 @@ async def cancel_booking(
     caller: Annotated[Caller, requires(Scope.BOOKINGS_WRITE)],
     session: Session,
 ):
+    """Before the cut-off (of every leg, for a booking made from a quote): the space is freed
+    for others. After it, or for a booking whose status no longer allows it, 409 with the
+    reason.
+    """
     booking = await change.cancel_booking(session, caller, reference)
     return _respond(response, booking)
 
 
-@router.post("/{reference}/reject", response_model=BookingRead, responses=WITH_ETAG)
+@router.post("/{reference}/reject", response_model=BookingRead, responses=WITH_ETAG, summary="Reject a booking")
 async def reject_booking(
     request: Request,
     reference: Reference,
@@ -122,11 +141,12 @@ async def reject_booking(
     requires(Scope.BOOKINGS_WRITE, operator=True)],
     session: Session,
 ):
+    """Operator: refuse a booking, with the reason the exporter is told."""
     booking = await change.reject_booking(session, caller, reference, body.reason)
     return _respond(response, booking)
 
 
-@router.post("/{reference}/deliver", response_model=BookingRead, responses=WITH_ETAG)
+@router.post("/{reference}/deliver", response_model=BookingRead, responses=WITH_ETAG, summary="Record the delivery")
 async def deliver_booking(
     reference: Reference,
     body: DeliveryIn,
@@ -138,7 +158,7 @@ async def deliver_booking(
     return _respond(response, await receipt.deliver_booking(session, caller, reference, body))
 
 
-@router.post("/{reference}/receipt", response_model=BookingRead, responses=WITH_ETAG)
+@router.post("/{reference}/receipt", response_model=BookingRead, responses=WITH_ETAG, summary="Record the CFS receipt")
 async def receive_cargo(
     request: Request,
     reference: Reference,
@@ -148,5 +168,9 @@ async def receive_cargo(
     requires(Scope.BOOKINGS_WRITE, operator=True)],
     session: Session,
 ):
+    """Operator: the cargo was received and measured at the CFS (pieces, weight, volume, or
+    measured lines). The booking becomes CARGO_RECEIVED; a measurement off the declaration by
+    more than the tolerance flags it, and the measured price is shown beside the booked one.
+    """
     booking = await receipt.receive_cargo(session, caller, reference, body, _settings(request).measurement_tolerance)
     return _respond(response, booking)

@@ -31,10 +31,10 @@ INSTANCE_EXAMPLE = {
 }
 
 
-@router.post("/plan", response_model=PlanDocument)
+@router.post("/plan", response_model=PlanDocument, summary="Plan a consolidation (stateless)")
 async def plan(
     caller: Annotated[Caller, requires(Scope.PLANS_WRITE, operator=True)],
-    instance: Annotated[dict[str, Any], Body(description="A planner instance (shared/planner/FORMAT.md)",
+    instance: Annotated[dict[str, Any], Body(description="A planner instance (docs/planner/FORMAT.md)",
                                              examples=[INSTANCE_EXAMPLE])],
     time_limit_s: Annotated[float, Query(gt=0, le=60, description="Budget for the improvement phase")] = 10.0,
 ):
@@ -46,7 +46,7 @@ async def plan(
 PlanTimeLimit = Annotated[float, Query(gt=0, le=60, description="Planner budget in seconds")]
 
 
-@router.post("/departures/{departure_id}/plan", status_code=201, response_model=DeparturePlanRead)
+@router.post("/departures/{departure_id}/plan", status_code=201, response_model=DeparturePlanRead, summary="Plan a departure's containers")
 async def plan_departure(
     departure_id: IdPath,
     caller: Annotated[Caller, requires(Scope.PLANS_WRITE, operator=True)],
@@ -58,7 +58,7 @@ async def plan_departure(
     return await service.plan_read(session, departure, stored)
 
 
-@router.get("/departures/{departure_id}/plan", response_model=DeparturePlanRead)
+@router.get("/departures/{departure_id}/plan", response_model=DeparturePlanRead, summary="Get the current plan")
 async def current_plan(
     departure_id: IdPath, caller: Annotated[Caller, requires(Scope.BOOKINGS_READ, operator=True)], session: Session
 ):
@@ -67,7 +67,7 @@ async def current_plan(
     return await service.plan_read(session, departure, stored)
 
 
-@router.post("/departures/{departure_id}/plan/lock", response_model=DeparturePlanRead)
+@router.post("/departures/{departure_id}/plan/lock", response_model=DeparturePlanRead, summary="Lock planned containers")
 async def lock_plan(
     departure_id: IdPath,
     body: LockIn,
@@ -79,7 +79,7 @@ async def lock_plan(
     return await service.plan_read(session, departure, stored)
 
 
-@router.patch("/containers/{container_id}", response_model=PlanContainerRead)
+@router.patch("/containers/{container_id}", response_model=PlanContainerRead, summary="Record a container's number and seal")
 async def update_container(
     container_id: IdPath,
     body: ContainerUpdate,
@@ -95,6 +95,7 @@ async def update_container(
     "/containers/{container_id}/loading-list",
     response_model=LoadingList,
     responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with ?format=csv or Accept: text/csv"}},
+    summary="Get a container's loading list",
 )
 async def loading_list(
     request: Request,

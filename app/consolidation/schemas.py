@@ -26,7 +26,7 @@ class UnassignedShipment(BaseModel):
 
 
 class PlanDocument(BaseModel):
-    """A plan as shared/planner/FORMAT.md defines it."""
+    """A plan as docs/planner/FORMAT.md defines it."""
 
     containers: list[PlannedContainer]
     unassigned: list[UnassignedShipment]

@@ -6,7 +6,8 @@ their own bookings), webhooks:write for the subscriptions (as /v1/webhook-subscr
 Every answer carries ``API-Version``; every error here, authentication and refused
 subscription fields included (400, the field named first in the message), has the
 spec's error shape (``inline_response_default``), not /v1's problem+json. The paths are left out of Caravan's own /openapi.json: their contract
-is the official specification (shared/standards/dcsa-tnt-v2.2.0.yaml).
+is the official specification (app/dcsa/spec/dcsa-tnt-v2.2.0.yaml), served as this API's own
+document at /dcsa/tnt/v2/openapi.json (Swagger UI at /dcsa/tnt/v2/docs).
 """
 
 from __future__ import annotations
@@ -25,18 +26,12 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.accounts.dependencies import Session, requires
+from app.accounts.dependencies import CurrentCaller, Session, authenticate_first, requires, unparseable_body
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
-from app.dcsa import service, subscriptions
-from app.dcsa.schemas import (
-    API_MAJOR,
-    API_VERSION,
-    MAX_LIMIT,
-    UUID_TEXT,
-    BadQuery,
-    parse_query,
-)
+from app.dcsa import docs, service, subscriptions
+from app.dcsa.schemas import API_MAJOR, API_VERSION, MAX_LIMIT, UUID_TEXT, BadQuery, parse_query
+from app.docs import swagger_page
 from app.errors import AppError
 from app.pagination import decode_cursor, encode_cursor
 from app.webhooks import subscriptions as webhook_subscriptions
@@ -64,7 +59,12 @@ def dcsa_error(request: Request, status: int, message: str, headers: dict[str, s
 
 
 class DcsaRoute(APIRoute):
-    """A route whose errors, from dependencies (the key) or the handler, use the DCSA error shape."""
+    """A route whose errors, from dependencies (the key) or the handler, use the DCSA error shape.
+
+    A path under /dcsa/ that no route here matches (a newline in it, ``/events/a%0Ab``, stops
+    Starlette's ``{name:path}``; or another DCSA API) is answered by ``not_routed``, from the
+    app's error handler, in the same shape.
+    """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -81,8 +81,14 @@ class DcsaRoute(APIRoute):
                 return dcsa_error(request, error.status, error.detail[:500], error.headers)
             except RequestValidationError as error:
                 first = error.errors()[0] if error.errors() else {}
+                if first.get("type") == "json_invalid" and (refused := await authenticate_first(request)):
+                    return dcsa_error(request, refused.status, refused.detail[:500], refused.headers)
                 return dcsa_error(request, 400, str(first.get("msg", "invalid request"))[:500])
             except StarletteHTTPException as error:
+                if (why := unparseable_body(error)) is not None:  # the body was never JSON: who asks comes first
+                    if (refused := await authenticate_first(request)) is not None:
+                        return dcsa_error(request, refused.status, refused.detail[:500], refused.headers)
+                    return dcsa_error(request, 400, why, reason="invalidInput")
                 return dcsa_error(request, error.status_code, str(error.detail)[:500], getattr(error, "headers", None))
             except Exception:
                 log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -184,7 +190,7 @@ async def create_subscription(
     _check_api_version(request)
     settings = request.app.state.settings
     row = await subscriptions.create(session, caller, body, settings.webhook_allow_private_urls,
-                                     settings.webhook_secret_key)
+                                     settings.webhook_secret_key, require_https=settings.webhook_require_https)
     return _answer(subscriptions.read(row), 201)
 
 
@@ -203,8 +209,9 @@ async def replace_subscription(  # noqa: N803
 ) -> Response:
     """Replace the callback and the filters (the secret has its own PUT)."""
     _check_api_version(request)
-    row = await subscriptions.replace(session, caller, subscriptionID, body,
-                                      request.app.state.settings.webhook_allow_private_urls)
+    settings = request.app.state.settings
+    row = await subscriptions.replace(session, caller, subscriptionID, body, settings.webhook_allow_private_urls,
+                                      require_https=settings.webhook_require_https)
     return _answer(subscriptions.read(row))
 
 
@@ -230,6 +237,20 @@ async def replace_secret(  # noqa: N803
     return Response(status_code=204, headers={"API-Version": API_VERSION})
 
 
+# --- this API's own OpenAPI document and docs page (public, like /openapi.json) ---------------------------
+
+@router.get("/openapi.json", include_in_schema=False)
+async def openapi_document() -> Response:
+    """The DCSA Track & Trace 2.2 specification as Caravan serves it (app/dcsa/docs.py)."""
+    return JSONResponse(docs.dcsa_openapi(), headers={"API-Version": API_VERSION})
+
+
+@router.get("/docs", include_in_schema=False)
+async def docs_page() -> Response:
+    """Swagger UI for that document, its assets served by Caravan itself."""
+    return swagger_page(docs.OPENAPI_PATH, "Caravan – DCSA Track & Trace 2.2")
+
+
 _ALLOWED = (
     (re.compile(r"^events/?$"), "GET"),
     (re.compile(r"^events/.+$"), "GET"),
@@ -239,10 +260,25 @@ _ALLOWED = (
 )
 
 
-@router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-async def not_offered(rest: str, request: Request) -> Response:
-    """Anything else under /dcsa/tnt/v2: 405 for a method a resource does not take, else 404, in the DCSA shape."""
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+@router.api_route("/{rest:path}", methods=ANY_METHOD)
+async def not_offered(rest: str, request: Request, caller: CurrentCaller) -> Response:
+    """Anything else under /dcsa/tnt/v2, once the key is good: 405 for a method a resource does not
+    take, else 404, in the DCSA shape."""
     for pattern, allowed in _ALLOWED:
         if pattern.match(rest):
             return dcsa_error(request, 405, f"{request.method} is not allowed here; use {allowed}", {"Allow": allowed})
     return dcsa_error(request, 404, "no such DCSA resource")
+
+
+async def not_routed(request: Request, error: StarletteHTTPException) -> Response:
+    """The app's answer to a path under /dcsa/ that reached no DCSA route (another DCSA API, or a
+    path Starlette's patterns cannot match, such as one holding a newline): the key first, then
+    the error in the DCSA shape, with API-Version, never /v1's problem+json."""
+    if (refused := await authenticate_first(request)) is not None:
+        return dcsa_error(request, refused.status, refused.detail[:500], refused.headers)
+    if error.status_code == 404:
+        return dcsa_error(request, 404, "no such DCSA resource: Caravan serves DCSA Track & Trace 2.2 at /dcsa/tnt/v2")
+    return dcsa_error(request, error.status_code, str(error.detail)[:500], getattr(error, "headers", None))

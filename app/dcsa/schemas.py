@@ -1,7 +1,7 @@
 """The DCSA Track & Trace 2.2.0 vocabulary Caravan maps onto, and the query of ``GET /v2/events``.
 
 The response bodies are built as plain dicts in ``service.py`` and are checked in
-the tests against the official specification (shared/standards/dcsa-tnt-v2.2.0.yaml),
+the tests against the official specification (app/dcsa/spec/dcsa-tnt-v2.2.0.yaml),
 which is the contract here, not a Pydantic model of it.
 """
 
@@ -36,6 +36,7 @@ MODE_OF_TRANSPORT = {"RAIL": "RAIL", "WATER": "BARGE", "ROAD": "TRUCK"}
 FACILITY_TYPE = {
     "RAIL_TERMINAL": "RAMP",
     "RIVER_PORT": "POTE",
+    "SEAPORT": "POTE",
     "CFS": "COFS",
     "BORDER_CROSSING": "BOCR",
     "ROAD_DEPOT": "DEPO",

@@ -66,7 +66,7 @@ from app.errors import NotFound, Unprocessable
 from app.fields import MAX_ID
 from app.webhooks import signing, subscriptions, urls
 from app.webhooks.models import WebhookSubscription
-from app.webhooks.schemas import CallbackUrl
+from app.webhooks.schemas import CallbackUrl, https_refusal
 
 _PREFIX = uuid.uuid5(uuid.NAMESPACE_URL, "https://caravan/dcsa/tnt/v2/event-subscriptions").bytes[:6]
 
@@ -239,8 +239,10 @@ def read(row: WebhookSubscription) -> dict[str, Any]:
 
 
 async def create(session: AsyncSession, caller: Caller, body: Any, allow_private: bool,
-                 secret_key: str | None) -> WebhookSubscription:
+                 secret_key: str | None, require_https: bool = False) -> WebhookSubscription:
     data = parse_body(body, with_secret=True)
+    if refusal := https_refusal(data.callback_url, require_https):
+        raise _invalid("callbackUrl", refusal)
     await _check_booking(session, caller, data.filters)
     assert data.secret is not None
     try:
@@ -265,11 +267,13 @@ async def get(session: AsyncSession, caller: Caller, subscription_id: str) -> We
 
 
 async def replace(session: AsyncSession, caller: Caller, subscription_id: str, body: Any,
-                  allow_private: bool) -> WebhookSubscription:
+                  allow_private: bool, require_https: bool = False) -> WebhookSubscription:
     """PUT: the callback and filters are replaced as a whole (the secret stays). Deliveries still pending
     go to the new callback, judged by the new filters. A subscription disabled by a 410 is re-armed."""
     row = await get(session, caller, subscription_id)
     data = parse_body(body, with_secret=False, subscription_id=subscription_id)
+    if refusal := https_refusal(data.callback_url, require_https):
+        raise _invalid("callbackUrl", refusal)
     await _check_url(data.callback_url, allow_private)
     await _check_booking(session, caller, data.filters)
     row.url, row.filters, row.event_types = data.callback_url, data.filters, data.event_types

@@ -19,7 +19,7 @@ class EventClassifier(StrEnum):
     ACT = "ACT"
 
 
-# The codes DCSA Track & Trace 2.2.0 defines for each event type (shared/standards).
+# The codes DCSA Track & Trace 2.2.0 defines for each event type (app/dcsa/spec).
 # SHIPMENT adds CANC, which the API contract names for a cancelled booking.
 TRANSPORT_CODES = ("ARRI", "DEPA")
 EQUIPMENT_CODES = ("LOAD", "DISC", "GTIN", "GTOT", "STUF", "STRP", "PICK", "DROP", "INSP", "RSEA")

@@ -40,64 +40,86 @@ def _cbm_per_teu(request: Request) -> float:
     return request.app.state.settings.cbm_per_teu
 
 
-@router.get("/hubs", response_model=Page[HubRead])
+@router.get("/hubs", response_model=Page[HubRead], summary="List hubs")
 async def list_hubs(
     caller: CurrentCaller, session: Session, limit: Limit = 20, cursor: Cursor = None, kind: HubKind | None = None
 ):
+    """Terminals, ports, CFS warehouses, border crossings and depots of the network, in the
+    order they were created; filter by `kind`. Any key.
+    """
     rows = await service.list_hubs(session, decode_cursor(cursor), limit, kind.value if kind else None)
     items, next_cursor = page_of(rows, limit)
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.post("/hubs", status_code=201, response_model=HubRead)
+@router.post("/hubs", status_code=201, response_model=HubRead, summary="Create a hub")
 async def create_hub(
     body: HubCreate, caller: Annotated[Caller, requires(Scope.NETWORK_WRITE, operator=True)], session: Session
 ):
+    """Operator (`network:write`): a place of the network, coded by its UN/LOCODE with an
+    optional facility suffix (`CNWUH-WJS`), with its time zone and the least time cargo needs
+    between arriving and leaving on another leg (`handling_hours`).
+    """
     return await service.create_hub(session, body)
 
 
-@router.get("/hubs/{code}", response_model=HubRead)
+@router.get("/hubs/{code}", response_model=HubRead, summary="Get a hub")
 async def get_hub(code: HubCodeInPath, caller: CurrentCaller, session: Session):
+    """One hub by its code, or by a UN/LOCODE that only one hub has (a LOCODE several hubs
+    share is a 422 listing them). Any key.
+    """
     return await service.get_hub(session, code, field=None)
 
 
-@router.get("/container-types", response_model=Page[ContainerTypeRead])
+@router.get("/container-types", response_model=Page[ContainerTypeRead], summary="List container types")
 async def list_container_types(caller: CurrentCaller, session: Session, limit: Limit = 20, cursor: Cursor = None):
+    """The containers the hub stuffs (20GP, 40HC, reefers…): payload, usable volume, inner
+    height, cost. Any key.
+    """
     rows = await service.list_container_types(session, decode_cursor(cursor), limit)
     items, next_cursor = page_of(rows, limit)
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.post("/container-types", status_code=201, response_model=ContainerTypeRead)
+@router.post("/container-types", status_code=201, response_model=ContainerTypeRead, summary="Create a container type")
 async def create_container_type(
     body: ContainerTypeCreate, caller: Annotated[Caller, requires(Scope.NETWORK_WRITE, operator=True)], session: Session
 ):
+    """Operator (`network:write`): a container type the planner may use."""
     return await service.create_container_type(session, body)
 
 
-@router.get("/services", response_model=Page[ServiceRead])
+@router.get("/services", response_model=Page[ServiceRead], summary="List services")
 async def list_services(
     caller: CurrentCaller, session: Session, limit: Limit = 20, cursor: Cursor = None, mode: Mode | None = None
 ):
+    """The scheduled lines (rail, water, air, road): origin, ordered stops, destination, the
+    container types and dangerous-goods classes each takes, its weight/volume ratio. Filter by
+    `mode`. Any key.
+    """
     rows = await service.list_services(session, decode_cursor(cursor), limit, mode.value if mode else None)
     items, next_cursor = page_of(rows, limit)
     return {"items": [service.service_read(s) for s in items], "next_cursor": next_cursor}
 
 
-@router.post("/services", status_code=201, response_model=ServiceRead)
+@router.post("/services", status_code=201, response_model=ServiceRead, summary="Create a service")
 async def create_service(
     body: ServiceCreate, caller: Annotated[Caller, requires(Scope.NETWORK_WRITE, operator=True)], session: Session
 ):
+    """Operator (`network:write`): a scheduled line with its ordered stops (hub and hours after
+    departure), the container types it carries, the DG classes it refuses and its base rate.
+    """
     created = await service.create_service(session, body)
     return service.service_read(created)
 
 
-@router.get("/services/{code}", response_model=ServiceRead)
+@router.get("/services/{code}", response_model=ServiceRead, summary="Get a service")
 async def get_service(code: ServiceCodeInPath, caller: CurrentCaller, session: Session):
+    """One service by its code. Any key."""
     return service.service_read(await service.get_service(session, code, field=None))
 
 
-@router.get("/departures", response_model=Page[DepartureRead])
+@router.get("/departures", response_model=Page[DepartureRead], summary="List departures")
 async def list_departures(
     request: Request,
     caller: CurrentCaller,
@@ -111,6 +133,10 @@ async def list_departures(
     service_code: Annotated[ServiceCodeQuery, Query(alias="service")] = None,
     status: DepartureStatus | None = None,
 ):
+    """Dated departures of the services, in the order they were created: cut-off, calls at each stop, capacity,
+    how much is booked and how much room is left (`available_cbm`). Filter by origin and
+    destination (hub code or UN/LOCODE), departure window, service and status. Any key.
+    """
     rows = await service.list_departures(
         session,
         decode_cursor(cursor),
@@ -131,25 +157,29 @@ async def list_departures(
     }
 
 
-@router.post("/departures", status_code=201, response_model=DepartureRead)
+@router.post("/departures", status_code=201, response_model=DepartureRead, summary="Create a departure")
 async def create_departure(
     request: Request,
     body: DepartureCreate,
     caller: Annotated[Caller, requires(Scope.NETWORK_WRITE, operator=True)],
     session: Session,
 ):
+    """Operator (`network:write`): a dated departure of a service, with its cut-off, arrival
+    and capacity in TEU.
+    """
     departure = await service.create_departure(session, body)
     return service.departure_read(departure, 0.0, _cbm_per_teu(request))
 
 
-@router.get("/departures/{departure_id}", response_model=DepartureRead)
+@router.get("/departures/{departure_id}", response_model=DepartureRead, summary="Get a departure")
 async def get_departure(request: Request, departure_id: IdPath, caller: CurrentCaller, session: Session):
+    """One departure with its calls, capacity, booked and available volume. Any key."""
     departure = await service.get_departure(session, departure_id)
     booked = await booked_cbm_by_departure(session, [departure.id])
     return service.departure_read(departure, booked.get(departure.id, 0.0), _cbm_per_teu(request))
 
 
-@router.patch("/departures/{departure_id}", response_model=DepartureRead)
+@router.patch("/departures/{departure_id}", response_model=DepartureRead, summary="Update a departure")
 async def update_departure(
     request: Request,
     departure_id: IdPath,
@@ -158,6 +188,11 @@ async def update_departure(
     requires(Scope.NETWORK_WRITE, operator=True)],
     session: Session,
 ):
+    """Operator (`network:write`): change its status, its capacity (not below what its
+    bookings need) or its cut-off. Cancelling it settles its bookings: cargo already received,
+    and confirmed bookings that allow roll-over, move to the service's next departure with
+    room; the others are cancelled with the reason.
+    """
     departure = await service.get_departure(session, departure_id, lock=True)
     was = departure.status
     await service.update_departure(

@@ -24,6 +24,7 @@ from app.fields import (
 class HubKind(StrEnum):
     RAIL_TERMINAL = "RAIL_TERMINAL"
     RIVER_PORT = "RIVER_PORT"
+    SEAPORT = "SEAPORT"
     AIRPORT = "AIRPORT"
     CFS = "CFS"
     BORDER_CROSSING = "BORDER_CROSSING"

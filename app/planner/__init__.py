@@ -1,7 +1,7 @@
 """Pure consolidation planner for China-Europe rail LCL freight.
 
 No database, no web framework: plain data in, plain data out (see
-shared/planner/FORMAT.md).  Public API::
+docs/planner/FORMAT.md).  Public API::
 
     instance_from_dict(d) -> Instance          # raises PlannerInputError(field, message)
     solve(instance, time_limit_s=None, locked=()) -> Plan

@@ -1,4 +1,4 @@
-"""Plain data model of the consolidation planner (see shared/planner/FORMAT.md).
+"""Plain data model of the consolidation planner (see docs/planner/FORMAT.md).
 
 Everything here is a frozen dataclass of plain Python values: the planner
 never touches a database or a web framework.

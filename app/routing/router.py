@@ -23,7 +23,7 @@ ServiceCodeInPath = Annotated[str, Path(pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$")]
 OptionId = Annotated[str, Path(pattern=r"^QO[A-Z0-9]{12}$", description="A quote option id such as QO7K3QX9PAB2CD")]
 
 
-@router.get("/services/{code}/rates", response_model=Page[RateCardRead], tags=["rates"])
+@router.get("/services/{code}/rates", response_model=Page[RateCardRead], tags=["rates"], summary="List a service's rate cards")
 async def list_rate_cards(
     code: ServiceCodeInPath, caller: CurrentCaller, session: Session, limit: Limit = 20, cursor: Cursor = None
 ):
@@ -34,7 +34,7 @@ async def list_rate_cards(
     return {"items": [rates.rate_card_read(card, svc.code) for card in items], "next_cursor": next_cursor}
 
 
-@router.post("/services/{code}/rates", status_code=201, response_model=RateCardRead, tags=["rates"])
+@router.post("/services/{code}/rates", status_code=201, response_model=RateCardRead, tags=["rates"], summary="Publish a rate card")
 async def create_rate_card(
     code: ServiceCodeInPath,
     body: RateCardCreate,
@@ -47,7 +47,7 @@ async def create_rate_card(
     return rates.rate_card_read(card, svc.code)
 
 
-@router.post("/quotes", status_code=201, response_model=QuoteRead, tags=["quotes"])
+@router.post("/quotes", status_code=201, response_model=QuoteRead, tags=["quotes"], summary="Quote itineraries")
 async def create_quote(
     request: Request, body: QuoteRequest, caller: Annotated[Caller, requires(Scope.BOOKINGS_WRITE)], session: Session
 ):
@@ -55,7 +55,7 @@ async def create_quote(
     return await quotes.create_quote(session, caller, body, request.app.state.settings.cbm_per_teu)
 
 
-@router.get("/quote-options/{option_id}", response_model=QuoteOptionRead, tags=["quotes"])
+@router.get("/quote-options/{option_id}", response_model=QuoteOptionRead, tags=["quotes"], summary="Get a quote option")
 async def get_quote_option(
     option_id: OptionId, caller: Annotated[Caller, requires(Scope.BOOKINGS_READ)], session: Session
 ):

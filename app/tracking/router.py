@@ -32,7 +32,7 @@ async def event_reporter(caller: CurrentCaller) -> Caller:
     return caller
 
 
-@router.post("/events", status_code=201, response_model=EventRecorded)
+@router.post("/events", status_code=201, response_model=EventRecorded, summary="Record an event")
 async def create_event(body: EventCreate, caller: Annotated[Caller, Depends(event_reporter)], session: Session):
     """Record a transport, equipment or shipment event and apply it to the bookings it concerns.
 
@@ -43,7 +43,7 @@ async def create_event(body: EventCreate, caller: Annotated[Caller, Depends(even
     return {**feed.event_read(recorded.event), **recorded.seen_by(caller)}
 
 
-@router.get("/events", response_model=Page[EventRead])
+@router.get("/events", response_model=Page[EventRead], summary="List events (the feed)")
 async def list_events(
     caller: Annotated[Caller, requires(Scope.EVENTS_READ)],
     session: Session,
@@ -64,7 +64,7 @@ async def list_events(
     return {"items": [feed.event_read(e) for e in items], "next_cursor": next_cursor}
 
 
-@router.get("/bookings/{reference}/tracking", response_model=TrackingRead)
+@router.get("/bookings/{reference}/tracking", response_model=TrackingRead, summary="Track a booking")
 async def booking_tracking(
     reference: Reference, caller: Annotated[Caller, requires(Scope.BOOKINGS_READ)], session: Session
 ):

@@ -30,6 +30,15 @@ def _fits_its_column(url: AnyHttpUrl) -> AnyHttpUrl:
     return url
 
 
+HTTPS_REQUIRED = ("must be an https URL: deliveries carry consignee names and addresses "
+                  "(this server requires https; CARAVAN_WEBHOOK_REQUIRE_HTTPS)")
+
+
+def https_refusal(url: str, require_https: bool) -> str | None:
+    """Why ``url`` may not be a callback under the https setting (None when it may)."""
+    return HTTPS_REQUIRED if require_https and not url.lower().startswith("https://") else None
+
+
 CallbackUrl = Annotated[
     AnyHttpUrl, UrlConstraints(max_length=URL_MAX_LENGTH, allowed_schemes=["http", "https"]), AfterValidator(_fits_its_column)
 ]
@@ -43,7 +52,8 @@ class DeliveryStatus(StrEnum):
 
 
 class SubscriptionCreate(RequestBody):
-    url: CallbackUrl = Field(description="Where events are POSTed; must not resolve to a private or loopback address")
+    url: CallbackUrl = Field(description="Where events are POSTed: an https URL (unless the server allows http) "
+                                         "that does not resolve to a private or loopback address")
     event_types: list[EventType] = Field(min_length=1, max_length=3)
 
     @field_validator("event_types")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO.parent / "shared" / "planner" / "samples"
+SAMPLES = REPO / "tests" / "data" / "planner" / "samples"
 
 
 def load_sample(name: str) -> dict:

@@ -1,4 +1,4 @@
-"""Sample-scale runs (s060, s300, s3000) against REFERENCE.md's figures."""
+"""Sample-scale runs (s060, s300, s3000: tests/data/planner/samples) against docs/planner/REFERENCE.md's figures."""
 
 import time
 
@@ -16,7 +16,6 @@ from app.planner import (
 
 from .helpers import SAMPLES, load_sample
 
-pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared/planner/samples not present")
 
 # REFERENCE.md: lower bound, first-fit decreasing, reference planner
 REFERENCE = {
