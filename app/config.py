@@ -33,8 +33,19 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CARAVAN_", extra="ignore")
 
+    @property
+    def requests_in_flight(self) -> int:
+        return self.admission_limit or max(1, self.db_pool_size * 3 // 2)
+
     database_url: str = "sqlite+aiosqlite:///./var/caravan.db"
     db_pool_size: int = 10
+    # A request waits at most this long for a pooled connection, then gets a 503 (never a 30 s wait).
+    db_pool_timeout_s: float = 5.0
+    # Requests one process works on at once (0: one and a half times the pool, which a request and
+    # the Idempotency-Key middleware's short reads share with the webhook worker); one that finds
+    # no place within admission_wait_s is answered 503 with Retry-After.
+    admission_limit: int = 0
+    admission_wait_s: float = 0.5
     sql_echo: bool = False
     # Largest request body accepted, in bytes; planner instances get their own limit.
     max_body_bytes: int = 1_048_576

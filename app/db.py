@@ -64,7 +64,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False, pool_timeout_s: float = 30.0) -> AsyncEngine:
     """Create the async engine; on SQLite every transaction is BEGIN IMMEDIATE.
 
     SQLite has no row locks. Taking the write lock at BEGIN serialises writers
@@ -89,7 +89,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
 
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=False, pool_timeout=30
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=False, pool_timeout=pool_timeout_s
     )
 
 

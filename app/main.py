@@ -10,7 +10,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.accounts.dependencies import authenticate_first, unparseable_body
@@ -25,6 +26,7 @@ from app.dcsa.router import router as dcsa_router
 from app.errors import PROBLEM_MEDIA_TYPE, AppError, FieldError, Problem, problem
 from app.idempotency import IdempotencyMiddleware
 from app.middleware import BodySizeLimit
+from app.overload import Admission, overload_problem
 from app.network.router import router as network_router
 from app.ratelimit import RateLimiter, RateLimitHeaders
 from app.routing.router import router as routing_router
@@ -69,6 +71,12 @@ PROBLEM_RESPONSES[429]["headers"] = {
                         "schema": {"type": "integer", "minimum": 1}},
     "RateLimit-Remaining": {"description": "Requests the key may make now", "schema": _SECONDS},
     "RateLimit-Reset": {"description": "Seconds until the key's full burst is available again", "schema": _SECONDS},
+}
+PROBLEM_RESPONSES[503] = {
+    "model": Problem,
+    "description": "The server is at capacity (or found no database connection in time); nothing was done",
+    "headers": {"Retry-After": {"description": "Whole seconds to wait before retrying",
+                                "schema": {"type": "integer", "minimum": 1}}},
 }
 
 
@@ -133,6 +141,11 @@ def install_error_handlers(app: FastAPI) -> None:
             getattr(exc, "headers", None),
         )
 
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(request: Request, exc: PoolTimeout) -> Response:
+        body, headers = overload_problem("no database connection came free in time; retry shortly")
+        return Response(body, status_code=503, headers={k.decode(): v.decode() for k, v in headers if k != b"content-length"})
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -189,7 +202,8 @@ def _freeze_startup_objects() -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    engine = make_engine(settings.async_database_url, pool_size=settings.db_pool_size, echo=settings.sql_echo)
+    engine = make_engine(settings.async_database_url, pool_size=settings.db_pool_size, echo=settings.sql_echo,
+                         pool_timeout_s=settings.db_pool_timeout_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -237,6 +251,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     if settings.rate_limit_per_s > 0:
         app.add_middleware(RateLimitHeaders)
+    app.add_middleware(Admission, limit=settings.requests_in_flight, wait_s=settings.admission_wait_s)
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_body_bytes,
