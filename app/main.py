@@ -28,6 +28,7 @@ from app.webhooks.service import RESPONSE_CONTEXT, seal, unseal
 from app.webhooks.worker import start_embedded_worker
 from app.network.router import router as network_router
 from app.routing.router import router as routing_router
+from app.stuffing_api import router as stuffing_router
 from app.tracking.router import router as tracking_router
 from app.webhooks.router import router as webhooks_router
 
@@ -196,7 +197,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (
         accounts_router, network_router, bookings_router, consolidation_router, tracking_router, webhooks_router,
-        routing_router, dcsa_router,
+        routing_router, dcsa_router, stuffing_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
 

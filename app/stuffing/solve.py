@@ -16,6 +16,7 @@ and randomised restarts until the time limit, keeping the best valid plan.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from dataclasses import dataclass, replace
@@ -236,8 +237,9 @@ def _centre(inst: Instance, placements: list[Placement]) -> list[Placement]:
     slack_x = c.length_cm - max(p.x2 for p in placements)
     lo_y = min(p.y_cm for p in placements)
     hi_y = c.width_cm - max(p.y2 for p in placements)
-    dx = min(max(c.length_cm / 2 - gx, 0.0), max(slack_x, 0.0))
-    dy = min(max(c.width_cm / 2 - gy, -lo_y), max(hi_y, 0.0))
+    # Whole centimetres, rounded towards no move, so that the crew measures simple figures.
+    dx = float(math.floor(min(max(c.length_cm / 2 - gx, 0.0), max(slack_x, 0.0))))
+    dy = float(math.trunc(min(max(c.width_cm / 2 - gy, -lo_y), max(hi_y, 0.0))))
     if dx > EPS or abs(dy) > EPS:
         placements = [replace(p, x_cm=p.x_cm + dx, y_cm=p.y_cm + dy) for p in placements]
     return placements
