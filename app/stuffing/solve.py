@@ -17,18 +17,20 @@ and randomised restarts until the time limit, keeping the best valid plan.
 from __future__ import annotations
 
 import math
+import os
 import random
 import time
 from dataclasses import dataclass, replace
 
 from .check import check_stuffing
 from .io import build_plan
-from .model import EPS, Instance, Placement, Plan
+from .model import AREA_EPS, EPS, Instance, Placement, Plan
 from .steps import assign_steps
 
 __all__ = ["solve", "DEFAULT_TIME_LIMIT_S"]
 
 DEFAULT_TIME_LIMIT_S = 5.0
+_DEBUG = bool(os.environ.get("CARAVAN_STUFFING_DEBUG"))
 MAX_BLOCKS = 4_000
 
 
@@ -50,9 +52,15 @@ class Block:
 
 
 def _blocks(inst: Instance) -> list[Block]:
+    """Homogeneous blocks of each piece line, at most ``MAX_BLOCKS`` in all.
+
+    A line with too many shapes keeps its small blocks (they fill gaps) and its
+    largest ones (they fill the container fast)."""
     c = inst.container
-    out: dict[tuple, Block] = {}
+    quota = max(40, MAX_BLOCKS // max(1, len(inst.pieces)))
+    blocks: list[Block] = []
     for k, piece in enumerate(inst.pieces):
+        out: dict[tuple, Block] = {}
         for l, w, h in piece.orientations():
             if l > c.length_cm + EPS or w > c.width_cm + EPS or h > c.height_cm + EPS:
                 continue
@@ -67,13 +75,18 @@ def _blocks(inst: Instance) -> list[Block]:
                         n = nx * ny * nz
                         if n > piece.count:
                             break
-                        key = (k, nx * l, ny * w, nz * h)
+                        key = (round(nx * l, 6), round(ny * w, 6), round(nz * h, 6))
                         if key in out:
                             continue
                         out[key] = Block(n * piece.volume, nx * l, ny * w, nz * h, k, n, n * piece.weight_kg,
                                          nx, ny, nz, l, w, h)
-    blocks = sorted(out.values(), key=lambda b: (-b.volume, b.dz, -b.dx))
-    return blocks[:MAX_BLOCKS]
+        mine = sorted(out.values(), key=lambda b: (b.n, -b.volume))
+        if len(mine) > quota:
+            small, rest = mine[: quota // 2], mine[quota // 2:]
+            rest.sort(key=lambda b: -b.volume)
+            mine = small + rest[: quota - len(small)]
+        blocks.extend(mine)
+    return sorted(blocks, key=lambda b: (-b.volume, b.dz, -b.dx))
 
 
 # A free space: (x, y, z, size x, size y, size z)
@@ -104,7 +117,12 @@ class _Search:
         self.deadline = deadline
         self.rng = rng
         self.stackable = [p.stackable for p in inst.pieces]
+        self.ratio = inst.support_ratio
         self.total_volume = sum(p.volume * p.count for p in inst.pieces)
+        self.waste_weight = 1.0
+        self.big_first = False  # rank by the package's size first (pallets and crates before cartons)
+        self.by_box = sorted(self.blocks, key=lambda b: (-(b.l * b.w * b.h), -b.volume))
+        self.max_dx = inst.container.length_cm  # blocks no longer than this (walls rather than long strips)
         self.min_dim = [min(min(o) for o in p.orientations()) for p in inst.pieces]
 
     def start(self) -> _State:
@@ -126,19 +144,67 @@ class _Search:
         return None
 
     def candidates(self, st: _State, s: Space, k: int) -> list[Block]:
-        _, _, _, X, Y, Z = s
-        X += EPS
+        """The ``k`` best blocks for space ``s``: most volume, less what a non-stackable block wastes above it.
+
+        With a support ratio under 1 a block may overhang a raised space (towards the door and
+        across) as long as that share of its base stands on the space's floor and the overhang is free.
+        """
+        x, y, z, X, Y, Z = s
+        c = self.inst.container
+        X = min(X, self.max_dx) + EPS
         Y += EPS
         Z += EPS
+        r = self.ratio
+        if r < 1 - EPS and z > EPS:
+            Xo = min(X / r, c.length_cm - x + EPS, self.max_dx + EPS)
+            Yo = min(Y / r, c.width_cm - y + EPS)
+        else:
+            Xo, Yo = X, Y
         avail = st.avail
         pay = st.payload + 1e-9
-        out = []
-        for b in self.blocks:
-            if b.dx <= X and b.dy <= Y and b.dz <= Z and avail[b.kind] >= b.n and b.weight <= pay:
-                out.append(b)
-                if len(out) >= k:
-                    break
-        return out
+        stackable = self.stackable
+        scored = []
+        best_plain = 0.0
+        big_first = self.big_first
+        for b in (self.by_box if big_first else self.blocks):
+            if len(scored) >= k and (b.volume < best_plain if not big_first else b.l * b.w * b.h < best_plain):
+                break  # sorted by the key: nothing further can beat the k found
+            if b.dx <= Xo and b.dy <= Yo and b.dz <= Z and avail[b.kind] >= b.n and b.weight <= pay:
+                if (b.dx > X or b.dy > Y) and (
+                        # the box at the overhanging corner is the least supported one
+                        min(max(X - (b.nx - 1) * b.l, 0.0), b.l) * min(max(Y - (b.ny - 1) * b.w, 0.0), b.w)
+                        < r * b.l * b.w - AREA_EPS
+                        or not self.free(st, x, y, z, b)):
+                    continue
+                if stackable[b.kind]:
+                    fit = b.volume
+                else:
+                    fit = b.volume - b.dx * b.dy * (Z - b.dz) * self.waste_weight
+                if big_first:
+                    fit = (b.l * b.w * b.h, fit)
+                scored.append((fit, b))
+                if len(scored) >= k:
+                    scored.sort(key=lambda t: t[0], reverse=True)
+                    del scored[k:]
+                    best_plain = scored[-1][0][0] if big_first else scored[-1][0]
+        scored.sort(key=lambda t: t[0], reverse=True)
+        return [b for _, b in scored[:k]]
+
+    def free(self, st: _State, x: float, y: float, z: float, b: Block) -> bool:
+        """May block ``b`` stand at (x, y, z) beside what is placed: no overlap, rule 5 both ways."""
+        x2, y2, z2 = x + b.dx, y + b.dy, z + b.dz
+        stackable = self.stackable
+        for pb, px, py, pz in st.placed:
+            if px + pb.dx <= x + EPS or px >= x2 - EPS or py + pb.dy <= y + EPS or py >= y2 - EPS:
+                continue  # footprints apart
+            pz2 = pz + pb.dz
+            if pz < z2 - EPS and pz2 > z + EPS:
+                return False
+            if pz2 <= z + EPS and not stackable[pb.kind]:
+                return False
+            if pz >= z2 - EPS and not stackable[b.kind]:
+                return False
+        return True
 
     def place(self, st: _State, s: Space, b: Block, split: int) -> None:
         x, y, z, X, Y, Z = s
@@ -147,8 +213,11 @@ class _Search:
         st.volume += b.volume
         st.placed.append((b, x, y, z))
         rx, ry, rz = X - b.dx, Y - b.dy, Z - b.dz
+        overhang = rx < -EPS or ry < -EPS
+        if overhang:
+            self.carve(st.spaces, (x, y, z, b.dx, b.dy, b.dz), self.stackable[b.kind])
         if rz > EPS and self.stackable[b.kind]:
-            st.spaces.append((x, y, z + b.dz, b.dx, b.dy, rz))
+            self.add_top(st.spaces, (x, y, z + b.dz, min(b.dx, X), min(b.dy, Y), rz))
         # Split the floor remainder: a full-width space towards the door (0) or a full-length one beside (1).
         if split == 2:
             split = 0 if rx * Y >= ry * X else 1
@@ -156,12 +225,67 @@ class _Search:
             if rx > EPS:
                 st.spaces.append((x + b.dx, y, z, rx, Y, Z))
             if ry > EPS:
-                st.spaces.append((x, y + b.dy, z, b.dx, ry, Z))
+                st.spaces.append((x, y + b.dy, z, min(b.dx, X), ry, Z))
         else:
             if ry > EPS:
                 st.spaces.append((x, y + b.dy, z, X, ry, Z))
             if rx > EPS:
-                st.spaces.append((x + b.dx, y, z, rx, b.dy, Z))
+                st.spaces.append((x + b.dx, y, z, rx, min(b.dy, Y), Z))
+
+    @staticmethod
+    def carve(spaces: list[Space], box: Space, stackable: bool) -> None:
+        """Take an overhanging block out of the free spaces it reaches into, keeping them disjoint.
+
+        What is left of a space keeps its floor (so stays supported); the part above the block
+        stands on the block; the part under the overhang is given up (nothing non-stackable may go there)."""
+        bx, by, bz, BX, BY, BZ = box
+        bx2, by2, bz2 = bx + BX, by + BY, bz + BZ
+        keep: list[Space] = []
+        for s in spaces:
+            sx, sy, sz, SX, SY, SZ = s
+            sx2, sy2, sz2 = sx + SX, sy + SY, sz + SZ
+            if sx >= bx2 - EPS or sx2 <= bx + EPS or sy >= by2 - EPS or sy2 <= by + EPS \
+                    or sz >= bz2 - EPS or sz2 <= bz + EPS:
+                keep.append(s)
+                continue
+            if bx > sx + EPS:
+                keep.append((sx, sy, sz, bx - sx, SY, SZ))
+            if sx2 > bx2 + EPS:
+                keep.append((bx2, sy, sz, sx2 - bx2, SY, SZ))
+            ix1, ix2 = max(sx, bx), min(sx2, bx2)
+            if by > sy + EPS:
+                keep.append((ix1, sy, sz, ix2 - ix1, by - sy, SZ))
+            if sy2 > by2 + EPS:
+                keep.append((ix1, by2, sz, ix2 - ix1, sy2 - by2, SZ))
+            if stackable and sz2 > bz2 + EPS:
+                iy1, iy2 = max(sy, by), min(sy2, by2)
+                keep.append((ix1, iy1, bz2, ix2 - ix1, iy2 - iy1, sz2 - bz2))
+        spaces[:] = keep
+
+    @staticmethod
+    def add_top(spaces: list[Space], t: Space) -> None:
+        """Add the space above a block, merged with a neighbouring one on the same level and of the same height.
+
+        Two blocks side by side with the same top make one flat surface: merging their spaces lets
+        a wider package stand on both, fully supported."""
+        merged = True
+        while merged:
+            merged = False
+            x, y, z, X, Y, Z = t
+            for i, s in enumerate(spaces):
+                sx, sy, sz, SX, SY, SZ = s
+                if abs(sz - z) > EPS or abs(SZ - Z) > EPS:
+                    continue
+                if abs(sx - x) <= EPS and abs(SX - X) <= EPS and (abs(sy + SY - y) <= EPS or abs(y + Y - sy) <= EPS):
+                    t = (x, min(y, sy), z, X, Y + SY, Z)
+                elif abs(sy - y) <= EPS and abs(SY - Y) <= EPS and (abs(sx + SX - x) <= EPS or abs(x + X - sx) <= EPS):
+                    t = (min(x, sx), y, z, X + SX, Y, Z)
+                else:
+                    continue
+                del spaces[i]
+                merged = True
+                break
+        spaces.append(t)
 
     def greedy(self, st: _State, split: int, noise: float = 0.0) -> _State:
         """Complete ``st`` greedily: the largest block that fits (a random one of the best few with noise)."""
@@ -192,6 +316,8 @@ class _Search:
                 continue
             choice, choice_final = None, None
             for b in cands:
+                if choice is not None and time.monotonic() > self.deadline:
+                    break
                 trial = st.copy()
                 self.place(trial, s, b, split)
                 final = self.greedy(trial, split)
@@ -257,40 +383,61 @@ def solve(inst: Instance, time_limit_s: float | None = None, seed: int = 0) -> P
     """The best valid plan found within ``time_limit_s`` seconds (default 5): everything placed, else most volume."""
     limit = DEFAULT_TIME_LIMIT_S if time_limit_s is None else max(0.0, time_limit_s)
     started = time.monotonic()
-    deadline = started + limit * 0.9
+    # Keep back what ordering and validating the result takes (it grows with the packages).
+    packages = sum(p.count for p in inst.pieces)
+    deadline = started + limit - max(0.05 * limit, min(0.5 * limit, 0.0006 * packages))
     search = _Search(inst, deadline, random.Random(seed))
     best: _State | None = None
+    history: list[_State] = []  # every improvement, best last
 
     def better(st: _State | None) -> bool:
         nonlocal best
         if st is not None and (best is None or st.volume > best.volume + EPS):
             best = st
+            history.append(st)
             return True
         return False
 
     def done() -> bool:
         return best is not None and best.volume >= search.total_volume - EPS
 
+    c = inst.container
+    # A portfolio of ways to build: how the floor remainder splits, and how long a block may be
+    # (long strips or wall-like blocks suit different mixes).
+    caps = sorted({c.length_cm, max(c.length_cm / 3, c.width_cm), c.width_cm}, reverse=True)
+    configs = [(split, cap, big) for big in (False, True) for cap in caps for split in (0, 2, 1)]
+
+    def run(config: tuple[int, float, bool], width: int) -> None:
+        split, cap, search.big_first = config
+        search.max_dx = cap
+        if width <= 1:
+            better(search.greedy(search.start(), split))
+        else:
+            better(search.lookahead(split, width))
+
     # Quick greedy answers first, so that even a tiny time limit returns something.
-    for split in (0, 2, 1):
-        better(search.greedy(search.start(), split))
+    for config in configs:
+        run(config, 1)
         if done() or time.monotonic() > deadline:
             break
     width = 2
-    while not done() and time.monotonic() < deadline:
-        for split in (0, 2, 1):
-            better(search.lookahead(split, width))
+    while not done() and time.monotonic() < deadline and width <= 64:
+        for config in configs:
+            run(config, width)
             if done() or time.monotonic() > deadline:
                 break
         width *= 2
-        if width > 64:
-            # Wider look-ahead stops paying: spend the rest on randomised greedy restarts.
-            while not done() and time.monotonic() < deadline:
-                better(search.greedy(search.start(), search.rng.randrange(3), noise=0.3))
-            break
-    assert best is not None
-    plan = _finish(inst, best)
-    if plan is None or check_stuffing(inst, plan):
-        # Never hand out an invalid plan: fall back to the empty (trivially valid) load.
-        plan = build_plan(inst, [])
-    return plan
+    # Wider look-ahead stops paying: spend what is left on randomised restarts.
+    while not done() and time.monotonic() < deadline:
+        split, search.max_dx, search.big_first = search.rng.choice(configs)
+        better(search.greedy(search.start(), split, noise=0.3))
+    # The best construction that makes a valid plan (the validator has the last word).
+    for st in reversed(history):
+        plan = _finish(inst, st)
+        if plan is not None:
+            errors = check_stuffing(inst, plan)
+            if not errors:
+                return plan
+            if _DEBUG:
+                print("invalid construction:", errors[:3])
+    return build_plan(inst, [])  # the empty load is always valid
