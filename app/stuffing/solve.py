@@ -22,6 +22,8 @@ import random
 import time
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from .check import check_stuffing
 from .io import build_plan
 from .model import AREA_EPS, EPS, Instance, Placement, Plan
@@ -49,6 +51,13 @@ class Block:
     l: float  # one box along x, y, z
     w: float
     h: float
+    stack: bool = True  # may carry more on top
+    kind2: int = -1  # a composite of two lines: the second line and how many of it
+    n2: int = 0
+    parts: tuple = ()  # a composite: ((simple block, dx, dy, dz), ...) offsets from its corner
+
+    def need(self) -> list[tuple[int, int]]:
+        return [(self.kind, self.n)] + ([(self.kind2, self.n2)] if self.n2 else [])
 
 
 def _blocks(inst: Instance) -> list[Block]:
@@ -79,18 +88,103 @@ def _blocks(inst: Instance) -> list[Block]:
                         if key in out:
                             continue
                         out[key] = Block(n * piece.volume, nx * l, ny * w, nz * h, k, n, n * piece.weight_kg,
-                                         nx, ny, nz, l, w, h)
+                                         nx, ny, nz, l, w, h, piece.stackable)
         mine = sorted(out.values(), key=lambda b: (b.n, -b.volume))
         if len(mine) > quota:
             small, rest = mine[: quota // 2], mine[quota // 2:]
             rest.sort(key=lambda b: -b.volume)
             mine = small + rest[: quota - len(small)]
         blocks.extend(mine)
+    blocks.extend(_composites(inst, blocks))
     return sorted(blocks, key=lambda b: (-b.volume, b.dz, -b.dx))
+
+
+MAX_COMPOSITES = 2_000
+
+
+def _composites(inst: Instance, simple: list[Block]) -> list[Block]:
+    """General blocks: two blocks that together make an exact cuboid (same cross-section side by side,
+    or the same footprint one on the other), so their top is one flat surface.
+
+    Mixed piece lines meet exactly more often than one expects (2 x 40 = 80); the guillotine-cut
+    instances are made of nothing else."""
+    c = inst.container
+    counts = [p.count for p in inst.pieces]
+    seen = {(round(b.dx, 6), round(b.dy, 6), round(b.dz, 6), b.kind, b.n) for b in simple}
+    out: list[Block] = []
+    for axis in range(3):
+        groups: dict[tuple, list[Block]] = {}
+        for b in simple:
+            dims = (b.dx, b.dy, b.dz)
+            key = tuple(round(d, 6) for i, d in enumerate(dims) if i != axis)
+            if axis == 2 and not b.stack:
+                pass  # may still be the upper one
+            groups.setdefault(key, []).append(b)
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            members = sorted(members, key=lambda b: -b.volume)[:60]
+            for i, a in enumerate(members):
+                for b in members[i:]:
+                    if a.kind == b.kind and a.l == b.l and a.w == b.w and a.h == b.h:
+                        continue  # one line in one orientation: already a simple block
+                    if axis == 2 and not a.stack and not b.stack:
+                        continue
+                    lower, upper = (a, b) if a.stack else (b, a)
+                    if axis == 2:
+                        first, second = lower, upper
+                    else:
+                        first, second = a, b
+                    size = [first.dx, first.dy, first.dz]
+                    size[axis] += (second.dx, second.dy, second.dz)[axis]
+                    if size[0] > c.length_cm + EPS or size[1] > c.width_cm + EPS or size[2] > c.height_cm + EPS:
+                        continue
+                    if first.kind == second.kind:
+                        need = [(first.kind, first.n + second.n)]
+                    else:
+                        need = [(first.kind, first.n), (second.kind, second.n)]
+                    if any(n > counts[k] for k, n in need):
+                        continue
+                    key = (round(size[0], 6), round(size[1], 6), round(size[2], 6)) + tuple(sorted(need))
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    offset = [0.0, 0.0, 0.0]
+                    offset[axis] = (first.dx, first.dy, first.dz)[axis]
+                    (k1, n1), (k2, n2) = need[0], (need[1] if len(need) > 1 else (-1, 0))
+                    stack = first.stack and second.stack
+                    out.append(Block(
+                        first.volume + second.volume, size[0], size[1], size[2], k1, n1,
+                        first.weight + second.weight, 1, 1, 1, size[0], size[1], size[2], stack, k2, n2,
+                        ((first, 0.0, 0.0, 0.0), (second, offset[0], offset[1], offset[2])),
+                    ))
+                    if len(out) >= MAX_COMPOSITES * 4:
+                        break
+    out.sort(key=lambda b: -b.volume)
+    return out[:MAX_COMPOSITES]
 
 
 # A free space: (x, y, z, size x, size y, size z)
 Space = tuple[float, float, float, float, float, float]
+
+
+class _Arrays:
+    """The blocks' figures as numpy vectors, so that finding what fits a space is a few vector operations."""
+
+    def __init__(self, blocks: list[Block], stackable: list[bool]):
+        self.dx = np.array([b.dx for b in blocks], dtype=float)
+        self.dy = np.array([b.dy for b in blocks], dtype=float)
+        self.dz = np.array([b.dz for b in blocks], dtype=float)
+        self.kind = np.array([b.kind for b in blocks], dtype=np.int64)
+        self.n = np.array([b.n for b in blocks], dtype=np.int64)
+        self.kind2 = np.array([max(b.kind2, 0) for b in blocks], dtype=np.int64)
+        self.n2 = np.array([b.n2 for b in blocks], dtype=np.int64)
+        self.weight = np.array([b.weight for b in blocks], dtype=float)
+        self.volume = np.array([b.volume for b in blocks], dtype=float)
+        self.box = np.array([max(p.l * p.w * p.h for p, *_ in b.parts) if b.parts else b.l * b.w * b.h
+                             for b in blocks], dtype=float)
+        # footprint of non-stackable blocks (what they waste above them is footprint x headroom), else 0
+        self.flat = np.array([0.0 if b.stack else b.dx * b.dy for b in blocks], dtype=float)
 
 
 class _State:
@@ -121,7 +215,7 @@ class _Search:
         self.total_volume = sum(p.volume * p.count for p in inst.pieces)
         self.waste_weight = 1.0
         self.big_first = False  # rank by the package's size first (pallets and crates before cartons)
-        self.by_box = sorted(self.blocks, key=lambda b: (-(b.l * b.w * b.h), -b.volume))
+        self.arrays = _Arrays(self.blocks, self.stackable)
         self.max_dx = inst.container.length_cm  # blocks no longer than this (walls rather than long strips)
         self.min_dim = [min(min(o) for o in p.orientations()) for p in inst.pieces]
 
@@ -160,35 +254,30 @@ class _Search:
             Yo = min(Y / r, c.width_cm - y + EPS)
         else:
             Xo, Yo = X, Y
-        avail = st.avail
-        pay = st.payload + 1e-9
-        stackable = self.stackable
-        scored = []
-        best_plain = 0.0
-        big_first = self.big_first
-        for b in (self.by_box if big_first else self.blocks):
-            if len(scored) >= k and (b.volume < best_plain if not big_first else b.l * b.w * b.h < best_plain):
-                break  # sorted by the key: nothing further can beat the k found
-            if b.dx <= Xo and b.dy <= Yo and b.dz <= Z and avail[b.kind] >= b.n and b.weight <= pay:
-                if (b.dx > X or b.dy > Y) and (
-                        # the box at the overhanging corner is the least supported one
-                        min(max(X - (b.nx - 1) * b.l, 0.0), b.l) * min(max(Y - (b.ny - 1) * b.w, 0.0), b.w)
-                        < r * b.l * b.w - AREA_EPS
-                        or not self.free(st, x, y, z, b)):
-                    continue
-                if stackable[b.kind]:
-                    fit = b.volume
-                else:
-                    fit = b.volume - b.dx * b.dy * (Z - b.dz) * self.waste_weight
-                if big_first:
-                    fit = (b.l * b.w * b.h, fit)
-                scored.append((fit, b))
-                if len(scored) >= k:
-                    scored.sort(key=lambda t: t[0], reverse=True)
-                    del scored[k:]
-                    best_plain = scored[-1][0][0] if big_first else scored[-1][0]
-        scored.sort(key=lambda t: t[0], reverse=True)
-        return [b for _, b in scored[:k]]
+        a = self.arrays
+        avail = np.asarray(st.avail)
+        mask = (a.dx <= Xo) & (a.dy <= Yo) & (a.dz <= Z) & (avail[a.kind] >= a.n) & (avail[a.kind2] >= a.n2) \
+            & (a.weight <= st.payload + 1e-9)
+        idx = np.flatnonzero(mask)
+        if not idx.size:
+            return []
+        fit = a.volume[idx] - a.flat[idx] * (Z - a.dz[idx]) * self.waste_weight
+        order = np.lexsort((-fit, -a.box[idx])) if self.big_first else np.argsort(-fit, kind="stable")
+        out: list[Block] = []
+        blocks = self.blocks
+        for i in idx[order]:
+            b = blocks[i]
+            if (b.dx > X or b.dy > Y) and (
+                    bool(b.parts)  # composites do not overhang
+                    # or the box at the overhanging corner is the least supported one
+                    or min(max(X - (b.nx - 1) * b.l, 0.0), b.l) * min(max(Y - (b.ny - 1) * b.w, 0.0), b.w)
+                    < r * b.l * b.w - AREA_EPS
+                    or not self.free(st, x, y, z, b)):
+                continue
+            out.append(b)
+            if len(out) >= k:
+                break
+        return out
 
     def free(self, st: _State, x: float, y: float, z: float, b: Block) -> bool:
         """May block ``b`` stand at (x, y, z) beside what is placed: no overlap, rule 5 both ways."""
@@ -200,23 +289,25 @@ class _Search:
             pz2 = pz + pb.dz
             if pz < z2 - EPS and pz2 > z + EPS:
                 return False
-            if pz2 <= z + EPS and not stackable[pb.kind]:
+            if pz2 <= z + EPS and not pb.stack:
                 return False
-            if pz >= z2 - EPS and not stackable[b.kind]:
+            if pz >= z2 - EPS and not b.stack:
                 return False
         return True
 
     def place(self, st: _State, s: Space, b: Block, split: int) -> None:
         x, y, z, X, Y, Z = s
         st.avail[b.kind] -= b.n
+        if b.n2:
+            st.avail[b.kind2] -= b.n2
         st.payload -= b.weight
         st.volume += b.volume
         st.placed.append((b, x, y, z))
         rx, ry, rz = X - b.dx, Y - b.dy, Z - b.dz
         overhang = rx < -EPS or ry < -EPS
         if overhang:
-            self.carve(st.spaces, (x, y, z, b.dx, b.dy, b.dz), self.stackable[b.kind])
-        if rz > EPS and self.stackable[b.kind]:
+            self.carve(st.spaces, (x, y, z, b.dx, b.dy, b.dz), b.stack)
+        if rz > EPS and b.stack:
             self.add_top(st.spaces, (x, y, z + b.dz, min(b.dx, X), min(b.dy, Y), rz))
         # Split the floor remainder: a full-width space towards the door (0) or a full-length one beside (1).
         if split == 2:
@@ -264,26 +355,41 @@ class _Search:
 
     @staticmethod
     def add_top(spaces: list[Space], t: Space) -> None:
-        """Add the space above a block, merged with a neighbouring one on the same level and of the same height.
+        """Add the space above a block, merged with a neighbouring one on the same level where that
+        makes a larger surface.
 
-        Two blocks side by side with the same top make one flat surface: merging their spaces lets
-        a wider package stand on both, fully supported."""
-        merged = True
-        while merged:
-            merged = False
+        Two columns side by side with the same top make one flat surface: their shared stretch becomes
+        one space (wide packages stand on both, fully supported), the rest of each stays a space of its own.
+        """
+        for _ in range(8):  # each merge strictly grows the surface; a few are plenty
             x, y, z, X, Y, Z = t
             for i, s in enumerate(spaces):
                 sx, sy, sz, SX, SY, SZ = s
                 if abs(sz - z) > EPS or abs(SZ - Z) > EPS:
                     continue
-                if abs(sx - x) <= EPS and abs(SX - X) <= EPS and (abs(sy + SY - y) <= EPS or abs(y + Y - sy) <= EPS):
-                    t = (x, min(y, sy), z, X, Y + SY, Z)
-                elif abs(sy - y) <= EPS and abs(SY - Y) <= EPS and (abs(sx + SX - x) <= EPS or abs(x + X - sx) <= EPS):
-                    t = (min(x, sx), y, z, X + SX, Y, Z)
+                if abs(sy + SY - y) <= EPS or abs(y + Y - sy) <= EPS:  # side by side across
+                    lo, hi = max(x, sx), min(x + X, sx + SX)
+                    if hi - lo <= EPS or (hi - lo) * (Y + SY) <= max(X * Y, SX * SY) + AREA_EPS:
+                        continue
+                    merged = (lo, min(y, sy), z, hi - lo, Y + SY, Z)
+                    rest = [(a, b, z, lo - a, B, Z) for a, b, A, B in ((x, y, X, Y), (sx, sy, SX, SY)) if lo > a + EPS]
+                    rest += [(hi, b, z, a + A - hi, B, Z) for a, b, A, B in ((x, y, X, Y), (sx, sy, SX, SY))
+                             if a + A > hi + EPS]
+                elif abs(sx + SX - x) <= EPS or abs(x + X - sx) <= EPS:  # one behind the other
+                    lo, hi = max(y, sy), min(y + Y, sy + SY)
+                    if hi - lo <= EPS or (hi - lo) * (X + SX) <= max(X * Y, SX * SY) + AREA_EPS:
+                        continue
+                    merged = (min(x, sx), lo, z, X + SX, hi - lo, Z)
+                    rest = [(a, b, z, A, lo - b, Z) for a, b, A, B in ((x, y, X, Y), (sx, sy, SX, SY)) if lo > b + EPS]
+                    rest += [(a, hi, z, A, b + B - hi, Z) for a, b, A, B in ((x, y, X, Y), (sx, sy, SX, SY))
+                             if b + B > hi + EPS]
                 else:
                     continue
                 del spaces[i]
-                merged = True
+                spaces.extend(rest)
+                t = merged
+                break
+            else:
                 break
         spaces.append(t)
 
@@ -336,12 +442,20 @@ class _Search:
 def _placements(inst: Instance, st: _State) -> list[Placement]:
     out = []
     for b, x, y, z in st.placed:
-        pid = inst.pieces[b.kind].id
-        for iz in range(b.nz):
-            for iy in range(b.ny):
-                for ix in range(b.nx):
-                    out.append(Placement(pid, x + ix * b.l, y + iy * b.w, z + iz * b.h, b.l, b.w, b.h, 0))
+        _expand(inst, b, x, y, z, out)
     return out
+
+
+def _expand(inst: Instance, b: Block, x: float, y: float, z: float, out: list[Placement]) -> None:
+    if b.parts:
+        for part, ox, oy, oz in b.parts:
+            _expand(inst, part, x + ox, y + oy, z + oz, out)
+        return
+    pid = inst.pieces[b.kind].id
+    for iz in range(b.nz):
+        for iy in range(b.ny):
+            for ix in range(b.nx):
+                out.append(Placement(pid, x + ix * b.l, y + iy * b.w, z + iz * b.h, b.l, b.w, b.h, 0))
 
 
 def _centre(inst: Instance, placements: list[Placement]) -> list[Placement]:
