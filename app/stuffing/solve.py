@@ -27,6 +27,7 @@ import numpy as np
 from .check import check_stuffing
 from .io import build_plan
 from .model import AREA_EPS, EPS, Instance, Placement, Plan
+from .gaps import fill_gaps
 from .steps import assign_steps
 
 __all__ = ["solve", "DEFAULT_TIME_LIMIT_S"]
@@ -216,6 +217,7 @@ class _Search:
         self.waste_weight = 1.0
         self.big_first = False  # rank by the package's size first (pallets and crates before cartons)
         self.arrays = _Arrays(self.blocks, self.stackable)
+        self.bonus: np.ndarray | None = None  # per line: preference for lines the best plan so far leaves out
         self.max_dx = inst.container.length_cm  # blocks no longer than this (walls rather than long strips)
         self.min_dim = [min(min(o) for o in p.orientations()) for p in inst.pieces]
 
@@ -262,6 +264,8 @@ class _Search:
         if not idx.size:
             return []
         fit = a.volume[idx] - a.flat[idx] * (Z - a.dz[idx]) * self.waste_weight
+        if self.bonus is not None:
+            fit = fit + a.volume[idx] * (self.bonus[a.kind[idx]] + self.bonus[a.kind2[idx]] * (a.n2[idx] > 0))
         order = np.lexsort((-fit, -a.box[idx])) if self.big_first else np.argsort(-fit, kind="stable")
         out: list[Block] = []
         blocks = self.blocks
@@ -407,8 +411,9 @@ class _Search:
                 b = self.rng.choice(cands[1:])
             self.place(st, s, b, split)
 
-    def lookahead(self, split: int, width: int) -> _State | None:
-        """At each space try the ``width`` largest blocks, keep the one whose greedy completion fills most."""
+    def lookahead(self, split: int, width: int, noise: float = 0.0) -> _State | None:
+        """At each space try the ``width`` largest blocks, keep the one whose greedy completion fills most
+        (with ``noise``, now and then another of them: a randomised restart)."""
         st = self.start()
         best_final: _State | None = None
         while True:
@@ -432,6 +437,8 @@ class _Search:
                 if final.volume >= self.total_volume - EPS:
                     break
             assert choice is not None and choice_final is not None
+            if noise and len(cands) > 1 and self.rng.random() < noise:
+                choice = self.rng.choice(cands)
             if best_final is None or choice_final.volume > best_final.volume:
                 best_final = choice_final
             if choice_final.volume >= self.total_volume - EPS:
@@ -485,8 +492,11 @@ def _centre(inst: Instance, placements: list[Placement]) -> list[Placement]:
     return placements
 
 
-def _finish(inst: Instance, st: _State) -> Plan | None:
-    placements = _centre(inst, _placements(inst, st))
+def _finish(inst: Instance, st: _State, deadline: float) -> Plan | None:
+    placements = _placements(inst, st)
+    if st.volume < sum(p.volume * p.count for p in inst.pieces) - EPS:
+        placements = fill_gaps(inst, placements, deadline)
+    placements = _centre(inst, placements)
     ordered = assign_steps(inst.container, placements)
     if ordered is None:
         return None
@@ -509,6 +519,9 @@ def solve(inst: Instance, time_limit_s: float | None = None, seed: int = 0) -> P
         if st is not None and (best is None or st.volume > best.volume + EPS):
             best = st
             history.append(st)
+            # Nearly everything placed: steer the search towards the lines still left out.
+            if 0 < search.total_volume - st.volume <= 0.03 * search.total_volume:
+                search.bonus = np.array([1.0 if a else 0.0 for a in st.avail])
             return True
         return False
 
@@ -518,7 +531,7 @@ def solve(inst: Instance, time_limit_s: float | None = None, seed: int = 0) -> P
     c = inst.container
     # A portfolio of ways to build: how the floor remainder splits, and how long a block may be
     # (long strips or wall-like blocks suit different mixes).
-    caps = sorted({c.length_cm, max(c.length_cm / 3, c.width_cm), c.width_cm}, reverse=True)
+    caps = sorted({c.length_cm, max(c.length_cm / 3, c.width_cm), c.width_cm, c.width_cm / 2}, reverse=True)
     configs = [(split, cap, big) for big in (False, True) for cap in caps for split in (0, 2, 1)]
 
     def run(config: tuple[int, float, bool], width: int) -> None:
@@ -528,26 +541,45 @@ def solve(inst: Instance, time_limit_s: float | None = None, seed: int = 0) -> P
             better(search.greedy(search.start(), split))
         else:
             better(search.lookahead(split, width))
+        if _DEBUG and done():
+            print("complete with", config, "width", width, f"after {time.monotonic() - started:.2f}s")
 
     # Quick greedy answers first, so that even a tiny time limit returns something.
     for config in configs:
         run(config, 1)
         if done() or time.monotonic() > deadline:
             break
+    def nearly() -> bool:
+        return best is not None and search.total_volume - best.volume <= 0.03 * search.total_volume
+
     width = 2
     while not done() and time.monotonic() < deadline and width <= 64:
         for config in configs:
+            if nearly():
+                break
             run(config, width)
             if done() or time.monotonic() > deadline:
                 break
         width *= 2
+        if nearly():
+            # A few packages short of a complete load: widening one search rarely finds the last
+            # ones, many different randomised ones more often do.
+            while not done() and time.monotonic() < deadline:
+                split, search.max_dx, search.big_first = search.rng.choice(configs)
+                w = search.rng.choice((1, 1, 2, 4))
+                if w == 1:
+                    better(search.greedy(search.start(), split, noise=0.3))
+                else:
+                    better(search.lookahead(split, w, noise=0.2))
+                if _DEBUG and done():
+                    print(f"complete after {time.monotonic() - started:.2f}s (randomised)")
     # Wider look-ahead stops paying: spend what is left on randomised restarts.
     while not done() and time.monotonic() < deadline:
         split, search.max_dx, search.big_first = search.rng.choice(configs)
         better(search.greedy(search.start(), split, noise=0.3))
     # The best construction that makes a valid plan (the validator has the last word).
     for st in reversed(history):
-        plan = _finish(inst, st)
+        plan = _finish(inst, st, started + limit - 0.02 * limit)
         if plan is not None:
             errors = check_stuffing(inst, plan)
             if not errors:
