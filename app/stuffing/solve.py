@@ -503,13 +503,20 @@ def _finish(inst: Instance, st: _State, deadline: float) -> Plan | None:
     return build_plan(inst, ordered)
 
 
-def solve(inst: Instance, time_limit_s: float | None = None, seed: int = 0) -> Plan:
-    """The best valid plan found within ``time_limit_s`` seconds (default 5): everything placed, else most volume."""
+def solve(inst: Instance, time_limit_s: float | None = None, seed: int = 0, *, repack: bool = True) -> Plan:
+    """The best valid plan found within ``time_limit_s`` seconds (default 5): everything placed, else most volume.
+
+    The time goes to block building (greedy, then look-ahead of doubling width over a portfolio
+    of settings).  When the best load is a few packages short of complete, most of it goes
+    instead to re-packing the door end of that load together with what was left out (a
+    large-neighbourhood search: the front stays, the tail is rebuilt).
+    """
     limit = DEFAULT_TIME_LIMIT_S if time_limit_s is None else max(0.0, time_limit_s)
     started = time.monotonic()
     # Keep back what ordering and validating the result takes (it grows with the packages).
     packages = sum(p.count for p in inst.pieces)
-    deadline = started + limit - max(0.05 * limit, min(0.5 * limit, 0.0006 * packages))
+    final_deadline = started + limit - max(0.05 * limit, min(0.5 * limit, 0.0006 * packages))
+    deadline = final_deadline
     search = _Search(inst, deadline, random.Random(seed))
     best: _State | None = None
     history: list[_State] = []  # every improvement, best last
@@ -519,9 +526,12 @@ def solve(inst: Instance, time_limit_s: float | None = None, seed: int = 0) -> P
         if st is not None and (best is None or st.volume > best.volume + EPS):
             best = st
             history.append(st)
-            # Nearly everything placed: steer the search towards the lines still left out.
+            # Nearly everything placed: steer the search towards the lines still left out, and
+            # leave more time to re-packing the door end, which finds the last few best.
             if 0 < search.total_volume - st.volume <= 0.03 * search.total_volume:
                 search.bonus = np.array([1.0 if a else 0.0 for a in st.avail])
+                if repack:
+                    search.deadline = min(search.deadline, started + 0.35 * (final_deadline - started))
             return True
         return False
 
@@ -547,24 +557,24 @@ def solve(inst: Instance, time_limit_s: float | None = None, seed: int = 0) -> P
     # Quick greedy answers first, so that even a tiny time limit returns something.
     for config in configs:
         run(config, 1)
-        if done() or time.monotonic() > deadline:
+        if done() or time.monotonic() > search.deadline:
             break
     def nearly() -> bool:
         return best is not None and search.total_volume - best.volume <= 0.03 * search.total_volume
 
     width = 2
-    while not done() and time.monotonic() < deadline and width <= 64:
+    while not done() and time.monotonic() < search.deadline and width <= 64:
         for config in configs:
             if nearly():
                 break
             run(config, width)
-            if done() or time.monotonic() > deadline:
+            if done() or time.monotonic() > search.deadline:
                 break
         width *= 2
         if nearly():
             # A few packages short of a complete load: widening one search rarely finds the last
             # ones, many different randomised ones more often do.
-            while not done() and time.monotonic() < deadline:
+            while not done() and time.monotonic() < search.deadline:
                 split, search.max_dx, search.big_first = search.rng.choice(configs)
                 w = search.rng.choice((1, 1, 2, 4))
                 if w == 1:
@@ -574,12 +584,17 @@ def solve(inst: Instance, time_limit_s: float | None = None, seed: int = 0) -> P
                 if _DEBUG and done():
                     print(f"complete after {time.monotonic() - started:.2f}s (randomised)")
     # Wider look-ahead stops paying: spend what is left on randomised restarts.
-    while not done() and time.monotonic() < deadline:
+    while not done() and time.monotonic() < search.deadline:
         split, search.max_dx, search.big_first = search.rng.choice(configs)
         better(search.greedy(search.start(), split, noise=0.3))
+    finish_by = started + limit - 0.02 * limit
+    if repack and best is not None and not done() and nearly() and time.monotonic() < final_deadline - 0.1:
+        plan = _repack_phase(inst, _placements(inst, best), final_deadline, finish_by, search.rng)
+        if plan is not None:
+            return plan
     # The best construction that makes a valid plan (the validator has the last word).
     for st in reversed(history):
-        plan = _finish(inst, st, started + limit - 0.02 * limit)
+        plan = _finish(inst, st, finish_by)
         if plan is not None:
             errors = check_stuffing(inst, plan)
             if not errors:
@@ -587,3 +602,78 @@ def solve(inst: Instance, time_limit_s: float | None = None, seed: int = 0) -> P
             if _DEBUG:
                 print("invalid construction:", errors[:3])
     return build_plan(inst, [])  # the empty load is always valid
+
+
+def _volume(placements: list[Placement]) -> float:
+    return sum(p.volume for p in placements)
+
+
+def _repack_phase(inst: Instance, placements: list[Placement], deadline: float, finish_by: float,
+                  rng: random.Random) -> Plan | None:
+    """Rebuild the door end of the load with what was left out until ``deadline``; the best valid plan."""
+    total = sum(p.volume * p.count for p in inst.pieces)
+    current = fill_gaps(inst, placements, deadline)
+    volume = _volume(current)
+    fractions = (0.4, 0.25, 0.55, 0.15, 0.33, 0.7)
+    i = 0
+    while volume < total - EPS and time.monotonic() < deadline - 0.05:
+        frac = fractions[i % len(fractions)]
+        i += 1
+        budget = min(deadline - time.monotonic(), max(0.2, 0.25 * (deadline - time.monotonic())))
+        candidate = _repack_tail(inst, current, frac, budget, rng.randrange(1 << 30))
+        if _DEBUG:
+            print(f"  re-pack {frac:.0%} in {budget:.2f}s:", None if candidate is None else
+                  f"{_volume(candidate) / inst.container.volume:.4f}")
+        if candidate is not None and _volume(candidate) > volume + EPS:
+            current, volume = candidate, _volume(candidate)
+            if _DEBUG:
+                print(f"re-packed the last {frac:.0%}: {volume / inst.container.volume:.4f}")
+    placements = _centre(inst, current)
+    ordered = assign_steps(inst.container, placements)
+    if ordered is None:
+        return None
+    plan = build_plan(inst, ordered)
+    errors = check_stuffing(inst, plan)
+    if errors and _DEBUG:
+        print("invalid re-packed plan:", errors[:3])
+    return None if errors else plan
+
+
+def _repack_tail(inst: Instance, placements: list[Placement], frac: float, time_limit: float,
+                 seed: int) -> list[Placement] | None:
+    """Take out every package reaching the last ``frac`` of the length (and whatever stands on them),
+    and stuff them with the left-over packages into the space behind what stays."""
+    c = inst.container
+    cut = c.length_cm * (1 - frac)
+    moved = {i for i, p in enumerate(placements) if p.x2 > cut + EPS}
+    grew = True
+    while grew:  # what stands on a moved package moves too
+        grew = False
+        for i, p in enumerate(placements):
+            if i in moved or p.z_cm <= EPS:
+                continue
+            for j in moved:
+                q = placements[j]
+                if abs(q.z2 - p.z_cm) <= EPS and q.x_cm < p.x2 - EPS and p.x_cm < q.x2 - EPS \
+                        and q.y_cm < p.y2 - EPS and p.y_cm < q.y2 - EPS:
+                    moved.add(i)
+                    grew = True
+                    break
+    keep = [p for i, p in enumerate(placements) if i not in moved]
+    x0 = max((p.x2 for p in keep), default=0.0)
+    if c.length_cm - x0 <= EPS:
+        return None
+    placed: dict[str, int] = {}
+    for p in keep:
+        placed[p.id] = placed.get(p.id, 0) + 1
+    weight = sum(piece.weight_kg * placed.get(piece.id, 0) for piece in inst.pieces)
+    pieces = tuple(replace(piece, count=piece.count - placed.get(piece.id, 0))
+                   for piece in inst.pieces if piece.count > placed.get(piece.id, 0))
+    if not pieces or c.payload_kg - weight <= 0:
+        return None
+    sub = Instance(
+        container=replace(c, length_cm=c.length_cm - x0, payload_kg=c.payload_kg - weight),
+        pieces=pieces, support_ratio=inst.support_ratio,
+    )
+    plan = solve(sub, time_limit_s=time_limit, seed=seed, repack=False)
+    return keep + [replace(p, x_cm=p.x_cm + x0) for p in plan.placements]
