@@ -145,6 +145,27 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stuff(args: argparse.Namespace) -> int:
+    """Stuff one instance file; the plan goes to standard output, errors to standard error."""
+    import json
+
+    from app.stuffing import StuffingInputError, instance_from_dict, plan_to_dict, solve
+
+    try:
+        with open(args.instance, encoding="utf-8") as handle:
+            document = json.load(handle)
+        instance = instance_from_dict(document)
+    except (OSError, ValueError) as error:
+        if isinstance(error, StuffingInputError):
+            print(f"caravan stuff: invalid instance: {error.field}: {error.message}", file=sys.stderr)
+        else:
+            print(f"caravan stuff: cannot read {args.instance}: {error}", file=sys.stderr)
+        return 2
+    json.dump(plan_to_dict(solve(instance, time_limit_s=args.time_limit)), sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     """Deliver webhooks until SIGINT/SIGTERM; run as many as you like (rows are claimed, never shared)."""
     import signal
@@ -246,6 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("instance", help="path to the instance JSON")
     plan.add_argument("--time-limit", type=float, default=None, help="seconds for the improvement phase")
     plan.set_defaults(func=cmd_plan)
+
+    stuff = sub.add_parser("stuff", help="stuff a container: a stuffing instance file in, a 3D plan out")
+    stuff.add_argument("instance", help="path to the stuffing instance JSON")
+    stuff.add_argument("--time-limit", type=float, default=None, help="solver budget in seconds (default 5)")
+    stuff.set_defaults(func=cmd_stuff)
 
     admin = sub.add_parser("admin", help="administration")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)

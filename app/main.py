@@ -30,6 +30,7 @@ from app.overload import Admission, overload_problem
 from app.network.router import router as network_router
 from app.ratelimit import RateLimiter, RateLimitHeaders
 from app.routing.router import router as routing_router
+from app.stuffing_api import router as stuffing_router
 from app.tracking.router import router as tracking_router
 from app.webhooks.router import router as webhooks_router
 from app.webhooks.signing import RESPONSE_CONTEXT, seal, unseal
@@ -231,7 +232,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     for router in (
         accounts_router, network_router, bookings_router, consolidation_router, tracking_router, webhooks_router,
-        routing_router, dcsa_router,
+        routing_router, dcsa_router, stuffing_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
 

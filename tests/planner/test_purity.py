@@ -1,9 +1,12 @@
-"""app/planner must stay pure: no database, no web framework, no other app package."""
+"""app/planner and app/stuffing must stay pure: no database, no web framework, no other app package."""
 
 import ast
 from pathlib import Path
 
-PKG = Path(__file__).resolve().parents[2] / "app" / "planner"
+import pytest
+
+APP = Path(__file__).resolve().parents[2] / "app"
+PURE_PACKAGES = ("planner", "stuffing")
 FORBIDDEN_TOP = {"sqlalchemy", "fastapi", "starlette", "pydantic", "alembic", "uvicorn", "httpx"}
 
 
@@ -17,33 +20,36 @@ def _imports(path: Path):
             yield node.lineno, node.module or "", node.level
 
 
-def test_planner_imports_only_stdlib_ortools_and_itself():
-    files = sorted(PKG.rglob("*.py"))
-    assert files, "app/planner has no modules?"
+@pytest.mark.parametrize("package", PURE_PACKAGES)
+def test_pure_package_imports_only_stdlib_ortools_and_itself(package):
+    pkg = APP / package
+    files = sorted(pkg.rglob("*.py"))
+    assert files, f"app/{package} has no modules?"
     bad = []
     for f in files:
-        depth = len(f.relative_to(PKG).parts) - 1  # sub-packages may go up to the package root
+        depth = len(f.relative_to(pkg).parts) - 1  # sub-packages may go up to the package root
         for line, name, level in _imports(f):
             top = name.split(".")[0]
-            where = f"{f.relative_to(PKG)}:{line} imports {'.' * level}{name}"
+            where = f"{f.relative_to(pkg)}:{line} imports {'.' * level}{name}"
             if level > depth + 1:
-                bad.append(where + " (leaves app.planner)")
+                bad.append(where + f" (leaves app.{package})")
             elif level == 0 and top in FORBIDDEN_TOP:
                 bad.append(where)
-            elif level == 0 and top == "app" and not (name == "app.planner" or name.startswith("app.planner.")):
+            elif level == 0 and top == "app" and not (name == f"app.{package}" or name.startswith(f"app.{package}.")):
                 bad.append(where)
     assert not bad, "impure imports:\n" + "\n".join(bad)
 
 
-def test_importing_planner_pulls_in_no_web_or_db_module():
+@pytest.mark.parametrize("package", PURE_PACKAGES)
+def test_importing_pure_package_pulls_in_no_web_or_db_module(package):
     import subprocess
     import sys
 
     code = (
-        "import sys, app.planner\n"
+        f"import sys, app.{package}\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'fastapi', 'starlette')"
-        " or (m.startswith('app.') and not m.startswith('app.planner'))]\n"
+        f" or (m.startswith('app.') and not m.startswith('app.{package}'))]\n"
         "print(','.join(sorted(bad)))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PKG.parents[1], check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=APP.parent, check=True)
     assert out.stdout.strip() == ""
