@@ -20,14 +20,14 @@ from app.bookings.router import router as bookings_router
 from app.config import Settings, get_settings
 from app.consolidation.router import router as consolidation_router
 from app.db import make_engine, make_sessionmaker
-from app.docs import install_docs
 from app.dcsa.router import not_routed as dcsa_not_routed
 from app.dcsa.router import router as dcsa_router
+from app.docs import install_docs
 from app.errors import PROBLEM_MEDIA_TYPE, AppError, FieldError, Problem, problem
 from app.idempotency import IdempotencyMiddleware
 from app.middleware import BodySizeLimit
-from app.overload import Admission, overload_problem
 from app.network.router import router as network_router
+from app.overload import Admission, overload_problem
 from app.ratelimit import RateLimiter, RateLimitHeaders
 from app.routing.router import router as routing_router
 from app.stuffing_api import router as stuffing_router

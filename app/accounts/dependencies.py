@@ -6,8 +6,8 @@ import sys
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller, caller_for_key

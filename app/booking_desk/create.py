@@ -11,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.service import Caller
 from app.booking_desk.quoted import book_quote_option
 from app.booking_desk.rules import (
-    apply_cargo, before_cutoff, booking_price, check_pieces, hub_of_route, insert_new, new_booking, roll_over,
+    apply_cargo,
+    before_cutoff,
+    booking_price,
+    check_pieces,
+    hub_of_route,
+    insert_new,
+    new_booking,
+    roll_over,
 )
 from app.bookings.cargo import check_cargo
 from app.bookings.models import Booking

@@ -60,6 +60,7 @@ def check_cargo(cargo: list[CargoLineIn], service: ServiceRules, field: str = "c
                 height_cm=line.height_cm,
                 weight_kg=line.weight_kg,
                 stackable=line.stackable,
+                vertical=[side.value for side in line.vertical] if line.vertical else None,
                 un_number=dg.un_number if dg else None,
                 dg_class=dg.dg_class if dg else None,
                 packing_group=dg.packing_group.value if dg and dg.packing_group else None,
@@ -92,6 +93,13 @@ def cargo_booking(totals: core.CargoTotals, lines: list[CargoLine]) -> Booking:
     booking = Booking(version=1, created_at=utcnow())
     apply_figures(booking, totals, lines)
     return booking
+
+
+def counted_figures(booking: Booking) -> tuple[float, float]:
+    """Weight and volume that count: measured at the CFS when known, else declared."""
+    weight = booking.measured_weight_kg if booking.measured_weight_kg is not None else booking.weight_kg
+    volume = booking.measured_volume_cbm if booking.measured_volume_cbm is not None else booking.volume_cbm
+    return weight, max(volume, 0.001)
 
 
 def booking_figures(booking: Booking, chargeable: float) -> core.CargoFigures:

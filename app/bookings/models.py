@@ -86,6 +86,7 @@ class CargoLine(Base):
     height_cm: Mapped[float]
     weight_kg: Mapped[float]
     stackable: Mapped[bool]
+    vertical: Mapped[list[Any] | None]  # sides that may stand upright, as declared; None: by package type
     un_number: Mapped[str | None] = mapped_column(String(4))
     dg_class: Mapped[str | None] = mapped_column(String(3))
     packing_group: Mapped[str | None] = mapped_column(String(3))

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.service import Caller
 from app.bookings.models import Booking, BookingLeg
 from app.bookings.schemas import SPACE_HOLDING
+from app.cargo import vertical_sides
 from app.errors import NotFound
 from app.network.models import Departure
 
@@ -141,6 +142,7 @@ def booking_read(booking: Booking) -> dict:
                 "height_cm": line.height_cm,
                 "weight_kg": line.weight_kg,
                 "stackable": line.stackable,
+                "vertical": vertical_sides(line.package_type, line.vertical),
                 "dangerous_goods": {"un_number": line.un_number, "dg_class": line.dg_class, "packing_group": line.packing_group}
                 if line.dg_class
                 else None,

@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.fields import (
     CountryCode,
@@ -59,6 +59,14 @@ class PackageType(StrEnum):
     PIECE = "PIECE"
 
 
+class Side(StrEnum):
+    """A package's own side: its length, width or height as declared."""
+
+    LENGTH = "length"
+    WIDTH = "width"
+    HEIGHT = "height"
+
+
 class PackingGroup(StrEnum):
     I = "I"  # noqa: E741
     II = "II"
@@ -110,8 +118,20 @@ class CargoLineIn(RequestBody):
     height_cm: float = Field(gt=0, le=1300)
     weight_kg: float = Field(gt=0, le=30_000)
     stackable: bool = True
+    vertical: list[Side] | None = Field(
+        default=None, min_length=1, max_length=3,
+        description="Which of the package's sides may stand upright when stuffed: [\"height\"] is this way up. "
+                    "Left out: pallets, crates, cases and drums stand as declared; other packages may lie on any side.",
+    )
     dangerous_goods: DangerousGoods | None = None
     temperature_c: TemperatureRange | None = None
+
+    @field_validator("vertical")
+    @classmethod
+    def _distinct_sides(cls, sides: list[Side] | None) -> list[Side] | None:
+        if sides is not None and len(set(sides)) != len(sides):
+            raise ValueError("name each side at most once")
+        return sides
 
 
 class Consignee(RequestBody):
@@ -244,6 +264,7 @@ class CargoLineRead(BaseModel):
     height_cm: float
     weight_kg: float
     stackable: bool
+    vertical: list[Side] = Field(description="The sides that may stand upright when the package is stuffed")
     dangerous_goods: DangerousGoodsRead | None
     temperature_c: TemperatureRead | None
     volume_cbm: float

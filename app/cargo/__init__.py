@@ -39,6 +39,7 @@ from app.cargo.figures import (
     service_problem,
     size_problem,
     totals,
+    vertical_sides,
 )
 from app.cargo.pricing import (
     CargoFigures,
@@ -53,5 +54,5 @@ __all__ = [
     "CargoFigures", "CargoProblem", "CargoTotals", "ContainerFit", "LineFigures", "Misfit", "PriceBreakdown",
     "RateTerms", "chargeable_cbm", "climate_problem", "container_fit", "dg_class_forbidden", "line_figures",
     "occupied_uplift_cbm", "piece_misfit", "planner_footprint_m2", "price", "price_on_rate", "service_problem",
-    "size_problem", "totals",
+    "size_problem", "totals", "vertical_sides",
 ]

@@ -100,6 +100,20 @@ def planner_footprint_m2(footprint_m2: float | None, lines: list[Any], volume_cb
     return footprint_m2 + stackable / min_inner_height_m
 
 
+# Which of a package's own sides may stand upright (FORMAT.md ``vertical``), when the line does not say:
+# pallets, crates, cases and drums travel as they stand; cartons, bags, bales, rolls, coils and loose
+# pieces may be laid on any side.
+UPRIGHT_ONLY = ("PALLET", "CRATE", "CASE", "DRUM")
+ALL_SIDES = ("length", "width", "height")
+
+
+def vertical_sides(package_type: str, declared: list[str] | None) -> list[str]:
+    """The sides that may stand upright: as declared, else by package type (``UPRIGHT_ONLY``: height)."""
+    if declared:
+        return [side for side in ALL_SIDES if side in declared]
+    return ["height"] if package_type in UPRIGHT_ONLY else list(ALL_SIDES)
+
+
 def dg_class_forbidden(dg_class: str, forbidden: list[str] | tuple[str, ...]) -> bool:
     """True when ``dg_class`` is forbidden itself or by its main class (``1.4`` by ``1``)."""
     main = dg_class.split(".")[0]

@@ -55,6 +55,9 @@ class PlanContainer(Base):
     locked_at: Mapped[datetime | None]
     container_number: Mapped[str | None] = mapped_column(String(11), index=True)  # EQUIPMENT events name it
     seal_number: Mapped[str | None] = mapped_column(String(40))
+    # The container's stuffing plan (app/stuffing FORMAT.md plan, ids "<booking reference>/<line>"),
+    # checked by check_stuffing before it is stored; None for plans made before stuffing existed.
+    stuffing: Mapped[dict[str, Any] | None]
 
     plan: Mapped[DeparturePlan] = relationship(back_populates="containers", lazy="joined")
     container_type: Mapped[ContainerType] = relationship(lazy="joined")

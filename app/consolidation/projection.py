@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from app import planner
+from app.bookings.cargo import counted_figures
 from app.bookings.models import Booking
 from app.consolidation import segregation
 from app.consolidation.models import SpaceSlot
-from app.consolidation.service import figures, planner_footprint
+from app.consolidation.service import planner_footprint
 from app.db import DriverStatement
 from app.errors import Unprocessable
 from app.network.models import Departure
@@ -241,7 +242,7 @@ def entry_for(booking: Booking, destination: str, min_height_m: float, key) -> E
     if clash:
         raise Unprocessable("cargo", f"dangerous goods of classes {clash[0]} and {clash[1]} may not share a container "
                                      "(IMDG segregation); book them separately")
-    weight, volume = figures(booking)
+    weight, volume = counted_figures(booking)
     footprint = planner_footprint(booking, volume, min_height_m)
     temp = (booking.temperature_min_c, booking.temperature_max_c) if booking.temperature_min_c is not None else None
     shipment = planner.Shipment(

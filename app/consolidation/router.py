@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from app.accounts.dependencies import Session, requires
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
-from app.consolidation import service
+from app.consolidation import service, stuffing
 from app.consolidation.schemas import (
     ContainerUpdate,
     DeparturePlanRead,
@@ -16,8 +16,10 @@ from app.consolidation.schemas import (
     LockIn,
     PlanContainerRead,
     PlanDocument,
+    StuffingRead,
 )
 from app.fields import IdPath
+from app.network.service import get_departure
 
 router = APIRouter(prefix="/v1", tags=["consolidation"])
 
@@ -89,6 +91,20 @@ async def update_container(
     """Record the container's ISO 6346 number (check digit verified) and seal number."""
     container = await service.update_container(session, container_id, body)
     return await service.container_read(session, container)
+
+
+@router.get("/containers/{container_id}/stuffing", response_model=StuffingRead, summary="Get a container's stuffing plan")
+async def get_stuffing(
+    container_id: IdPath,
+    caller: Annotated[Caller, requires(Scope.BOOKINGS_READ, operator=True)],
+    session: Session,
+):
+    """Where every package of the container goes, by booking, line and package number, in loading
+    order from the front wall to the door (step 1 goes in first). Made when the departure is planned;
+    every stored plan has passed the stuffing validator. 404 when the container has none yet."""
+    container = await service.get_container(session, container_id)
+    departure = await get_departure(session, container.plan.departure_id)
+    return stuffing.stuffing_read(container, departure.max_payload_kg)
 
 
 @router.get(

@@ -57,6 +57,40 @@ class PlanContainerRead(BaseModel):
     seal_number: str | None
     fill: ContainerFill
     bookings: list[str] = Field(description="Booking references")
+    stuffed: bool = Field(description="A stuffing plan (GET /v1/containers/{id}/stuffing) keeps every rule of it")
+    stuffing_utilisation: float | None = Field(
+        None, description="The stuffing plan's placed volume ÷ the container's inner volume")
+
+
+class StuffingPlacement(BaseModel):
+    step: int = Field(description="Loading order from the front wall to the door: 1 goes in first")
+    booking_reference: str
+    line: int = Field(description="The booking's cargo line (1, 2, …)")
+    package: int = Field(description="Which package of the line (1 … packages)")
+    x_cm: float = Field(description="From the front wall towards the door")
+    y_cm: float = Field(description="Across, from the left wall seen from the door")
+    z_cm: float = Field(description="Up from the floor")
+    length_cm: float
+    width_cm: float
+    height_cm: float
+
+
+class StuffingRead(BaseModel):
+    """Where every package of a container goes and in what order (the stuffing plan)."""
+
+    container_id: int
+    type: str
+    destination: str
+    container_number: str | None
+    seal_number: str | None
+    length_cm: float
+    width_cm: float
+    height_cm: float
+    payload_kg: float
+    volume_utilisation: float
+    weight_kg: float
+    centre_of_gravity_cm: dict[str, float]
+    placements: list[StuffingPlacement]
 
 
 class UnassignedBooking(BaseModel):
@@ -109,6 +143,8 @@ class LoadingListLine(BaseModel):
     dangerous_goods: list[str] = Field(description="'UN1263 class 3 PG II' per DG line")
     temperature_c: dict[str, float] | None
     consignee: dict[str, Any]
+    first_step: int | None = Field(None, description="The stuffing plan's first loading step of this booking")
+    last_step: int | None = Field(None, description="Its last loading step (None when the container is not stuffed)")
 
 
 class LoadingList(BaseModel):

@@ -16,11 +16,13 @@ from starlette.concurrency import run_in_threadpool
 from app import cargo, planner
 from app.accounts.models import Organization
 from app.accounts.service import Caller
+from app.bookings.cargo import counted_figures
 from app.bookings.models import Booking
 from app.bookings.schemas import SPACE_HOLDING
 from app.consolidation import segregation
 from app.consolidation.models import DeparturePlan, PlanAssignment, PlanContainer
 from app.consolidation.schemas import ContainerUpdate, LockIn
+from app.consolidation.stuffing import steps_by_booking, stuff_containers
 from app.db import utcnow
 from app.errors import Conflict, NotFound, PayloadTooLarge, Unprocessable
 from app.network.models import ContainerType, Departure
@@ -71,15 +73,8 @@ def planner_footprint(booking: Booking, volume_cbm: float, min_inner_height_m: f
     return cargo.planner_footprint_m2(booking.footprint_m2, booking.lines, volume_cbm, min_inner_height_m)
 
 
-def figures(booking: Booking) -> tuple[float, float]:
-    """Weight and volume that count: measured at the CFS when known, else declared."""
-    weight = booking.measured_weight_kg if booking.measured_weight_kg is not None else booking.weight_kg
-    volume = booking.measured_volume_cbm if booking.measured_volume_cbm is not None else booking.volume_cbm
-    return weight, max(volume, 0.001)
-
-
 def shipment_for(booking: Booking, shipment_id: str, destination: str, footprint_m2: float | None) -> planner.Shipment:
-    weight, volume = figures(booking)
+    weight, volume = counted_figures(booking)
     temp = (booking.temperature_min_c, booking.temperature_max_c) if booking.temperature_min_c is not None else None
     return planner.Shipment(
         id=shipment_id, destination=destination, weight_kg=weight, volume_cbm=volume,
@@ -135,7 +130,7 @@ async def plan_departure(
         if clash:
             unassigned.append({"booking_id": booking.id, "reason": REASON_DG_INTERNAL.format(*clash)})
             continue
-        _, volume = figures(booking)
+        _, volume = counted_figures(booking)
         shipments.append(shipment_for(booking, booking.reference, booking.destination.un_locode,
                                       planner_footprint(booking, volume, min_height)))
     planned = {s.id for s in shipments}
@@ -201,8 +196,16 @@ async def plan_departure(
             locked_at=(source.locked_at or utcnow()) if source else None,
             container_number=source.container_number if source else None,
             seal_number=source.seal_number if source else None,
+            # A locked container keeps its stuffing while it holds the same bookings.
+            stuffing=source.stuffing if source is not None and {a.booking_id for a in source.assignments}
+            == {by_reference[ref].id for ref in container.shipments} else None,
             assignments=[PlanAssignment(booking_id=by_reference[ref].id) for ref in container.shipments],
         ))
+    repairs = await stuff_containers(plan.containers, {b.id: b for b in bookings}, types, departure.capacity_teu,
+                                     departure.max_payload_kg)
+    plan.cost += repairs.cost_delta
+    plan.warnings = [*plan.warnings, *repairs.warnings]
+    plan.unassigned = [*plan.unassigned, *repairs.unassigned]
     session.add(plan)
     try:
         async with session.begin_nested():
@@ -266,6 +269,8 @@ def _container_read(container: PlanContainer, departure: Departure, references: 
         "seal_number": container.seal_number,
         "fill": _fill(container, departure),
         "bookings": [references[a.booking_id] for a in container.assignments],
+        "stuffed": container.stuffing is not None,
+        "stuffing_utilisation": container.stuffing["volume_utilisation"] if container.stuffing else None,
     }
 
 
@@ -353,7 +358,7 @@ async def container_read(session: AsyncSession, container: PlanContainer) -> dic
 LOADING_LIST_COLUMNS = (
     "booking", "exporter", "status", "pieces", "weight_kg", "volume_cbm", "measured", "dangerous_goods",
     "temperature_min_c", "temperature_max_c", "consignee_name", "consignee_address", "consignee_city",
-    "consignee_country",
+    "consignee_country", "first_step", "last_step",
 )
 
 
@@ -365,11 +370,12 @@ async def loading_list(session: AsyncSession, container_id: int) -> dict[str, An
         .where(Booking.id.in_(ids))
     ) if ids else []
     found = {booking.id: (booking, exporter) for booking, exporter in rows}
+    steps = steps_by_booking(container)
     lines = []
     for booking_id in ids:
         booking, exporter = found[booking_id]
         measured = booking.received_at is not None
-        weight, volume = figures(booking)
+        weight, volume = counted_figures(booking)
         lines.append({
             "booking": booking.reference,
             "exporter": exporter,
@@ -386,7 +392,11 @@ async def loading_list(session: AsyncSession, container_id: int) -> dict[str, An
             "temperature_c": {"min_c": booking.temperature_min_c, "max_c": booking.temperature_max_c}
             if booking.temperature_min_c is not None else None,
             "consignee": booking.consignee,
+            "first_step": steps.get(booking.reference, (None, None))[0],
+            "last_step": steps.get(booking.reference, (None, None))[1],
         })
+    # In loading order when the container is stuffed: the booking that goes in first comes first.
+    lines.sort(key=lambda line: line["first_step"] or 0)
     return {
         "container_id": container.id,
         "departure_id": container.plan.departure_id,
@@ -420,6 +430,6 @@ def loading_list_csv(document: dict[str, Any]) -> str:
             line["booking"], line["exporter"], line["status"], line["pieces"], line["weight_kg"], line["volume_cbm"],
             "yes" if line["measured"] else "no", "; ".join(line["dangerous_goods"]),
             temp.get("min_c"), temp.get("max_c"), consignee.get("name"), consignee.get("address"),
-            consignee.get("city"), consignee.get("country"),
+            consignee.get("city"), consignee.get("country"), line["first_step"], line["last_step"],
         )])
     return out.getvalue()

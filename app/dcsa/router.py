@@ -26,11 +26,24 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.accounts.dependencies import CurrentCaller, Session, authenticate_first, requires, unparseable_body
+from app.accounts.dependencies import (
+    CurrentCaller,
+    Session,
+    authenticate_first,
+    requires,
+    unparseable_body,
+)
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
 from app.dcsa import docs, service, subscriptions
-from app.dcsa.schemas import API_MAJOR, API_VERSION, MAX_LIMIT, UUID_TEXT, BadQuery, parse_query
+from app.dcsa.schemas import (
+    API_MAJOR,
+    API_VERSION,
+    MAX_LIMIT,
+    UUID_TEXT,
+    BadQuery,
+    parse_query,
+)
 from app.docs import swagger_page
 from app.errors import AppError
 from app.pagination import decode_cursor, encode_cursor

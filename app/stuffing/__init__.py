@@ -21,7 +21,15 @@ from .io import (
     plan_from_dict,
     plan_to_dict,
 )
-from .model import Container, Instance, Piece, Placement, Plan, StuffingInputError, Unplaced
+from .model import (
+    Container,
+    Instance,
+    Piece,
+    Placement,
+    Plan,
+    StuffingInputError,
+    Unplaced,
+)
 from .solve import DEFAULT_TIME_LIMIT_S, solve
 from .steps import assign_steps
 

@@ -11,7 +11,17 @@ import math
 from collections import Counter
 from typing import Any, Iterable
 
-from .model import EPS, SIDES, Container, Instance, Piece, Placement, Plan, StuffingInputError, Unplaced
+from .model import (
+    EPS,
+    SIDES,
+    Container,
+    Instance,
+    Piece,
+    Placement,
+    Plan,
+    StuffingInputError,
+    Unplaced,
+)
 
 __all__ = [
     "MAX_COUNT",

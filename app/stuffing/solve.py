@@ -25,9 +25,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .check import check_stuffing
+from .gaps import fill_gaps
 from .io import build_plan
 from .model import AREA_EPS, EPS, Instance, Placement, Plan
-from .gaps import fill_gaps
 from .steps import assign_steps
 
 __all__ = ["solve", "DEFAULT_TIME_LIMIT_S"]

@@ -13,7 +13,12 @@ from app.fields import IdPath
 from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from app.webhooks import signing, subscriptions
 from app.webhooks.schemas import (
-    DeliveryRead, SecretRotated, SecretRotation, SubscriptionCreate, SubscriptionCreated, SubscriptionRead,
+    DeliveryRead,
+    SecretRotated,
+    SecretRotation,
+    SubscriptionCreate,
+    SubscriptionCreated,
+    SubscriptionRead,
     https_refusal,
 )
 

@@ -1,0 +1,118 @@
+"""A departure's plan stuffs every container it plans; what does not stuff is repaired, never stored as if it fit."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app import stuffing
+from app.bookings.models import Booking
+from app.consolidation.models import PlanContainer
+from app.consolidation.stuffing import container_instance
+from tests import factories
+from tests.factories import booking_body, cargo_line
+
+CUBE = {"length_cm": 130, "width_cm": 130, "height_cm": 130, "package_type": "CRATE", "weight_kg": 400}
+
+
+async def book(client, headers, departure_id, lines, **overrides):
+    response = await client.post("/v1/bookings", json=booking_body(departure_id, cargo=lines, **overrides),
+                                 headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def plan(client, operator, departure_id):
+    response = await client.post(f"/v1/departures/{departure_id}/plan", headers=operator)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def stored_plan_is_valid(app, container_id: int) -> bool:
+    """Rebuild the container's instance from the database and run the validator on its stored stuffing."""
+    async with app.state.sessionmaker() as session:
+        container = await session.get(PlanContainer, container_id)
+        ids = [a.booking_id for a in container.assignments]
+        bookings = list(await session.scalars(select(Booking).where(Booking.id.in_(ids)).order_by(Booking.id)))
+        instance = stuffing.instance_from_dict(container_instance(container.container_type, bookings, None))
+        return stuffing.check_stuffing(instance, container.stuffing) == [] and not container.stuffing["unplaced"]
+
+
+async def test_every_planned_container_is_stuffed_and_the_crew_sees_each_package_in_order(
+    app, client, operator, exporter, network
+):
+    departure_id = network["departure_id"]
+    first = await book(client, exporter, departure_id, [cargo_line(packages=30), cargo_line(
+        packages=4, package_type="PALLET", length_cm=120, width_cm=100, height_cm=140, weight_kg=1600)])
+    second = await book(client, exporter, departure_id, [cargo_line(packages=12, length_cm=80, width_cm=60)])
+    result = await plan(client, operator, departure_id)
+    assert result["containers"] and all(c["stuffed"] for c in result["containers"])
+    container = result["containers"][0]
+    assert 0 < container["stuffing_utilisation"] < 1
+    assert await stored_plan_is_valid(app, container["id"])
+
+    response = await client.get(f"/v1/containers/{container['id']}/stuffing", headers=operator)
+    assert response.status_code == 200, response.text
+    document = response.json()
+    placements = document["placements"]
+    assert len(placements) == 30 + 4 + 12
+    assert [p["step"] for p in placements] == sorted(p["step"] for p in placements)
+    by_line = {(p["booking_reference"], p["line"]) for p in placements}
+    assert by_line == {(first["reference"], 1), (first["reference"], 2), (second["reference"], 1)}
+    packages = sorted(p["package"] for p in placements if p["booking_reference"] == second["reference"])
+    assert packages == list(range(1, 13))
+    pallets = [p for p in placements if p["booking_reference"] == first["reference"] and p["line"] == 2]
+    assert all(p["height_cm"] == 140 for p in pallets)  # pallets stand upright by default
+    assert document["type"] == container["type"] and document["length_cm"] > 500
+
+    listing = (await client.get(f"/v1/containers/{container['id']}/loading-list", headers=operator)).json()
+    firsts = [line["first_step"] for line in listing["lines"]]
+    assert all(step is not None for step in firsts) and firsts == sorted(firsts)
+    csv_text = (await client.get(f"/v1/containers/{container['id']}/loading-list?format=csv", headers=operator)).text
+    assert csv_text.splitlines()[0].endswith("first_step,last_step")
+
+
+async def test_a_container_whose_bookings_do_not_stuff_becomes_a_larger_type(app, client, operator, exporter, network):
+    """Twelve 130 cm crates are 26.4 CBM, inside a 20GP's 28 usable CBM, but only four stand in it
+    (two side by side need 260 cm of its 235, two stacked 260 cm of its 239): the planner's volume rule
+    says one 20GP, the stuffing says no, and the plan makes it a 40HC, which takes them."""
+    departure_id = network["departure_id"]
+    for _ in range(3):
+        await book(client, exporter, departure_id, [cargo_line(packages=4, **CUBE)])
+    result = await plan(client, operator, departure_id)
+    assert [c["type"] for c in result["containers"]] == ["40HC"]
+    assert result["containers"][0]["stuffed"] and result["unassigned"] == []
+    assert any("became a 40HC" in w for w in result["warnings"])
+    assert await stored_plan_is_valid(app, result["containers"][0]["id"])
+
+
+async def test_a_booking_that_stuffs_nowhere_is_left_out_and_said_so(client, operator, exporter, network):
+    departure = (await client.post("/v1/departures", headers=operator,
+                                   json=factories.departure_body(days_out=30, capacity_teu=1))).json()
+    booking = await book(client, exporter, departure["id"], [cargo_line(packages=5, **CUBE)])
+    assert booking["status"] == "CONFIRMED"  # by volume it fits one 20GP
+    result = await plan(client, operator, departure["id"])
+    assert result["containers"] == []
+    assert result["unassigned"] == [{"booking": booking["reference"], "reason": result["unassigned"][0]["reason"]}]
+    assert "does not stuff" in result["unassigned"][0]["reason"]
+    assert any(booking["reference"] in w for w in result["warnings"])
+
+
+async def test_only_the_operator_reads_a_stuffing_plan(client, operator, exporter, network):
+    departure_id = network["departure_id"]
+    await book(client, exporter, departure_id, [cargo_line()])
+    container_id = (await plan(client, operator, departure_id))["containers"][0]["id"]
+    assert (await client.get(f"/v1/containers/{container_id}/stuffing", headers=exporter)).status_code == 403
+    assert (await client.get("/v1/containers/999999/stuffing", headers=operator)).status_code == 404
+
+
+async def test_cargo_lines_say_which_way_up(client, exporter, network):
+    departure_id = network["departure_id"]
+    declared = await book(client, exporter, departure_id, [cargo_line(vertical=["height", "length"]), cargo_line(),
+                                                           cargo_line(package_type="PALLET")])
+    assert [line["vertical"] for line in declared["cargo"]] == [
+        ["length", "height"], ["length", "width", "height"], ["height"]]
+    for bad in (["top"], [], ["height", "height"], "height"):
+        response = await client.post("/v1/bookings", headers=exporter,
+                                     json=booking_body(departure_id, cargo=[cargo_line(vertical=bad)]))
+        assert response.status_code == 422, (bad, response.text)
+        assert response.json()["errors"][0]["field"].startswith("cargo.0.vertical")
