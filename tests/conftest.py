@@ -63,8 +63,11 @@ def database_url() -> str:
 def settings(database_url: str) -> Settings:
     """The shared app's settings: rate limits off, since every test of the session shares its
     buckets (tests/test_rate_limit.py builds its own apps with tiny limits)."""
+    # The race tests queue 30-50 requests on this one process at once: they wait for a place as long
+    # as they need (tests/test_overload.py drives a server of its own past a tight limit).
     return Settings(database_url=database_url, rate_limit_per_s=0, rate_limit_auth_failures_per_s=0,
-                    webhook_require_https=False)  # the receivers are on http://127.0.0.1 (test_https_callbacks.py: on)
+                    webhook_require_https=False,  # the receivers are on http://127.0.0.1 (test_https_callbacks.py: on)
+                    admission_wait_s=60)
 
 
 @pytest.fixture(scope="session")
