@@ -13,7 +13,6 @@ from app.bookings.models import Booking, BookingLeg
 from app.bookings.schemas import SPACE_HOLDING
 from app.cargo import vertical_sides
 from app.errors import NotFound
-from app.network.models import Departure
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -81,17 +80,6 @@ async def booked_cbm_by_departure(session: AsyncSession, departure_ids: list[int
     for departure_id, total in [*own, *feeders]:
         booked[departure_id] = booked.get(departure_id, 0.0) + float(total or 0.0)
     return booked
-
-
-async def free_cbm(session: AsyncSession, departure: Departure, cbm_per_teu: float, exclude: int | None = None) -> float:
-    """Space left on a departure (its row lock must be held to rely on it)."""
-    query = select(func.coalesce(func.sum(Booking.chargeable_cbm), 0.0)).where(
-        Booking.departure_id == departure.id, Booking.status.in_([s.value for s in SPACE_HOLDING])
-    )
-    if exclude is not None:
-        query = query.where(Booking.id != exclude)
-    booked = float(await session.scalar(query) or 0.0)
-    return departure.capacity_teu * cbm_per_teu - booked
 
 
 
