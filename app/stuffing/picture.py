@@ -535,14 +535,20 @@ def _caption(instance: dict, plan: dict, boxes: Sequence[_Box], cog, step: int |
     second = "centre of gravity: \u2014"
     if cog is not None:
         second = (f"centre of gravity x {cog[0]:.0f} cm ({cog[0] - L / 2:+.0f} from the middle), "
-                  f"y {cog[1]:.0f} cm ({cog[1] - W / 2:+.0f}), z {cog[2]:.0f} cm above the floor")
+                  f"y {cog[1]:.0f} cm ({cog[1] - W / 2:+.0f}), z {cog[2]:.0f} cm above the floor"
+                  ).replace("(-0", "(\u00b10").replace("(+0", "(\u00b10")
     return [first, second]
 
 
 # --------------------------------------------------------------------------- public
 
-def stuffing_drawing(instance: dict, plan: dict, *, title: str | None = None, step: int | None = None) -> Drawing:
-    """The full picture (caption, isometric view, legend, top and side views) as a :class:`Drawing`."""
+def stuffing_drawing(instance: dict, plan: dict, *, title: str | None = None, step: int | None = None,
+                     legend: bool = True) -> Drawing:
+    """The full picture (caption, isometric view, legend, top and side views) as a :class:`Drawing`.
+
+    ``legend=False`` leaves the legend out and gives its room to the isometric view
+    (the printed plan lists the bookings in a table instead).
+    """
     c = instance["container"]
     L, W, H = float(c["length_cm"]), float(c["width_cm"]), float(c["height_cm"])
     colours = group_colours(instance)
@@ -562,8 +568,11 @@ def stuffing_drawing(instance: dict, plan: dict, *, title: str | None = None, st
     d.text(20, 30, heading, 20, "start", True)
     for k, line in enumerate(_caption(instance, plan, boxes, cog, step)):
         d.text(20, 52 + 16 * k, line, 12, "start", False, "#333333")
-    _iso_view(d, instance, boxes, colours, x0=10, y0=80, w=860, h=iso_h)
-    _legend(d, instance, boxes, colours, x0=888, y0=110, max_h=iso_h - 40)
+    if legend:
+        _iso_view(d, instance, boxes, colours, x0=10, y0=80, w=860, h=iso_h)
+        _legend(d, instance, boxes, colours, x0=888, y0=110, max_h=iso_h - 40)
+    else:
+        _iso_view(d, instance, boxes, colours, x0=10, y0=80, w=width - 20, h=iso_h)
     _flat_view(d, instance, boxes, colours, cog, kind="top", x0=left, y0=top_y, s=s)
     _flat_view(d, instance, boxes, colours, cog, kind="side", x0=left, y0=side_y, s=s)
     return d
