@@ -190,18 +190,19 @@ class _Box:
     y2: float
     z2: float
     group: str | None
+    idx: int = 0  # index in the plan's placements
 
 
 def _boxes(instance: dict, plan: dict, step: int | None) -> list[_Box]:
     group_of = {p["id"]: p.get("group") for p in instance.get("pieces", [])}
     out = []
-    for p in plan.get("placements", []):
+    for idx, p in enumerate(plan.get("placements", [])):
         s = int(p.get("step", 0))
         if step is not None and s > step:
             continue
         x, y, z = float(p["x_cm"]), float(p["y_cm"]), float(p["z_cm"])
         out.append(_Box(str(p["id"]), s, x, y, z, x + float(p["length_cm"]), y + float(p["width_cm"]),
-                        z + float(p["height_cm"]), group_of.get(p["id"])))
+                        z + float(p["height_cm"]), group_of.get(p["id"]), idx))
     return out
 
 
@@ -332,7 +333,7 @@ def _painter_order(boxes: Sequence[_Box]) -> list[int]:
 
 def _iso_view(d: Drawing, instance: dict, boxes: Sequence[_Box], colours: dict, *, x0: float, y0: float,
               w: float, h: float, highlight_from: int | None = None, tag_packages: bool = True,
-              labels: bool = True) -> None:
+              labels: bool = True, rank: dict[int, int] | None = None) -> None:
     """The container and its packages in a 3D view, fitted into the box (x0, y0, w, h)."""
     c = instance["container"]
     L, W, H = float(c["length_cm"]), float(c["width_cm"]), float(c["height_cm"])
@@ -359,7 +360,10 @@ def _iso_view(d: Drawing, instance: dict, boxes: Sequence[_Box], colours: dict, 
         m += 100.0
     d.close()
 
-    order = _painter_order(boxes)
+    if rank is None:
+        order = _painter_order(boxes)
+    else:  # a painter's order of a superset, restricted, is one of this set too
+        order = sorted(range(len(boxes)), key=lambda i: rank[boxes[i].idx])
     d.open(**{"class": "packages"})
     for i in order:
         b = boxes[i]
@@ -584,6 +588,8 @@ def stuffing_svg(instance: dict, plan: dict, *, title: str | None = None, step: 
     ``step=k`` draws only the placements with ``step <= k`` (what is in after step k).
     """
     heading = title or f"Stuffing plan {instance['container']['code']}"
+    if step is not None:
+        heading += f" \u2014 after step {step}"
     return stuffing_drawing(instance, plan, title=title, step=step).to_svg(title=heading)
 
 
@@ -632,6 +638,8 @@ def stuffing_steps_drawing(instance: dict, plan: dict, *, title: str | None = No
     d = Drawing(20 + columns * panel_w, 56 + rows * panel_h)
     d.text(20, 30, (title or f"Stuffing plan \u2014 {c['code']}") + " \u2014 loading stages", 18, "start", True)
     total = len(plan.get("placements", []))
+    everything = _boxes(instance, plan, None)
+    rank = {everything[i].idx: r for r, i in enumerate(_painter_order(everything))}
     for t, (first, last) in enumerate(stages):
         px = 10 + (t % columns) * panel_w
         py = 46 + (t // columns) * panel_h
@@ -644,7 +652,7 @@ def stuffing_steps_drawing(instance: dict, plan: dict, *, title: str | None = No
         d.text(px + 16, py + 44, _short(f"{len(new)} packages ({', '.join(groups)}); "
                                         f"{len(boxes)} of {total} in", 80), 10, "start", False, "#444444")
         _iso_view(d, instance, boxes, colours, x0=px + 6, y0=py + 50, w=panel_w - 12, h=panel_h - 58,
-                  highlight_from=first, labels=False)
+                  highlight_from=first, labels=False, rank=rank)
         d.close()
     return d
 
