@@ -29,7 +29,16 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from .picture import Drawing, _rgb, group_colours, loading_stages, stuffing_drawing, stuffing_steps_drawing
+from .picture import (
+    Drawing,
+    _boxes,
+    _rgb,
+    group_colours,
+    legend_rows,
+    loading_stages,
+    stuffing_drawing,
+    stuffing_steps_drawing,
+)
 
 __all__ = ["loading_plan_pdf"]
 
@@ -74,8 +83,8 @@ def _colour(pdf: FPDF, setter: str, colour: str) -> None:
 def _draw(pdf: FPDF, d: Drawing, x0: float, y0: float, width_mm: float, *, text_scale: float = 1.0) -> float:
     """Draw ``d`` with its top-left corner at (x0, y0) mm, ``width_mm`` wide; returns the height in mm."""
     k = width_mm / d.width
-    X = lambda x: x0 + x * k  # noqa: E731
-    Y = lambda y: y0 + y * k  # noqa: E731
+    X = lambda x: x0 + x * k
+    Y = lambda y: y0 + y * k
     pdf.set_line_width(0.2)
     for item in d.items:
         kind = item[0]
@@ -198,12 +207,6 @@ def loading_plan_pdf(instance: dict, plan: dict, header: dict[str, Any] | None =
 
     # Bookings: colour, reference, packages, weight.
     weight_of = {pid: float(p.get("weight_kg", 0.0)) for pid, p in pieces.items()}
-    per_group: dict[Any, list[float]] = {}
-    for p in placements:
-        g = pieces.get(p["id"], {}).get("group")
-        row = per_group.setdefault(g, [0, 0.0])
-        row[0] += 1
-        row[1] += weight_of.get(p["id"], 0.0)
     pdf.set_font(FAMILY, "B", 10)
     pdf.cell(0, 6, "Bookings in this container", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FAMILY, "", 8.5)
@@ -213,8 +216,7 @@ def loading_plan_pdf(instance: dict, plan: dict, header: dict[str, Any] | None =
         row = table.row()
         for t in ("", "Booking", "Marks / description", "Packages", "Weight"):
             row.cell(t)
-        for g in [g for g in colours if g in per_group]:
-            n, kg = per_group[g]
+        for g, n, kg in legend_rows(instance, _boxes(instance, plan, None)):
             r, gg, b = (round(v * 255) for v in _rgb(colours[g]))
             row = table.row()
             row.cell("", style=_fill_style(r, gg, b))
@@ -251,29 +253,26 @@ def loading_plan_pdf(instance: dict, plan: dict, header: dict[str, Any] | None =
     for t, (first, last) in enumerate(stages):
         for s in range(first, last + 1):
             stage_of[s] = t + 1
-    pdf.set_font(FAMILY, "", 7.5)
-    with pdf.table(col_widths=(10, 8, 26, 34, 26, 26, 40, 12, 8), headings_style=_HEADINGS, padding=(0.5, 1.0),
-                   text_align=("RIGHT", "RIGHT", "LEFT", "LEFT", "LEFT", "RIGHT", "LEFT", "RIGHT", "CENTER"),
-                   line_height=3.9, first_row_as_headings=True, repeat_headings=1) as table:
-        row = table.row()
-        for t in ("Step", "Stg", "Booking", "Marks / description", "Package", "x / y / z cm",
-                  "Size as placed, cm", "kg", "\u2713"):
-            row.cell(t)
-        for p in placements:
-            piece = pieces.get(p["id"])
-            g = piece.get("group") if piece else None
-            row = table.row()
-            row.cell(str(p["step"]))
-            row.cell(str(stage_of.get(p["step"], "")))
-            row.cell("" if g is None else str(g))
-            row.cell(str(marks.get(p["id"]) or (marks.get(g) if g is not None else "") or ""))
-            row.cell(str(p["id"]))
-            row.cell(f"{float(p['x_cm']):.0f} / {float(p['y_cm']):.0f} / {float(p['z_cm']):.0f}")
-            orient = _orientation(piece, p)
-            row.cell(f"{float(p['length_cm']):g}\u00d7{float(p['width_cm']):g}\u00d7{float(p['height_cm']):g}"
-                     + (f" {orient}" if orient else ""))
-            row.cell(f"{weight_of.get(p['id'], 0.0):g}")
-            row.cell("")
+    rows = []
+    for p in placements:
+        piece = pieces.get(p["id"])
+        g = piece.get("group") if piece else None
+        orient = _orientation(piece, p)
+        rows.append((
+            str(p["step"]),
+            str(stage_of.get(p["step"], "")),
+            "" if g is None else str(g),
+            str(marks.get(p["id"]) or (marks.get(g) if g is not None else "") or ""),
+            str(p["id"]),
+            f"{float(p['x_cm']):.0f} / {float(p['y_cm']):.0f} / {float(p['z_cm']):.0f}",
+            f"{float(p['length_cm']):g}\u00d7{float(p['width_cm']):g}\u00d7{float(p['height_cm']):g}"
+            + (f" {orient}" if orient else ""),
+            f"{weight_of.get(p['id'], 0.0):g}",
+            "",
+        ))
+    _rows_table(pdf, ("Step", "Stg", "Booking", "Marks / description", "Package", "x / y / z cm",
+                      "Size as placed, cm", "kg", "\u2713"),
+                (10, 8, 26, 34, 26, 26, 40, 12, 8), "RRLLLRLRC", rows)
 
     # ---------------------------------------------------------------- totals and signatures
     if pdf.get_y() > pdf.h - 95:
@@ -319,6 +318,40 @@ def loading_plan_pdf(instance: dict, plan: dict, header: dict[str, Any] | None =
     pdf.cell(0, 5, "Seal no. as applied: ______________________    Remarks / damage noted: "
                    "__________________________________", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())
+
+
+def _fit(pdf: FPDF, text: str, width: float) -> str:
+    """``text`` cut with an ellipsis to fit ``width`` mm in the current font."""
+    if len(text) * pdf.font_size < width or pdf.get_string_width(text) <= width:  # no glyph is over 1 em
+        return text
+    while text and pdf.get_string_width(text + "\u2026") > width:
+        text = text[:-1]
+    return text + "\u2026"
+
+
+def _rows_table(pdf: FPDF, head: tuple[str, ...], widths: tuple[float, ...], aligns: str,
+                rows: list[tuple[str, ...]], *, size: float = 7.5, line_h: float = 4.6) -> None:
+    """A ruled table of one-line rows, its heading repeated on every page.
+
+    Plain cells rather than fpdf2's ``table()``, whose per-cell line breaking
+    took seconds for a few hundred rows; long texts are cut with an ellipsis.
+    """
+    def heading() -> None:
+        pdf.set_font(FAMILY, "B", size)
+        pdf.set_fill_color(225, 225, 225)
+        for w, a, t in zip(widths, aligns, head):
+            pdf.cell(w, line_h + 0.6, _fit(pdf, t, w - 1.2), border=1, align=a, fill=True)
+        pdf.ln(line_h + 0.6)
+        pdf.set_font(FAMILY, "", size)
+
+    heading()
+    for row in rows:
+        if pdf.get_y() + line_h > pdf.page_break_trigger:
+            pdf.add_page()
+            heading()
+        for w, a, t in zip(widths, aligns, row):
+            pdf.cell(w, line_h, _fit(pdf, t, w - 1.2), border=1, align=a)
+        pdf.ln(line_h)
 
 
 def _fill_style(r: int, g: int, b: int) -> FontFace:

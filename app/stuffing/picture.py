@@ -25,14 +25,17 @@ from __future__ import annotations
 import colorsys
 import heapq
 import math
+import re
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 __all__ = [
     "Drawing",
     "group_colours",
+    "legend_rows",
     "loading_stages",
     "stuffing_drawing",
     "stuffing_steps_drawing",
@@ -407,7 +410,7 @@ def _iso_view(d: Drawing, instance: dict, boxes: Sequence[_Box], colours: dict, 
 
 def _nice_step(length_cm: float, px_per_cm: float) -> float:
     for step in (25, 50, 100, 200, 250, 500, 1000, 2000):
-        if step * px_per_cm >= 34:
+        if step * px_per_cm >= 50:
             return float(step)
     return 5000.0
 
@@ -426,10 +429,10 @@ def _flat_view(d: Drawing, instance: dict, boxes: Sequence[_Box], colours: dict,
     d.rect(x0, y0, L * s, hpx, "#f4f4f4", None)
     if kind == "top":
         seq = sorted(boxes, key=lambda b: (b.z2, b.z1))  # higher packages over lower ones
-        span = lambda b: (b.y1, b.y2)  # noqa: E731
+        span = lambda b: (b.y1, b.y2)
     else:
         seq = sorted(boxes, key=lambda b: (-b.y1, -b.y2))  # nearer (y = 0 side) over farther
-        span = lambda b: (b.z1, b.z2)  # noqa: E731
+        span = lambda b: (b.z1, b.z2)
     for b in seq:
         base = colours.get(b.group, colours[None])
         v1, v2 = span(b)
@@ -476,20 +479,26 @@ def _flat_view(d: Drawing, instance: dict, boxes: Sequence[_Box], colours: dict,
 
 # --------------------------------------------------------------------------- legend and caption
 
-def _legend_rows(instance: dict, boxes: Sequence[_Box]) -> list[tuple[str | None, int, float]]:
+def legend_rows(instance: dict, boxes: Sequence[_Box]) -> list[tuple[str | None, int, float]]:
     w = _weights(instance)
     count: dict[str | None, int] = defaultdict(int)
     kg: dict[str | None, float] = defaultdict(float)
     for b in boxes:
         count[b.group] += 1
         kg[b.group] += w.get(b.id, 0.0)
-    order = [g for g in group_colours(instance) if g in count]
-    return [(g, count[g], kg[g]) for g in order]
+    return [(g, count[g], kg[g]) for g in sorted(count, key=_group_sort_key)]
+
+
+def _group_sort_key(g: str | None) -> tuple:
+    """Bookings by reference, numbers in them by value (BK2 before BK10); no booking last."""
+    if g is None:
+        return (1, ())
+    return (0, tuple((0, int(t), "") if t.isdigit() else (1, 0, t.casefold()) for t in re.split(r"(\d+)", g)))
 
 
 def _legend(d: Drawing, instance: dict, boxes: Sequence[_Box], colours: dict, *, x0: float, y0: float,
             max_h: float) -> None:
-    rows = _legend_rows(instance, boxes)
+    rows = legend_rows(instance, boxes)
     d.open(**{"class": "legend"})
     d.text(x0, y0, "Booking", 11, "start", True)
     d.text(x0 + 218, y0, "pkgs", 11, "end", True)
@@ -561,7 +570,7 @@ def stuffing_drawing(instance: dict, plan: dict, *, title: str | None = None, st
     width = 1200.0
     left = 62.0
     s = min((width - left - 40) / L, 250.0 / max(W, H))
-    iso_h = 430.0
+    iso_h = 430.0 if legend else 500.0
     top_y = 70 + iso_h + 40
     side_y = top_y + W * s + 70
     height = side_y + H * s + 46

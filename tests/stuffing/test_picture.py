@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from app.stuffing import instance_from_dict, plan_to_dict, solve
-from app.stuffing.picture import group_colours, loading_stages, stuffing_steps_svg, stuffing_svg
+from app.stuffing.picture import (
+    group_colours,
+    loading_stages,
+    stuffing_steps_svg,
+    stuffing_svg,
+)
 
 from .helpers import instance, load_sample, piece, place, plan
 
