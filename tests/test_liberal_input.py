@@ -4,7 +4,8 @@ patched in part (JSON Merge Patch)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import json
+from datetime import datetime, timezone
 
 import pytest
 
@@ -156,3 +157,83 @@ async def test_the_schema_shows_what_is_taken(client):
     assert {"type": "string", "format": "date"} in ready_at["anyOf"]
     origin = schema["QuoteRequest"]["properties"]["origin"]
     assert origin["pattern"].startswith("^[A-Za-z]{2}")
+
+
+# --- PATCH with JSON Merge Patch (RFC 7396) ---------------------------------------------------
+
+MERGE_PATCH = "application/merge-patch+json"
+
+
+async def merge_patch(client, headers, reference: str, etag: str, patch) -> object:
+    return await client.patch(f"/v1/bookings/{reference}", content=json.dumps(patch),
+                              headers=headers | {"If-Match": etag, "Content-Type": MERGE_PATCH})
+
+
+async def test_a_merge_patch_changes_one_member_of_the_consignee(client, exporter, network):
+    created = await book(client, exporter, network["departure_id"])
+    before = created.json()
+    patched = await merge_patch(client, exporter, before["reference"], created.headers["etag"],
+                                {"consignee": {"phone": "+49 203 123456"}})
+    assert patched.status_code == 200, patched.text
+    after = patched.json()
+    assert after["consignee"] == before["consignee"] | {"phone": "+49 203 123456"}
+    assert after["version"] == 2 and patched.headers["etag"] == f'"{before["reference"]}-v2"'
+    for unchanged in ("cargo", "references", "allow_rollover", "price", "chargeable_cbm"):
+        assert after[unchanged] == before[unchanged], unchanged
+    removed = await merge_patch(client, exporter, before["reference"], patched.headers["etag"],
+                                {"consignee": {"phone": None, "city": "Duisburg-Ruhrort"}, "references": None})
+    assert removed.status_code == 200, removed.text
+    assert removed.json()["consignee"] == before["consignee"] | {"phone": None, "city": "Duisburg-Ruhrort"}
+    assert removed.json()["references"] == []
+
+
+async def test_plain_json_still_replaces_the_consignee_whole(client, exporter, network):
+    created = await book(client, exporter, network["departure_id"])
+    reference, etag = created.json()["reference"], created.headers["etag"]
+    partial = await client.patch(f"/v1/bookings/{reference}", json={"consignee": {"phone": "+49 203 123456"}},
+                                 headers=exporter | {"If-Match": etag})
+    assert partial.status_code == 422
+    assert {e["field"] for e in partial.json()["errors"]} == {"consignee.name", "consignee.address", "consignee.city",
+                                                             "consignee.country"}
+
+
+@pytest.mark.parametrize(("patch", "field"), [
+    ({"consignee": {"name": None}}, "consignee.name"),
+    ({"consignee": {"country": None, "phone": "+49 1"}}, "consignee.country"),
+    ({"consignee": None}, "consignee"),
+    ({"cargo": None}, "cargo"),
+    ({"consignee": {"phone": "call me"}}, "consignee.phone"),
+    ({"consignee": {"fax": "+49 1"}}, "consignee.fax"),
+    ({"cargo": [{"hs_code": "950510"}]}, "cargo.0.description"),
+    ({"allow_rollover": "yes"}, "allow_rollover"),
+    ({}, "body"),
+])
+async def test_a_merge_patch_must_leave_a_valid_booking(client, exporter, network, patch, field):
+    created = await book(client, exporter, network["departure_id"])
+    reference = created.json()["reference"]
+    refused = await merge_patch(client, exporter, reference, created.headers["etag"], patch)
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert field in [e["field"] for e in refused.json()["errors"]], refused.text
+    assert (await client.get(f"/v1/bookings/{reference}", headers=exporter)).json() == created.json()
+
+
+async def test_a_merge_patch_needs_if_match_like_any_amendment(client, exporter, network):
+    created = await book(client, exporter, network["departure_id"])
+    reference = created.json()["reference"]
+    bare = await client.patch(f"/v1/bookings/{reference}", content=json.dumps({"allow_rollover": True}),
+                              headers=exporter | {"Content-Type": MERGE_PATCH})
+    assert bare.status_code == 428
+    stale = await merge_patch(client, exporter, reference, f"{reference}-v0", {"allow_rollover": True})
+    assert stale.status_code == 412
+
+
+async def test_the_schema_documents_both_kinds_of_patch(client):
+    document = (await client.get("/openapi.json")).json()
+    content = document["paths"]["/v1/bookings/{reference}"]["patch"]["requestBody"]["content"]
+    assert set(content) == {"application/json", MERGE_PATCH}
+    assert content[MERGE_PATCH]["schema"] == {"$ref": "#/components/schemas/BookingMergePatch"}
+    consignee = document["components"]["schemas"]["ConsigneePatch"]
+    assert not consignee.get("required")
+    assert content["application/json"]["schema"]["properties"]["consignee"]["anyOf"][0]["required"] == [
+        "name", "address", "city", "country"]
