@@ -10,8 +10,9 @@ of a loading list, a CSV, a webhook or a DCSA event sees differ from what was se
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import Enum
 from types import UnionType
@@ -23,10 +24,12 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -60,13 +63,39 @@ Name = text(200)
 ShortText = text(64)
 LongText = text(1000)
 
+# Codes as stored and answered (canonical) ...
 UN_LOCODE_PATTERN = r"^[A-Z]{2}[A-Z2-9]{3}$"
 HUB_CODE_PATTERN = r"^[A-Z]{2}[A-Z2-9]{3}(-[A-Z0-9]{2,6})?$"
-UnLocode = Annotated[str, StringConstraints(pattern=UN_LOCODE_PATTERN)]
-HubCode = Annotated[str, StringConstraints(pattern=HUB_CODE_PATTERN)]
+# ... and as taken: in either case (``dedui``, ``cnwuh-wjs``), answered in capitals.
+UN_LOCODE_INPUT_PATTERN = r"^[A-Za-z]{2}[A-Za-z2-9]{3}$"
+HUB_CODE_INPUT_PATTERN = r"^[A-Za-z]{2}[A-Za-z2-9]{3}(-[A-Za-z0-9]{2,6})?$"
+
+
+def _upper(value: str) -> str:
+    return value.upper()
+
+
+UnLocode = Annotated[str, StringConstraints(pattern=UN_LOCODE_INPUT_PATTERN), AfterValidator(_upper)]
+HubCode = Annotated[str, StringConstraints(pattern=HUB_CODE_INPUT_PATTERN), AfterValidator(_upper)]
 ServiceCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$")]
 ContainerTypeCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}[A-Z0-9]{2}$")]
-HsCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6,10}$")]
+HS_CODE_INPUT_PATTERN = r"^[0-9]+([. ][0-9]+)*$"
+
+
+def _hs_code(value: str) -> str:
+    digits = value.replace(".", "").replace(" ", "")
+    if not 6 <= len(digits) <= 10:
+        raise ValueError("an HS code has 6 to 10 digits (dots and spaces between them are dropped)")
+    return digits
+
+
+HsCode = Annotated[
+    str, StringConstraints(max_length=20, pattern=HS_CODE_INPUT_PATTERN), AfterValidator(_hs_code),
+    Field(description="6 to 10 digits, as written or with dots or spaces between groups (9505.10, 9505 10 00): "
+                      "stored and answered as the digits alone (950510)"),
+]
+
+
 def _un_number(value: str) -> str:
     if value == "0000":
         raise ValueError("0000 is not a UN number")
@@ -131,6 +160,41 @@ def _sane_year(value: datetime) -> datetime:
 
 Timestamp = Annotated[AwareDatetime, AfterValidator(_sane_year)]
 
+# Where a day is what is meant, a date alone is taken too: it means the start of that day in UTC.
+# Every hub of the trade lies at UTC or east of it, so that instant is never before the day has
+# begun at the hub (a cargo "ready on 2026-12-05" in Wuhan counts as ready from 08:00 there).
+_DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DAY_OR_INSTANT = {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}
+_DAY_START = {**_DAY_OR_INSTANT, "description": "A date-time with its offset, or a date alone for 00:00 UTC that day"}
+_DAY_END = {**_DAY_OR_INSTANT, "description": "A date-time with its offset (excluded), or a date alone for the last "
+                                              "day included (ends 00:00 UTC the day after)"}
+
+
+def _day(value: str) -> datetime:
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("not a calendar date (YYYY-MM-DD)") from None
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+
+
+def _day_start(value: Any) -> Any:
+    return _day(value) if isinstance(value, str) and _DATE_ONLY.fullmatch(value) else value
+
+
+def _day_end(value: Any) -> Any:
+    return _day(value) + timedelta(days=1) if isinstance(value, str) and _DATE_ONLY.fullmatch(value) else value
+
+
+# A date-time, or a date alone for the start of that day (00:00 UTC).
+DayOrTimestamp = Annotated[
+    AwareDatetime, BeforeValidator(_day_start), AfterValidator(_sane_year), WithJsonSchema(_DAY_START)
+]
+# An exclusive end: a date-time, or a date alone for the last day included (the end is 00:00 UTC the day after).
+DayEndOrTimestamp = Annotated[
+    AwareDatetime, BeforeValidator(_day_end), AfterValidator(_sane_year), WithJsonSchema(_DAY_END)
+]
+
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdField = Annotated[int, Field(ge=1, le=MAX_ID)]
 
@@ -149,6 +213,9 @@ def _iso6346_letter_values() -> dict[str, int]:
 
 _ISO6346_VALUES = _iso6346_letter_values()
 CONTAINER_NUMBER_PATTERN = r"^[A-Z]{3}[UJZ][0-9]{7}$"
+# As written on the box and in papers: either case, a space or hyphen after the owner code and before
+# the check digit (CSQU 305438 3, csqu-305438-3); stored and answered as CSQU3054383.
+CONTAINER_NUMBER_INPUT_PATTERN = r"^[A-Za-z]{3}[UJZujz][ -]?[0-9]{6}[ -]?[0-9]$"
 
 
 def iso6346_check_digit(first_ten: str) -> int:
@@ -160,13 +227,14 @@ def iso6346_check_digit(first_ten: str) -> int:
 
 
 def _container_number(value: str) -> str:
+    value = value.replace(" ", "").replace("-", "").upper()
     if iso6346_check_digit(value[:10]) != int(value[10]):
         raise ValueError(f"check digit should be {iso6346_check_digit(value[:10])} (ISO 6346)")
     return value
 
 
 ContainerNumber = Annotated[
-    str, StringConstraints(max_length=11, pattern=CONTAINER_NUMBER_PATTERN), AfterValidator(_container_number)
+    str, StringConstraints(max_length=13, pattern=CONTAINER_NUMBER_INPUT_PATTERN), AfterValidator(_container_number)
 ]
 
 

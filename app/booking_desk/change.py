@@ -6,6 +6,9 @@ Each takes the row locks of every departure the booking rides (``rules.locked_bo
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import ValidationError
 from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,11 +25,11 @@ from app.booking_desk.rules import (
 )
 from app.bookings.cargo import check_cargo
 from app.bookings.models import Booking, BookingLeg
-from app.bookings.schemas import SPACE_HOLDING, BookingStatus, BookingUpdate
+from app.bookings.schemas import SPACE_HOLDING, BookingMergePatch, BookingStatus, BookingUpdate
 from app.bookings.status import AMENDABLE, TRANSITIONS, S, StatusChanged, transition
 from app.consolidation import space
 from app.db import utcnow
-from app.errors import Conflict
+from app.errors import Conflict, FieldError, Unprocessable
 from app.network.models import Departure
 from app.network.service import is_open_for_booking
 from app.tracking.models import Leg
@@ -91,11 +94,58 @@ async def move_off_cancelled_departure(session: AsyncSession, departure: Departu
 
 
 
+def as_update(document: dict[str, Any]) -> BookingUpdate:
+    """``document`` judged as a booking update: a 422 naming every field that breaks a bound."""
+    try:
+        return BookingUpdate.model_validate(document)
+    except ValidationError as error:
+        problems = [FieldError(".".join(str(part) for part in e["loc"]) or "body", e["msg"]) for e in error.errors()]
+        failure = Unprocessable(problems[0].field, problems[0].message,
+                                "; ".join(f"{p.field}: {p.message}" for p in problems[:5]))
+        failure.errors = problems
+        raise failure from None
+
+
+def _merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396: an object merges member by member (null removes one); anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for name, value in patch.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = _merge_patch(merged.get(name), value)
+    return merged
+
+
+# What a member removed by a merge patch becomes: what a new booking gets when it is left out.
+REMOVED_BECOMES: dict[str, Any] = {"references": [], "allow_rollover": False}
+
+
+def merged_update(booking: Booking, patch: BookingMergePatch) -> BookingUpdate:
+    """The update a merge patch makes of the booking's current amendable fields, judged as an
+    update: only the members the patch names change (an untouched cargo is not re-priced)."""
+    document: dict[str, Any] = {}
+    for name, value in patch.model_dump(mode="json", by_alias=True, exclude_unset=True).items():
+        if value is None and name not in REMOVED_BECOMES:
+            raise Unprocessable(name, f"a booking keeps its {name}: it cannot be removed, only changed")
+        if name == "consignee":
+            value = _merge_patch({k: v for k, v in booking.consignee.items() if v is not None}, value)
+        document[name] = REMOVED_BECOMES[name] if value is None else value
+    return as_update(document)
+
+
 async def amend_booking(
-    session: AsyncSession, caller: Caller, reference: str, data: BookingUpdate, if_match: str | None
+    session: AsyncSession, caller: Caller, reference: str, data: BookingUpdate | BookingMergePatch,
+    if_match: str | None,
 ) -> Booking:
+    """Amend with an update (each member given replaces the booking's) or a merge patch, applied
+    onto the version If-Match names and judged as an update."""
     booking, departure, feeders = await locked_booking(session, caller, reference)
     check_if_match(booking, if_match)
+    if isinstance(data, BookingMergePatch):
+        data = merged_update(booking, data)
     if booking.status not in AMENDABLE:
         raise Conflict(f"a {booking.status} booking can no longer be amended")
     before_every_cutoff(departure, feeders, "amending", amending=True)

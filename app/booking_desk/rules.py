@@ -3,6 +3,7 @@ the packages a container type must take, and writing a new booking with what it 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from sqlalchemy import insert, select
@@ -108,12 +109,33 @@ async def locked_booking(session: AsyncSession, caller: Caller, reference: str) 
     raise Conflict(f"booking {reference} is being moved between departures; try again")
 
 
+def _entity_tag(tag: str) -> str:
+    """The opaque part of an entity-tag as a client may send it: ``"CVN…-v1"``, weak
+    ``W/"CVN…-v1"`` or unquoted ``CVN…-v1`` (a booking's ETag is its version whatever the form)."""
+    tag = tag.strip()
+    if tag[:2] in ("W/", "w/"):
+        tag = tag[2:].strip()
+    if len(tag) >= 2 and tag[0] == tag[-1] == '"':
+        tag = tag[1:-1]
+    return tag
+
+
 def check_if_match(booking: Booking, if_match: str | None) -> None:
-    if not if_match:
+    """If-Match must name the booking's current version (or be ``*``); weak and unquoted forms
+    of the ETag count. A 412 says the booking changed only when the tag names an older version
+    of this booking; any other tag is said not to be one of its versions."""
+    if not if_match or not if_match.strip():
         raise PreconditionRequired("amendments need If-Match with the booking's ETag")
-    candidates = [tag.strip() for tag in if_match.split(",")]
-    if "*" not in candidates and etag(booking) not in candidates:
-        raise PreconditionFailed(f"the booking changed; its ETag is now {etag(booking)}")
+    current = etag(booking)
+    candidates = [_entity_tag(tag) for tag in if_match.split(",")]
+    if "*" in candidates or current.strip('"') in candidates:
+        return
+    older = [int(match.group(1)) for tag in candidates
+             if (match := re.fullmatch(rf"{re.escape(booking.reference)}-v([0-9]{{1,9}})", tag)) and int(match.group(1)) < booking.version]
+    if older:
+        raise PreconditionFailed(f"the booking changed since version {max(older)}; its ETag is now {current}")
+    raise PreconditionFailed(f"If-Match does not name a version of this booking: send its ETag, now {current} "
+                             f"(quoted as given in the ETag header; W/\"…\" and unquoted forms are accepted too)")
 
 
 def before_cutoff(departure: Departure, action: str) -> None:

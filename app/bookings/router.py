@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from typing import Any
+
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 
 from app.accounts.dependencies import Session, requires
 from app.accounts.schemas import Scope
@@ -11,6 +13,7 @@ from app.booking_desk import change, create, receipt
 from app.bookings import records
 from app.bookings.schemas import (
     BookingCreate,
+    BookingMergePatch,
     BookingRead,
     BookingStatus,
     BookingUpdate,
@@ -37,6 +40,34 @@ AMENDMENT: dict[int | str, dict] = {
     412: {"model": Problem, "description": "If-Match does not match the booking's current ETag"},
     428: {"model": Problem, "description": "If-Match is missing: amendments must name the version they change"},
 }
+
+
+MERGE_PATCH = "application/merge-patch+json"
+
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema with its $defs written in place (the document's components name them otherwise)."""
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if isinstance(ref := node.get("$ref"), str) and ref.startswith("#/$defs/"):
+                return resolve({**definitions[ref.removeprefix("#/$defs/")],
+                                **{k: v for k, v in node.items() if k != "$ref"}})
+            return {key: resolve(value) for key, value in node.items()}
+        return [resolve(item) for item in node] if isinstance(node, list) else node
+
+    return resolve(schema)
+
+
+# application/json: the members given replace the booking's (a consignee whole); the merge patch
+# (FastAPI's own schema for the body) changes members of the consignee one by one.
+AMEND_BODY: dict[str, Any] = {"requestBody": {
+    "description": "`application/json`: each member given replaces the booking's (send the consignee whole). "
+                   f"`{MERGE_PATCH}` (JSON Merge Patch, RFC 7396): members of the consignee change one by one, "
+                   "null removes one, lists are replaced whole; the result is judged as an update.",
+    "content": {"application/json": {"schema": _inline(BookingUpdate.model_json_schema())}},
+}}
 
 
 def _settings(request: Request):
@@ -95,23 +126,33 @@ async def get_booking(
     return _respond(response, await records.get_booking(session, caller, reference))
 
 
-@router.patch("/{reference}", response_model=BookingRead, responses=AMENDMENT, summary="Amend a booking")
+@router.patch("/{reference}", response_model=BookingRead, responses=AMENDMENT, summary="Amend a booking",
+              openapi_extra=AMEND_BODY)
 async def amend_booking(
     request: Request,
     reference: Reference,
-    body: BookingUpdate,
+    body: Annotated[BookingMergePatch, Body(media_type=MERGE_PATCH)],
     response: Response,
     caller: Annotated[Caller, requires(Scope.BOOKINGS_WRITE)],
     session: Session,
     if_match: Annotated[
-        str | None, Header(max_length=200, description="Required: the ETag of the version being amended")
+        str | None, Header(max_length=200, description="Required: the ETag of the version being amended "
+                                                       '(as given, weak W/"…" or unquoted)')
     ] = None,
 ):
-    """Change cargo lines, consignee or references before the cut-off. `If-Match` must carry
-    the booking's current `ETag` (428 without it, 412 when the booking changed since); a
-    change that no longer fits the departure is 409 and changes nothing.
+    """Change cargo lines, consignee, references or `allow_rollover` before the cut-off.
+    `If-Match` must carry the booking's current `ETag` (428 without it, 412 when it names
+    another version). With `Content-Type: application/json` each member sent replaces the
+    booking's (the consignee whole); with `application/merge-patch+json` (RFC 7396) the
+    consignee's members change one by one (`{"consignee": {"phone": "+49 203 0"}}`) and
+    `null` removes one; either way the result must still be a valid booking (422 naming the
+    field). A change that no longer fits the departure is 409 and changes nothing.
     """
-    booking = await change.amend_booking(session, caller, reference, body, if_match)
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    data: BookingUpdate | BookingMergePatch = body
+    if media_type != MERGE_PATCH:
+        data = change.as_update(body.model_dump(mode="json", by_alias=True, exclude_unset=True))
+    booking = await change.amend_booking(session, caller, reference, data, if_match)
     return _respond(response, booking)
 
 

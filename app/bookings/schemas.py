@@ -134,13 +134,17 @@ class CargoLineIn(RequestBody):
         return sides
 
 
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+PHONE_PATTERN = r"^\+?[0-9 ()-]{4,32}$"
+
+
 class Consignee(RequestBody):
     name: Name
     address: LongText
     city: Name
     country: CountryCode
-    email: text(254) | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # type: ignore[valid-type]
-    phone: text(32) | None = Field(default=None, pattern=r"^\+?[0-9 ()-]{4,32}$")  # type: ignore[valid-type]
+    email: text(254) | None = Field(default=None, pattern=EMAIL_PATTERN)  # type: ignore[valid-type]
+    phone: text(32) | None = Field(default=None, pattern=PHONE_PATTERN)  # type: ignore[valid-type]
 
 
 class BookingReferenceIn(RequestBody):
@@ -185,6 +189,30 @@ class BookingUpdate(RequestBody):
         if not self.model_fields_set:
             raise ValueError("give at least one of consignee, cargo, references, allow_rollover")
         return self
+
+
+class ConsigneePatch(RequestBody):
+    """The consignee's members to change; null removes one (only email and phone may go)."""
+
+    name: Name | None = None
+    address: LongText | None = None
+    city: Name | None = None
+    country: CountryCode | None = None
+    email: text(254) | None = Field(default=None, pattern=EMAIL_PATTERN)  # type: ignore[valid-type]
+    phone: text(32) | None = Field(default=None, pattern=PHONE_PATTERN)  # type: ignore[valid-type]
+
+
+class BookingMergePatch(RequestBody):
+    """A JSON Merge Patch (RFC 7396, ``application/merge-patch+json``) of a booking's amendable fields:
+    a member left out stays as it is, ``null`` removes it, an object (the consignee) is merged
+    member by member, a list (cargo, references) is replaced whole. The booking that results must
+    still be a valid booking: removing the consignee, the cargo or a required member of the
+    consignee is a 422 naming it; removed references become none, a removed allow_rollover false."""
+
+    consignee: ConsigneePatch | None = None
+    cargo: list[CargoLineIn] | None = Field(default=None, min_length=1, max_length=200)
+    references: list[BookingReferenceIn] | None = Field(default=None, max_length=20)
+    allow_rollover: bool | None = None
 
 
 class MeasuredLine(RequestBody):

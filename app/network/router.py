@@ -10,7 +10,7 @@ from app.accounts.service import Caller
 from app.booking_desk.change import move_off_cancelled_departure
 from app.bookings.records import booked_cbm_by_departure
 from app.consolidation import space
-from app.fields import HUB_CODE_PATTERN, IdPath, Timestamp
+from app.fields import DayOrTimestamp, HubCode, IdPath
 from app.network import service
 from app.network.schemas import (
     ContainerTypeCreate,
@@ -30,9 +30,9 @@ from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
 
 router = APIRouter(prefix="/v1", tags=["network"])
 
-HubCodeInPath = Annotated[str, Path(pattern=HUB_CODE_PATTERN)]
+HubCodeInPath = Annotated[HubCode, Path(description="Hub code, in either case")]
 ServiceCodeInPath = Annotated[str, Path(pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$")]
-PlaceQuery = Annotated[str | None, Query(pattern=HUB_CODE_PATTERN, description="Hub code or UN/LOCODE")]
+PlaceQuery = Annotated[HubCode | None, Query(description="Hub code or UN/LOCODE, in either case")]
 ServiceCodeQuery = Annotated[str | None, Query(pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$")]
 
 
@@ -128,8 +128,8 @@ async def list_departures(
     cursor: Cursor = None,
     origin: PlaceQuery = None,
     destination: PlaceQuery = None,
-    departs_after: Timestamp | None = None,
-    departs_before: Timestamp | None = None,
+    departs_after: DayOrTimestamp | None = None,
+    departs_before: DayOrTimestamp | None = None,
     service_code: Annotated[ServiceCodeQuery, Query(alias="service")] = None,
     status: DepartureStatus | None = None,
 ):

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, model_validator
 
 from app.bookings.schemas import CargoLineIn
-from app.fields import Currency, HubCode, RequestBody, Timestamp, text
+from app.fields import Currency, DayEndOrTimestamp, DayOrTimestamp, HubCode, RequestBody, text
 from app.network.schemas import Mode
 
 Rate = Annotated[Decimal, Field(ge=0, le=Decimal("1000000"), max_digits=12, decimal_places=2)]
@@ -25,8 +25,13 @@ class RateCardCreate(RequestBody):
     non_stackable_surcharge_per_m2: Rate = Field(
         default=Decimal("0"), description="Per m² of the non-stackable lines' footprint"
     )
-    valid_from: Timestamp | None = Field(default=None, description="First departure instant it prices; default now")
-    valid_to: Timestamp | None = Field(default=None, description="Departures from this instant on are not covered")
+    valid_from: DayOrTimestamp | None = Field(
+        default=None, description="First departure instant it prices (a date alone: from 00:00 UTC that day); default now"
+    )
+    valid_to: DayEndOrTimestamp | None = Field(
+        default=None, description="Departures from this instant on are not covered (a date alone: the last day "
+                                  "covered, to 00:00 UTC the day after)"
+    )
     note: text(200) | None = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
@@ -55,7 +60,8 @@ class RateCardRead(BaseModel):
 class QuoteRequest(RequestBody):
     origin: HubCode = Field(description="UN/LOCODE (every hub there) or hub code such as CNWUH-WJS")
     destination: HubCode = Field(description="UN/LOCODE (every hub there) or hub code")
-    ready_at: Timestamp = Field(description="When the cargo is ready at the origin; a past instant counts as now")
+    ready_at: DayOrTimestamp = Field(description="When the cargo is ready at the origin (a date alone: 00:00 UTC that "
+                                                 "day); a past instant counts as now")
     cargo: list[CargoLineIn] = Field(min_length=1, max_length=200)
     currency: Currency = Field(default="EUR", description="Options are priced in this currency only")
     max_legs: int = Field(default=4, ge=1, le=6)

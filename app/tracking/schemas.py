@@ -8,8 +8,8 @@ from pydantic import BaseModel, Field, StringConstraints
 from app.bookings.schemas import BookingStatus
 from app.events.schemas import EventClassifier, EventType
 from app.fields import (
-    HUB_CODE_PATTERN,
     ContainerNumber,
+    HubCode,
     IdField,
     LongText,
     RequestBody,
@@ -18,7 +18,7 @@ from app.fields import (
 from app.network.schemas import Mode
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z]{4}$")]
-Location = Annotated[str, StringConstraints(pattern=HUB_CODE_PATTERN)]
+Location = HubCode  # in either case, answered in capitals
 ContainerNumberIn = ContainerNumber  # ISO 6346, check digit verified
 BookingReference = Annotated[str, StringConstraints(pattern=r"^CVN[A-Z0-9]{8}$")]
 
