@@ -116,3 +116,40 @@ async def test_cargo_lines_say_which_way_up(client, exporter, network):
                                      json=booking_body(departure_id, cargo=[cargo_line(vertical=bad)]))
         assert response.status_code == 422, (bad, response.text)
         assert response.json()["errors"][0]["field"].startswith("cargo.0.vertical")
+
+
+async def test_the_stuffing_picture_and_the_printed_plan(client, operator, exporter, network, tmp_path):
+    import shutil
+    import subprocess
+    import xml.etree.ElementTree as ET
+
+    departure_id = network["departure_id"]
+    booking = await book(client, exporter, departure_id, [cargo_line(packages=24, description="Lanterns <red>")])
+    container = (await plan(client, operator, departure_id))["containers"][0]
+    response = await client.get(f"/v1/containers/{container['id']}/stuffing.svg", headers=operator)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("image/svg+xml")
+    root = ET.fromstring(response.text)
+    packages = [e for e in root.iter() if e.get("data-id")]
+    assert len(packages) == 24 and {e.get("data-group") for e in packages} == {booking["reference"]}
+    after_five = ET.fromstring((await client.get(f"/v1/containers/{container['id']}/stuffing.svg?step=5",
+                                                 headers=operator)).text)
+    assert len([e for e in after_five.iter() if e.get("data-id")]) == 5
+    staged = await client.get(f"/v1/containers/{container['id']}/stuffing.svg?stages=true", headers=operator)
+    assert staged.status_code == 200 and ET.fromstring(staged.text) is not None
+    assert (await client.get(f"/v1/containers/{container['id']}/stuffing.svg?step=0",
+                             headers=operator)).status_code == 422
+    assert (await client.get(f"/v1/containers/{container['id']}/stuffing.svg", headers=exporter)).status_code == 403
+
+    pdf = await client.get(f"/v1/containers/{container['id']}/stuffing.pdf", headers=operator)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    if shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None:
+        import pytest
+
+        pytest.skip("poppler-utils is not installed (.ci/run installs it)")
+    path = tmp_path / "plan.pdf"
+    path.write_bytes(pdf.content)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert booking["reference"] in text and container["type"] in text and "Lanterns <red>" in text
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(path), str(tmp_path / "page")], check=True)
+    assert list(tmp_path.glob("page*.png"))

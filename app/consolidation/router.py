@@ -9,6 +9,7 @@ from app.accounts.dependencies import Session, requires
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
 from app.consolidation import service, stuffing
+from app.stuffing import paper, picture
 from app.consolidation.schemas import (
     ContainerUpdate,
     DeparturePlanRead,
@@ -105,6 +106,54 @@ async def get_stuffing(
     container = await service.get_container(session, container_id)
     departure = await get_departure(session, container.plan.departure_id)
     return stuffing.stuffing_read(container, departure.max_payload_kg)
+
+
+SVG_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/svg+xml": {}}, "description": "An SVG picture of the stuffed container"}}
+PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "The printed loading plan (PDF)"}}
+
+
+@router.get("/containers/{container_id}/stuffing.svg", response_class=Response, responses=SVG_RESPONSE,
+            summary="Picture a container's stuffing plan")
+async def stuffing_picture(
+    container_id: IdPath,
+    caller: Annotated[Caller, requires(Scope.BOOKINGS_READ, operator=True)],
+    session: Session,
+    step: Annotated[int | None, Query(ge=1, le=100_000, description="Only what is in after this step")] = None,
+    stages: Annotated[bool, Query(description="One panel per loading stage instead of the whole load")] = False,
+):
+    """The stuffed container in an isometric view from the door end, packages coloured by booking with a
+    legend, a top view and a side view with the centre of gravity; `?step=` shows what is in after that
+    step, `?stages=true` the load stage by stage."""
+    container = await service.get_container(session, container_id)
+    instance, plan = stuffing.stuffing_documents(container)
+    title = f"{container.container_number or container.container_type.code} · container {container.id}"
+    if stages:
+        svg = picture.stuffing_steps_svg(instance, plan, title=title)
+    else:
+        svg = picture.stuffing_svg(instance, plan, title=title, step=step)
+    return Response(svg, media_type="image/svg+xml")
+
+
+@router.get("/containers/{container_id}/stuffing.pdf", response_class=Response, responses=PDF_RESPONSE,
+            summary="Print a container's loading plan")
+async def stuffing_paper(
+    container_id: IdPath,
+    caller: Annotated[Caller, requires(Scope.BOOKINGS_READ, operator=True)],
+    session: Session,
+):
+    """The loading plan the CFS crew works from: container, number, seal, destination, the pictures, the
+    loading steps as a numbered list (booking, marks, package, position), total weight, centre of gravity
+    and space to sign."""
+    container = await service.get_container(session, container_id)
+    instance, plan = stuffing.stuffing_documents(container)
+    departure = await get_departure(session, container.plan.departure_id)
+    bookings = await service.bookings_of(session, container)
+    header = stuffing.paper_header(container, departure, bookings)
+    pdf = await run_in_threadpool(paper.loading_plan_pdf, instance, plan, header)
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="loading-plan-{container_id}.pdf"'})
 
 
 @router.get(

@@ -349,6 +349,11 @@ async def update_container(session: AsyncSession, container_id: int, data: Conta
     return container
 
 
+async def bookings_of(session: AsyncSession, container: PlanContainer) -> list[Booking]:
+    ids = [a.booking_id for a in container.assignments]
+    return list(await session.scalars(select(Booking).where(Booking.id.in_(ids)).order_by(Booking.id))) if ids else []
+
+
 async def container_read(session: AsyncSession, container: PlanContainer) -> dict[str, Any]:
     departure = await get_departure(session, container.plan.departure_id)
     references = await _references(session, [a.booking_id for a in container.assignments])

@@ -27,7 +27,7 @@ from app.bookings.cargo import counted_figures
 from app.bookings.models import Booking
 from app.consolidation.models import PlanAssignment, PlanContainer
 from app.errors import NotFound
-from app.network.models import ContainerType
+from app.network.models import ContainerType, Departure
 
 # Seconds the solver may take for one container: the whole departure stays within
 # about STUFFING_BUDGET_S (issue aim: 40 containers in 30 s).
@@ -73,7 +73,7 @@ def container_instance(ctype: ContainerType, bookings: list[Booking], max_payloa
 class Stuffed:
     """The outcome for one set of bookings: a valid plan, or the bookings with packages left out."""
 
-    plan: dict[str, Any] | None
+    plan: dict[str, Any] | None  # the FORMAT.md plan; stored with the instance it solves under "instance"
     short: dict[str, float] = field(default_factory=dict)  # booking reference -> volume left out (cm³)
 
 
@@ -137,7 +137,7 @@ async def stuff_containers(containers: list[PlanContainer], bookings: dict[int, 
         document = container_instance(container.container_type, members, max_payload_kg)
         result = await run_in_threadpool(stuff, document, limit_s)
         if result.plan is not None:
-            container.stuffing = result.plan
+            container.stuffing = {**result.plan, "instance": document}
             continue
         label = container.container_number or f"container {container.sequence}"
         if container.locked:  # its cargo stays as the operator locked it: say so, store nothing
@@ -146,6 +146,7 @@ async def stuff_containers(containers: list[PlanContainer], bookings: dict[int, 
         larger = await _larger_type(container, members, types, containers, capacity_teu, max_payload_kg, limit_s)
         if larger is not None:
             other, plan = larger
+            plan = {**plan, "instance": container_instance(other, members, max_payload_kg)}
             repairs.warnings.append(f"{label}: its bookings do not stuff into a {container.container_type.code}; "
                                     f"it became a {other.code}")
             repairs.cost_delta += Decimal(other.cost) - Decimal(container.container_type.cost)
@@ -233,3 +234,28 @@ def steps_by_booking(container: PlanContainer) -> dict[str, tuple[int, int]]:
         first, last = steps.get(reference, (placement["step"], placement["step"]))
         steps[reference] = (min(first, placement["step"]), max(last, placement["step"]))
     return steps
+
+
+def stuffing_documents(container: PlanContainer) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The instance and the plan of the container's stuffing (404 without one), for pictures and paper."""
+    if container.stuffing is None or "instance" not in container.stuffing:
+        raise NotFound(f"container {container.id} has no stuffing plan (plan the departure again)", "container_id")
+    plan = {key: value for key, value in container.stuffing.items() if key != "instance"}
+    return container.stuffing["instance"], plan
+
+
+def paper_header(container: PlanContainer, departure: Departure, bookings: list[Booking]) -> dict[str, Any]:
+    """What the printed loading plan says about the container, beside the pictures."""
+    service = departure.service
+    return {
+        "title": "Loading plan",
+        "container_type": container.container_type.code,
+        "container_number": container.container_number,
+        "seal": container.seal_number,
+        "origin": service.origin.code,
+        "destination": container.destination,
+        "departure": f"{departure.id} · {service.code} · departs {departure.departs_at:%Y-%m-%d %H:%M} UTC",
+        "reference": f"plan version {container.plan.version}, container {container.sequence}",
+        "marks": {booking.reference: "; ".join(dict.fromkeys(line.description for line in booking.lines))
+                  for booking in bookings},
+    }
