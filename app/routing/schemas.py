@@ -99,7 +99,11 @@ class QuoteOptionRead(BaseModel):
     ready_at: datetime
     departs_at: datetime
     arrives_at: datetime
-    transit_days: float = Field(description="Days from ready_at to arrival at the destination")
+    transit_days: float = Field(description="Days in transit: from the first leg's departure to arrival at the "
+                                            "destination")
+    door_to_door_days: float = Field(description="Days from ready_at (when the cargo is ready at the origin) to "
+                                                 "arrival at the destination: transit plus the wait for the first "
+                                                 "departure")
     modes: list[Mode]
     fastest: bool
     cheapest: bool
