@@ -20,6 +20,7 @@ from app.fields import (
     UnNumber,
     text,
 )
+from app.network.schemas import Mode
 
 
 class BookingStatus(StrEnum):
@@ -262,20 +263,47 @@ class MeasurementRead(BaseModel):
     price: Money
 
 
+class BookingLegRead(BaseModel):
+    """A leg of the booking's itinerary: one departure the cargo rides, from where it boards to where it leaves."""
+
+    sequence: int = Field(description="1 for the first leg")
+    main: bool = Field(description="The leg whose departure is the booking's departure_id (the trunk ride)")
+    mode: Mode
+    service: str
+    departure_id: int
+    from_hub: str
+    to_hub: str
+    cutoff_at: datetime = Field(description="This leg's departure's cut-off: the cargo must be at from_hub by then, "
+                                            "and the booking can be amended or cancelled only before it")
+    departs_at: datetime = Field(description="When the leg leaves from_hub")
+    arrives_at: datetime = Field(description="When the leg reaches to_hub")
+
+
+class HandoverRead(BaseModel):
+    hub: str = Field(description="Where the exporter hands the cargo over: the first leg's from_hub")
+    cutoff_at: datetime = Field(description="By when: the first leg's cut-off, the earliest of the itinerary")
+
+
 class BookingRead(BaseModel):
     reference: str
     status: BookingStatus
     status_reason: str | None
-    departure_id: int
+    departure_id: int = Field(description="The departure whose space the booking holds: for a booking made from a "
+                                          "quote, its main leg's (legs has every departure it rides)")
     requested_departure_id: int
-    service: str
-    origin: str = Field(description="Where the cargo boards this departure (for a booking made from a quote, "
-                                    "its main leg; the whole itinerary is in the tracking)")
-    destination: str = Field(description="Where the cargo leaves this departure")
-    cutoff_at: datetime = Field(description="This departure's cut-off. A booking made from a quote can be amended or "
-                                            "cancelled only before the cut-off of every leg of its itinerary (its "
-                                            "tracking lists them): a feeder truck or barge closes earlier")
-    departs_at: datetime
+    service: str = Field(description="The service of departure_id")
+    origin: str = Field(description="Where the cargo starts its journey: the first leg's from_hub (for a booking of "
+                                    "one departure, where it boards that departure; for one made from a quote, "
+                                    "where its first truck, barge or train leaves, not the main leg's)")
+    destination: str = Field(description="The final destination: where the last leg leaves the cargo")
+    cutoff_at: datetime = Field(description="The cut-off the exporter must meet: the first (earliest) of its legs' "
+                                            "cut-offs. The booking can be amended or cancelled only before every "
+                                            "leg's cut-off, so before this one")
+    departs_at: datetime = Field(description="When the first leg leaves the origin")
+    arrives_at: datetime = Field(description="When the last leg reaches the destination")
+    handover: HandoverRead = Field(description="Where and by when the exporter hands the cargo over")
+    final_destination: str = Field(description="The same as destination: where the itinerary ends")
+    legs: list[BookingLegRead] = Field(description="The itinerary, in order; departure_id is the main leg's")
     consignee: Consignee
     cargo: list[CargoLineRead]
     references: list[BookingReferenceIn]
