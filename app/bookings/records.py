@@ -8,6 +8,7 @@ import secrets
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import cargo as core
 from app.accounts.service import Caller
 from app.bookings.models import Booking, BookingLeg
 from app.bookings.schemas import SPACE_HOLDING
@@ -200,6 +201,7 @@ def booking_read(booking: Booking) -> dict:
         "weight_kg": booking.weight_kg,
         "volume_cbm": booking.volume_cbm,
         "declared_chargeable_cbm": booking.declared_chargeable_cbm,
+        "chargeable_explained": core.explain_chargeable(booking.lines, departure.service.weight_per_cbm_kg).as_json(),
         "chargeable_cbm": booking.chargeable_cbm,
         "price": {"amount": booking.price_amount, "currency": booking.currency},
         "measured": measured,

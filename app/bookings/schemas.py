@@ -251,6 +251,43 @@ class CargoLineRead(BaseModel):
     chargeable_cbm: float
 
 
+class ChargeableBasis(StrEnum):
+    VOLUME = "VOLUME"
+    OCCUPIED_VOLUME = "OCCUPIED_VOLUME"
+    WEIGHT = "WEIGHT"
+    MINIMUM = "MINIMUM"
+
+
+class LineChargeableRead(BaseModel):
+    line: int = Field(description="Index of the cargo line, from 0")
+    volume_cbm: float = Field(description="Packages × length × width × height")
+    stackable: bool
+    footprint_m2: float | None = Field(description="Packages × length × width, for a non-stackable line")
+    occupied_cbm: float = Field(description="What the line blocks: its volume, or for a non-stackable line at least "
+                                            "footprint_m2 × non_stackable_height_m (nothing can stand on it)")
+    weight_kg: float
+    weight_cbm: float = Field(description="The weight-volume: weight_kg ÷ weight_per_cbm_kg")
+    chargeable_cbm: float = Field(description="The larger of occupied_cbm and weight_cbm")
+    basis: ChargeableBasis = Field(description="Which figure counted: VOLUME, OCCUPIED_VOLUME or WEIGHT")
+
+
+class ChargeableExplainedRead(BaseModel):
+    """How the chargeable volume (W/M) was reached: the larger of the lines' total occupied volume and
+    their total weight ÷ weight_per_cbm_kg, and at least minimum_cbm per booking."""
+
+    weight_per_cbm_kg: float = Field(description="The service's W/M ratio")
+    non_stackable_height_m: float = Field(description="The height a non-stackable package blocks")
+    minimum_cbm: float = Field(description="The least a booking is charged")
+    volume_cbm: float
+    occupied_cbm: float
+    weight_kg: float
+    weight_cbm: float = Field(description="weight_kg ÷ weight_per_cbm_kg")
+    chargeable_cbm: float
+    basis: ChargeableBasis = Field(description="Which figure counted: VOLUME, OCCUPIED_VOLUME (a non-stackable line "
+                                               "blocks more than its volume), WEIGHT or MINIMUM")
+    lines: list[LineChargeableRead]
+
+
 class MeasurementRead(BaseModel):
     pieces: int
     weight_kg: float
@@ -312,6 +349,8 @@ class BookingRead(BaseModel):
     weight_kg: float
     volume_cbm: float
     declared_chargeable_cbm: float = Field(description="W/M of the cargo as declared")
+    chargeable_explained: ChargeableExplainedRead = Field(description="How declared_chargeable_cbm was reached, line "
+                                                                      "by line, under the service's W/M ratio")
     chargeable_cbm: float = Field(description="W/M that holds space: as declared, or as measured once the CFS "
                                               "has received the cargo")
     price: Money = Field(description="The price of the cargo as booked (declared); after the receipt the price "

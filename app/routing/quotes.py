@@ -171,6 +171,13 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
             )
         return figures_of[service.code]
 
+    explained_of: dict[str, dict] = {}
+
+    def explained(service: ServiceInfo) -> dict:
+        if service.code not in explained_of:
+            explained_of[service.code] = core.explain_chargeable(data.cargo, service.weight_per_cbm_kg).as_json()
+        return explained_of[service.code]
+
     verdicts = {
         code: verdict
         for code, service in built.services.items()
@@ -270,7 +277,8 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
     options = []
     for itinerary in itineraries:
         option = _store_option(
-            session, caller, data, quote_id, now, ready_at, totals, itinerary, network, built, terms, breakdown, figures
+            session, caller, data, quote_id, now, ready_at, totals, itinerary, network, built, terms, breakdown, figures,
+            explained,
         )
         options.append(option_read(option, itinerary is fastest, itinerary is cheapest))
     await session.flush()
@@ -301,6 +309,7 @@ def _store_option(
     terms: Callable[[str], RateTerms],
     breakdown: Callable[[str], PriceBreakdown],
     figures: Callable[[ServiceInfo], CargoFigures],
+    explained: Callable[[ServiceInfo], dict],
 ) -> QuoteOption:
     legs = []
     total = PriceBreakdown.zero(data.currency)
@@ -328,6 +337,7 @@ def _store_option(
                 },
                 "weight_per_cbm_kg": service.weight_per_cbm_kg,
                 "chargeable_cbm": figures(service).chargeable_cbm,
+                "chargeable_explained": explained(service),
                 "terms": terms(leg.trip_id).as_json(),
                 "price": leg_price.as_json(),
             }
@@ -371,9 +381,9 @@ def option_read(option: QuoteOption, fastest: bool = False, cheapest: bool = Fal
         "fastest": fastest,
         "cheapest": cheapest,
         "legs": [
-            {key: leg[key] for key in (
+            {key: leg.get(key) for key in (
                 "mode", "service", "departure_id", "from_hub", "to_hub", "cutoff_at", "departs_at", "arrives_at",
-                "local", "chargeable_cbm", "price",
+                "local", "chargeable_cbm", "chargeable_explained", "price",
             )}
             for leg in option.legs
         ],

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.bookings.schemas import CargoLineIn
+from app.bookings.schemas import CargoLineIn, ChargeableExplainedRead
 from app.fields import Currency, HubCode, RequestBody, Timestamp, text
 from app.network.schemas import Mode
 
@@ -88,6 +88,10 @@ class QuoteLegRead(BaseModel):
     arrives_at: datetime
     local: LocalTimesRead
     chargeable_cbm: float
+    chargeable_explained: ChargeableExplainedRead | None = Field(
+        default=None, description="How chargeable_cbm was reached under this leg's service's W/M ratio, line by line "
+                                  "(null on options quoted before it was given)"
+    )
     price: PriceBreakdownRead
 
 
