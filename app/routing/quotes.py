@@ -31,6 +31,7 @@ from app.network.service import departures_by_id
 from app.routing import rates
 from app.routing.index import BuiltNetwork, ServiceInfo, network_for
 from app.routing.models import QuoteOption
+from app.routing.no_options import no_options_reason
 from app.routing.schemas import LeftOutReason, QuoteRequest
 from app.routing.search import Itinerary, Network, Trip, search
 
@@ -270,6 +271,16 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
                         "field": verdict.field,
                     }
 
+    left_out_list = sorted(left_out.values(), key=lambda e: (e["service"], e["departure_id"] or 0))
+    reason = None
+    if not itineraries:
+        def legs_needed(max_legs: int) -> int | None:
+            found = _search_all(network, origins, destinations, ready_at, price_fn, excluded, max_legs)
+            return min((it.n_legs for it in found), default=None)
+
+        reason = await no_options_reason(
+            session, built, data, origins, destinations, ready_at, now, HORIZON_DAYS, left_out_list, legs_needed
+        )
     itineraries = itineraries[:MAX_OPTIONS]
     quote_id = token("QT", 12)
     fastest = min(itineraries, key=lambda i: (i.arrives_at, i.price), default=None)
@@ -291,7 +302,8 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
         "weight_kg": totals.weight_kg,
         "volume_cbm": totals.volume_cbm,
         "options": options,
-        "left_out": sorted(left_out.values(), key=lambda e: (e["service"], e["departure_id"] or 0)),
+        "left_out": left_out_list,
+        "no_options_reason": reason,
     }
 
 

@@ -137,6 +137,25 @@ class LeftOutRead(BaseModel):
     field: str | None = Field(description="The cargo field that excludes it, e.g. cargo.0.dangerous_goods.class")
 
 
+class NoOptionsCode(StrEnum):
+    ALL_LEFT_OUT = "ALL_LEFT_OUT"
+    NO_SERVICE = "NO_SERVICE"
+    TOO_MANY_LEGS = "TOO_MANY_LEGS"
+    DEPARTURES_CLOSED = "DEPARTURES_CLOSED"
+    NO_DEPARTURE_IN_WINDOW = "NO_DEPARTURE_IN_WINDOW"
+
+
+class NoOptionsRead(BaseModel):
+    """Why a quote found no option."""
+
+    code: NoOptionsCode = Field(description=(
+        "ALL_LEFT_OUT: every itinerary was left out for the cargo, the currency or space (see left_out); "
+        "NO_SERVICE: no service, nor a chain of services, runs between the places; TOO_MANY_LEGS: the "
+        "itineraries take more legs than max_legs; DEPARTURES_CLOSED: the departures that would serve have "
+        "closed for booking; NO_DEPARTURE_IN_WINDOW: none leaves and connects within 60 days of ready_at"))
+    detail: str
+
+
 class QuoteRead(BaseModel):
     id: str
     origin: str
@@ -147,3 +166,4 @@ class QuoteRead(BaseModel):
     volume_cbm: float
     options: list[QuoteOptionRead]
     left_out: list[LeftOutRead]
+    no_options_reason: NoOptionsRead | None = Field(description="Why options is empty; null when it is not")
