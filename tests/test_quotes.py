@@ -197,7 +197,8 @@ async def test_book_from_an_option_at_the_held_price(client, operator, exporter)
     assert booking["status"] == "CONFIRMED"
     assert booking["price"] == {"amount": "1140.00", "currency": "EUR"}
     assert booking["departure_id"] == network["air_departure_id"]  # the main (longest) leg holds the space
-    assert booking["origin"] == "CNWUH-WUH" and booking["destination"] == "DEFRA"
+    # End to end: from the airport to Duisburg by road, though the space held is the flight's.
+    assert booking["origin"] == "CNWUH-WUH" and booking["destination"] == "DEDUI"
     assert booking["cargo"][0]["hs_code"] == "950510"
     option = (await client.get(f"/v1/quote-options/{air['id']}", headers=exporter)).json()
     assert option["booking_reference"] == booking["reference"]

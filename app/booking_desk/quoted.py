@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.service import Caller
 from app.booking_desk.rules import apply_cargo, before_cutoff, insert_new, new_booking
@@ -93,18 +94,19 @@ async def book_quote_option(session: AsyncSession, caller: Caller, data: Booking
         transition(booking, BookingStatus.WAITLISTED, f"departure {departure.id} {full}")
     booking.departure = departure
     await insert_new(session, booking)
+    booking_legs = []
     for sequence, leg in enumerate(legs, start=1):
         leg_departure = departures[leg["departure_id"]]
-        session.add(
+        booking_legs.append(
             BookingLeg(
                 booking_id=booking.id,
                 sequence=sequence,
                 main=sequence - 1 == option.main_leg,
                 service_id=leg_departure.service_id,
-                departure_id=leg_departure.id,
+                departure=leg_departure,
                 mode=leg["mode"],
-                from_hub_id=hubs[leg["from_hub"]].id,
-                to_hub_id=hubs[leg["to_hub"]].id,
+                from_hub=hubs[leg["from_hub"]],
+                to_hub=hubs[leg["to_hub"]],
                 cutoff_at=datetime.fromisoformat(leg["cutoff_at"]),
                 departs_at=datetime.fromisoformat(leg["departs_at"]),
                 arrives_at=datetime.fromisoformat(leg["arrives_at"]),
@@ -115,6 +117,8 @@ async def book_quote_option(session: AsyncSession, caller: Caller, data: Booking
                 terms=leg["terms"],
             )
         )
+    session.add_all(booking_legs)
+    set_committed_value(booking, "legs", booking_legs)  # the answer shows them (the booking is not in the session)
     option.booking_id = booking.id
     await session.flush()
     await itinerary_legs(session, booking)  # tracking legs per quoted leg, not the main departure's alone

@@ -60,6 +60,8 @@ class Booking(Base):
     lines: Mapped[list[CargoLine]] = relationship(
         order_by="CargoLine.sequence", lazy="selectin", cascade="all, delete-orphan"
     )
+    # A quoted booking's itinerary, read with the booking (written as rows of their own: view only).
+    legs: Mapped[list[BookingLeg]] = relationship(order_by="BookingLeg.sequence", lazy="selectin", viewonly=True)
 
     def record(self, event: object) -> None:
         """Note a domain event (a status change…) for whoever publishes them before commit."""
@@ -120,3 +122,7 @@ class BookingLeg(Base):
     price_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     # The rate terms held from the quote: the receipt re-prices the measured cargo with them.
     terms: Mapped[dict[str, Any]]
+
+    departure: Mapped[Departure] = relationship(lazy="joined")
+    from_hub: Mapped[Hub] = relationship(foreign_keys=[from_hub_id], lazy="joined")
+    to_hub: Mapped[Hub] = relationship(foreign_keys=[to_hub_id], lazy="joined")

@@ -8,6 +8,7 @@ import secrets
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import cargo as core
 from app.accounts.service import Caller
 from app.bookings.models import Booking, BookingLeg
 from app.bookings.schemas import SPACE_HOLDING
@@ -92,8 +93,46 @@ def etag(booking: Booking) -> str:
 
 
 
+def itinerary_read(booking: Booking) -> list[dict]:
+    """The legs the cargo rides, in order: a quoted booking's stored legs, else one leg on its departure.
+
+    Each leg's ``cutoff_at`` is its departure's: the booking, its amendments and its
+    cancellation close then (``booking_desk.rules.before_every_cutoff``)."""
+    if booking.legs:
+        return [
+            {
+                "sequence": leg.sequence,
+                "main": leg.main,
+                "mode": leg.mode,
+                "service": leg.departure.service.code,
+                "departure_id": leg.departure_id,
+                "from_hub": leg.from_hub.code,
+                "to_hub": leg.to_hub.code,
+                "cutoff_at": leg.departure.cutoff_at,
+                "departs_at": leg.departs_at,
+                "arrives_at": leg.arrives_at,
+            }
+            for leg in booking.legs
+        ]
+    departure = booking.departure
+    return [{
+        "sequence": 1,
+        "main": True,
+        "mode": departure.service.mode,
+        "service": departure.service.code,
+        "departure_id": departure.id,
+        "from_hub": booking.origin.code,
+        "to_hub": booking.destination.code,
+        "cutoff_at": departure.cutoff_at,
+        "departs_at": departure.departs_at,
+        "arrives_at": departure.arrives_at,
+    }]
+
+
 def booking_read(booking: Booking) -> dict:
     departure = booking.departure
+    legs = itinerary_read(booking)
+    cutoff_at = min(leg["cutoff_at"] for leg in legs)
     measured = None
     if booking.received_at is not None:
         measured = {
@@ -114,10 +153,14 @@ def booking_read(booking: Booking) -> dict:
         "departure_id": booking.departure_id,
         "requested_departure_id": booking.requested_departure_id,
         "service": departure.service.code,
-        "origin": booking.origin.code,
-        "destination": booking.destination.code,
-        "cutoff_at": departure.cutoff_at,
-        "departs_at": departure.departs_at,
+        "origin": legs[0]["from_hub"],
+        "destination": legs[-1]["to_hub"],
+        "cutoff_at": cutoff_at,
+        "departs_at": legs[0]["departs_at"],
+        "arrives_at": legs[-1]["arrives_at"],
+        "handover": {"hub": legs[0]["from_hub"], "cutoff_at": cutoff_at},
+        "final_destination": legs[-1]["to_hub"],
+        "legs": legs,
         "consignee": booking.consignee,
         "cargo": [
             {
@@ -148,6 +191,7 @@ def booking_read(booking: Booking) -> dict:
         "weight_kg": booking.weight_kg,
         "volume_cbm": booking.volume_cbm,
         "declared_chargeable_cbm": booking.declared_chargeable_cbm,
+        "chargeable_explained": core.explain_chargeable(booking.lines, departure.service.weight_per_cbm_kg).as_json(),
         "chargeable_cbm": booking.chargeable_cbm,
         "price": {"amount": booking.price_amount, "currency": booking.currency},
         "measured": measured,

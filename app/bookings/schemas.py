@@ -20,6 +20,7 @@ from app.fields import (
     UnNumber,
     text,
 )
+from app.network.schemas import Mode
 
 
 class BookingStatus(StrEnum):
@@ -299,6 +300,43 @@ class CargoLineRead(BaseModel):
     chargeable_cbm: float
 
 
+class ChargeableBasis(StrEnum):
+    VOLUME = "VOLUME"
+    OCCUPIED_VOLUME = "OCCUPIED_VOLUME"
+    WEIGHT = "WEIGHT"
+    MINIMUM = "MINIMUM"
+
+
+class LineChargeableRead(BaseModel):
+    line: int = Field(description="Index of the cargo line, from 0")
+    volume_cbm: float = Field(description="Packages × length × width × height")
+    stackable: bool
+    footprint_m2: float | None = Field(description="Packages × length × width, for a non-stackable line")
+    occupied_cbm: float = Field(description="What the line blocks: its volume, or for a non-stackable line at least "
+                                            "footprint_m2 × non_stackable_height_m (nothing can stand on it)")
+    weight_kg: float
+    weight_cbm: float = Field(description="The weight-volume: weight_kg ÷ weight_per_cbm_kg")
+    chargeable_cbm: float = Field(description="The larger of occupied_cbm and weight_cbm")
+    basis: ChargeableBasis = Field(description="Which figure counted: VOLUME, OCCUPIED_VOLUME or WEIGHT")
+
+
+class ChargeableExplainedRead(BaseModel):
+    """How the chargeable volume (W/M) was reached: the larger of the lines' total occupied volume and
+    their total weight ÷ weight_per_cbm_kg, and at least minimum_cbm per booking."""
+
+    weight_per_cbm_kg: float = Field(description="The service's W/M ratio")
+    non_stackable_height_m: float = Field(description="The height a non-stackable package blocks")
+    minimum_cbm: float = Field(description="The least a booking is charged")
+    volume_cbm: float
+    occupied_cbm: float
+    weight_kg: float
+    weight_cbm: float = Field(description="weight_kg ÷ weight_per_cbm_kg")
+    chargeable_cbm: float
+    basis: ChargeableBasis = Field(description="Which figure counted: VOLUME, OCCUPIED_VOLUME (a non-stackable line "
+                                               "blocks more than its volume), WEIGHT or MINIMUM")
+    lines: list[LineChargeableRead]
+
+
 class MeasurementRead(BaseModel):
     pieces: int
     weight_kg: float
@@ -311,20 +349,47 @@ class MeasurementRead(BaseModel):
     price: Money
 
 
+class BookingLegRead(BaseModel):
+    """A leg of the booking's itinerary: one departure the cargo rides, from where it boards to where it leaves."""
+
+    sequence: int = Field(description="1 for the first leg")
+    main: bool = Field(description="The leg whose departure is the booking's departure_id (the trunk ride)")
+    mode: Mode
+    service: str
+    departure_id: int
+    from_hub: str
+    to_hub: str
+    cutoff_at: datetime = Field(description="This leg's departure's cut-off: the cargo must be at from_hub by then, "
+                                            "and the booking can be amended or cancelled only before it")
+    departs_at: datetime = Field(description="When the leg leaves from_hub")
+    arrives_at: datetime = Field(description="When the leg reaches to_hub")
+
+
+class HandoverRead(BaseModel):
+    hub: str = Field(description="Where the exporter hands the cargo over: the first leg's from_hub")
+    cutoff_at: datetime = Field(description="By when: the first leg's cut-off, the earliest of the itinerary")
+
+
 class BookingRead(BaseModel):
     reference: str
     status: BookingStatus
     status_reason: str | None
-    departure_id: int
+    departure_id: int = Field(description="The departure whose space the booking holds: for a booking made from a "
+                                          "quote, its main leg's (legs has every departure it rides)")
     requested_departure_id: int
-    service: str
-    origin: str = Field(description="Where the cargo boards this departure (for a booking made from a quote, "
-                                    "its main leg; the whole itinerary is in the tracking)")
-    destination: str = Field(description="Where the cargo leaves this departure")
-    cutoff_at: datetime = Field(description="This departure's cut-off. A booking made from a quote can be amended or "
-                                            "cancelled only before the cut-off of every leg of its itinerary (its "
-                                            "tracking lists them): a feeder truck or barge closes earlier")
-    departs_at: datetime
+    service: str = Field(description="The service of departure_id")
+    origin: str = Field(description="Where the cargo starts its journey: the first leg's from_hub (for a booking of "
+                                    "one departure, where it boards that departure; for one made from a quote, "
+                                    "where its first truck, barge or train leaves, not the main leg's)")
+    destination: str = Field(description="The final destination: where the last leg leaves the cargo")
+    cutoff_at: datetime = Field(description="The cut-off the exporter must meet: the first (earliest) of its legs' "
+                                            "cut-offs. The booking can be amended or cancelled only before every "
+                                            "leg's cut-off, so before this one")
+    departs_at: datetime = Field(description="When the first leg leaves the origin")
+    arrives_at: datetime = Field(description="When the last leg reaches the destination")
+    handover: HandoverRead = Field(description="Where and by when the exporter hands the cargo over")
+    final_destination: str = Field(description="The same as destination: where the itinerary ends")
+    legs: list[BookingLegRead] = Field(description="The itinerary, in order; departure_id is the main leg's")
     consignee: Consignee
     cargo: list[CargoLineRead]
     references: list[BookingReferenceIn]
@@ -333,6 +398,8 @@ class BookingRead(BaseModel):
     weight_kg: float
     volume_cbm: float
     declared_chargeable_cbm: float = Field(description="W/M of the cargo as declared")
+    chargeable_explained: ChargeableExplainedRead = Field(description="How declared_chargeable_cbm was reached, line "
+                                                                      "by line, under the service's W/M ratio")
     chargeable_cbm: float = Field(description="W/M that holds space: as declared, or as measured once the CFS "
                                               "has received the cargo")
     price: Money = Field(description="The price of the cargo as booked (declared); after the receipt the price "

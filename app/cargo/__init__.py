@@ -6,8 +6,9 @@ so each rule is written once.
 
 - ``figures``: a line's volume, the occupied volume of a non-stackable line (its
   footprint up to :data:`NON_STACKABLE_HEIGHT_M`), the W/M chargeable volume, a
-  booking's totals, and the rules a cargo keeps on its own (one climate, a bounded
-  size) or on a service (dangerous-goods classes, reefer).
+  booking's totals, how a chargeable volume was reached (``explain_chargeable``), and
+  the rules a cargo keeps on its own (one climate, a bounded size) or on a service
+  (dangerous-goods classes, reefer).
 - ``containers``: whether a package fits a container type, by weight and by size.
 - ``pricing``: a rate's terms and a chargeable volume in, a price breakdown out.
 
@@ -29,10 +30,13 @@ from app.cargo.figures import (
     NON_STACKABLE_HEIGHT_M,
     CargoProblem,
     CargoTotals,
+    ChargeableExplained,
+    LineChargeable,
     LineFigures,
     chargeable_cbm,
     climate_problem,
     dg_class_forbidden,
+    explain_chargeable,
     line_figures,
     occupied_uplift_cbm,
     planner_footprint_m2,
@@ -51,8 +55,9 @@ from app.cargo.pricing import (
 
 __all__ = [
     "INNER_FLOOR_CM", "MAX_BOOKING_CBM", "MINIMUM_CHARGEABLE_CBM", "NON_STACKABLE_HEIGHT_M",
-    "CargoFigures", "CargoProblem", "CargoTotals", "ContainerFit", "LineFigures", "Misfit", "PriceBreakdown",
-    "RateTerms", "chargeable_cbm", "climate_problem", "container_fit", "dg_class_forbidden", "line_figures",
+    "CargoFigures", "CargoProblem", "CargoTotals", "ChargeableExplained", "ContainerFit", "LineChargeable",
+    "LineFigures", "Misfit", "PriceBreakdown", "RateTerms", "chargeable_cbm", "climate_problem", "container_fit",
+    "dg_class_forbidden", "explain_chargeable", "line_figures",
     "occupied_uplift_cbm", "piece_misfit", "planner_footprint_m2", "price", "price_on_rate", "service_problem",
     "size_problem", "totals", "vertical_sides",
 ]

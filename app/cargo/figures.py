@@ -54,6 +54,7 @@ class LineFigures:
     occupied_cbm: float
     chargeable_cbm: float
     footprint_m2: float
+    weight_cbm: float = 0.0  # the weight-volume: weight ÷ the W/M ratio
 
 
 def line_figures(line: Line, weight_per_cbm_kg: float) -> LineFigures:
@@ -61,17 +62,106 @@ def line_figures(line: Line, weight_per_cbm_kg: float) -> LineFigures:
     volume = line.packages * line.length_cm * line.width_cm * line.height_cm / 1_000_000
     footprint = line.packages * line.length_cm * line.width_cm / 10_000
     occupied = volume if line.stackable else max(volume, footprint * NON_STACKABLE_HEIGHT_M)
+    weight_cbm = line.weight_kg / weight_per_cbm_kg
     return LineFigures(
         volume_cbm=round(volume, 3),
         occupied_cbm=occupied,
-        chargeable_cbm=round(max(occupied, line.weight_kg / weight_per_cbm_kg), 3),
+        chargeable_cbm=round(max(occupied, weight_cbm), 3),
         footprint_m2=0.0 if line.stackable else footprint,
+        weight_cbm=weight_cbm,
     )
 
 
 def chargeable_cbm(occupied_cbm: float, weight_kg: float, weight_per_cbm_kg: float) -> float:
     """W/M: the larger of volume and weight ÷ ratio, and at least 1 CBM per booking."""
     return round(max(occupied_cbm, weight_kg / weight_per_cbm_kg, MINIMUM_CHARGEABLE_CBM), 3)
+
+
+# Which figure a chargeable volume is: the cargo's own volume, the volume a non-stackable
+# line blocks (footprint × NON_STACKABLE_HEIGHT_M), its weight-volume, or the booking minimum.
+VOLUME, OCCUPIED_VOLUME, WEIGHT, MINIMUM = "VOLUME", "OCCUPIED_VOLUME", "WEIGHT", "MINIMUM"
+
+
+def _basis(volume: float, occupied: float, weight_cbm: float) -> str:
+    if weight_cbm > occupied:
+        return WEIGHT
+    return OCCUPIED_VOLUME if occupied > volume + 1e-9 else VOLUME
+
+
+@dataclass(frozen=True)
+class LineChargeable:
+    """How one line's chargeable volume was reached: its figures and which one counted (``basis``)."""
+
+    line: int
+    volume_cbm: float
+    stackable: bool
+    footprint_m2: float | None
+    occupied_cbm: float
+    weight_kg: float
+    weight_cbm: float
+    chargeable_cbm: float
+    basis: str
+
+
+@dataclass(frozen=True)
+class ChargeableExplained:
+    """How a booking's chargeable volume (W/M) was reached from its lines, under one ratio.
+
+    The booking is charged the larger of its lines' occupied volume and their weight-volume
+    (total weight ÷ ``weight_per_cbm_kg``), and at least ``minimum_cbm``: not the sum of the
+    lines' own chargeable volumes, which are shown line by line."""
+
+    weight_per_cbm_kg: float
+    non_stackable_height_m: float
+    minimum_cbm: float
+    volume_cbm: float
+    occupied_cbm: float
+    weight_kg: float
+    weight_cbm: float
+    chargeable_cbm: float
+    basis: str
+    lines: list[LineChargeable]
+
+    def as_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "lines": [line.__dict__ for line in self.lines]}
+
+
+def explain_chargeable(cargo: list[Any], weight_per_cbm_kg: float) -> ChargeableExplained:
+    """The chargeable volume of ``cargo`` (request lines or stored ones) with how it was reached, by the
+    rules above (``line_figures``, ``chargeable_cbm``)."""
+    figures = [line_figures(line, weight_per_cbm_kg) for line in cargo]
+    lines = [
+        LineChargeable(
+            line=index,
+            volume_cbm=f.volume_cbm,
+            stackable=line.stackable,
+            footprint_m2=None if line.stackable else round(f.footprint_m2, 3),
+            occupied_cbm=round(f.occupied_cbm, 3),
+            weight_kg=line.weight_kg,
+            weight_cbm=round(f.weight_cbm, 3),
+            chargeable_cbm=f.chargeable_cbm,
+            basis=_basis(f.volume_cbm, f.occupied_cbm, f.weight_cbm),
+        )
+        for index, (line, f) in enumerate(zip(cargo, figures))
+    ]
+    volume = sum(f.volume_cbm for f in figures)
+    occupied = sum(f.occupied_cbm for f in figures)
+    weight = sum(line.weight_kg for line in cargo)
+    chargeable = chargeable_cbm(occupied, weight, weight_per_cbm_kg)
+    weight_cbm = weight / weight_per_cbm_kg
+    basis = MINIMUM if max(occupied, weight_cbm) < MINIMUM_CHARGEABLE_CBM else _basis(volume, occupied, weight_cbm)
+    return ChargeableExplained(
+        weight_per_cbm_kg=weight_per_cbm_kg,
+        non_stackable_height_m=NON_STACKABLE_HEIGHT_M,
+        minimum_cbm=MINIMUM_CHARGEABLE_CBM,
+        volume_cbm=round(volume, 3),
+        occupied_cbm=round(occupied, 3),
+        weight_kg=round(weight, 3),
+        weight_cbm=round(weight_cbm, 3),
+        chargeable_cbm=chargeable,
+        basis=basis,
+        lines=lines,
+    )
 
 
 def occupied_uplift_cbm(lines: list[Any]) -> float:

@@ -2,7 +2,9 @@
 
 The pure search (``app.routing.search``) runs over a :class:`Network` built from
 the services and their OPEN departures: one Trip per departure, calling at the
-service's origin, stops and destination. The boarding cut-off at the origin is
+service's origin, stops and destination. A place is a hub code (the hub; a CFS stands for
+every hub of its UN/LOCODE too, as it receives their cargo) or a UN/LOCODE (every hub
+there). The boarding cut-off at the origin is
 the departure's ``cutoff_at``; at an intermediate stop it is the stop time minus
 the same lead (so a train with a four-day cut-off at Wuhan closes four days
 before it passes each stop).
@@ -73,6 +75,23 @@ class BuiltNetwork:
     hub_ids: dict[str, int]
     places: dict[str, list[str]] = field(default_factory=dict)
     hub_locodes: dict[str, str] = field(default_factory=dict)
+    routes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # service code -> its hubs in calling order
+
+
+def connected(built: BuiltNetwork, origins: list[str], destinations: list[str]) -> bool:
+    """Whether some chain of services runs from one of ``origins`` to one of ``destinations``, whatever
+    their departures (a quote with no options says which it lacks)."""
+    onward: dict[str, set[str]] = {}
+    for route in built.routes.values():
+        for i, hub in enumerate(route):
+            onward.setdefault(hub, set()).update(route[i + 1:])
+    seen, frontier = set(origins), list(origins)
+    while frontier:
+        for hub in onward.get(frontier.pop(), ()):
+            if hub not in seen:
+                seen.add(hub)
+                frontier.append(hub)
+    return not seen.isdisjoint(destinations)
 
 
 _CACHE: dict[str, BuiltNetwork] = {}
@@ -172,7 +191,9 @@ async def _build(session: AsyncSession, key: tuple, now: datetime) -> BuiltNetwo
     for h in hubs:  # a UN/LOCODE stands for every hub there; a hub code with a suffix for itself
         places.setdefault(h.un_locode, []).append(h.code)
     for h in hubs:
-        if h.code != h.un_locode:
+        if h.kind == "CFS":  # a CFS receives (and delivers) the cargo of every hub of its UN/LOCODE
+            places[h.code] = [h.code, *(code for code in places[h.un_locode] if code != h.code)]
+        elif h.code != h.un_locode:
             places[h.code] = [h.code]
     return BuiltNetwork(
         key=key,
@@ -185,5 +206,7 @@ async def _build(session: AsyncSession, key: tuple, now: datetime) -> BuiltNetwo
         hub_ids={h.code: h.id for h in hubs},
         places={place: codes[:MAX_PLACE_HUBS] for place, codes in places.items()},
         hub_locodes={h.code: h.un_locode for h in hubs},
+        routes={code: (origin, *(hub for hub, _ in stops), destination) for code, (origin, stops, destination) in (
+            (s.code, routes[s.id]) for s in services)},
     )
 

@@ -31,6 +31,7 @@ from app.network.service import departures_by_id
 from app.routing import rates
 from app.routing.index import BuiltNetwork, ServiceInfo, network_for
 from app.routing.models import QuoteOption
+from app.routing.no_options import no_options_reason
 from app.routing.schemas import LeftOutReason, QuoteRequest
 from app.routing.search import Itinerary, Network, Trip, search
 
@@ -171,6 +172,13 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
             )
         return figures_of[service.code]
 
+    explained_of: dict[str, dict] = {}
+
+    def explained(service: ServiceInfo) -> dict:
+        if service.code not in explained_of:
+            explained_of[service.code] = core.explain_chargeable(data.cargo, service.weight_per_cbm_kg).as_json()
+        return explained_of[service.code]
+
     verdicts = {
         code: verdict
         for code, service in built.services.items()
@@ -263,6 +271,16 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
                         "field": verdict.field,
                     }
 
+    left_out_list = sorted(left_out.values(), key=lambda e: (e["service"], e["departure_id"] or 0))
+    reason = None
+    if not itineraries:
+        def legs_needed(max_legs: int) -> int | None:
+            found = _search_all(network, origins, destinations, ready_at, price_fn, excluded, max_legs)
+            return min((it.n_legs for it in found), default=None)
+
+        reason = await no_options_reason(
+            session, built, data, origins, destinations, ready_at, now, HORIZON_DAYS, left_out_list, legs_needed
+        )
     itineraries = itineraries[:MAX_OPTIONS]
     quote_id = token("QT", 12)
     fastest = min(itineraries, key=lambda i: (i.arrives_at, i.price), default=None)
@@ -270,7 +288,8 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
     options = []
     for itinerary in itineraries:
         option = _store_option(
-            session, caller, data, quote_id, now, ready_at, totals, itinerary, network, built, terms, breakdown, figures
+            session, caller, data, quote_id, now, ready_at, totals, itinerary, network, built, terms, breakdown, figures,
+            explained,
         )
         options.append(option_read(option, itinerary is fastest, itinerary is cheapest))
     await session.flush()
@@ -283,7 +302,8 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
         "weight_kg": totals.weight_kg,
         "volume_cbm": totals.volume_cbm,
         "options": options,
-        "left_out": sorted(left_out.values(), key=lambda e: (e["service"], e["departure_id"] or 0)),
+        "left_out": left_out_list,
+        "no_options_reason": reason,
     }
 
 
@@ -301,6 +321,7 @@ def _store_option(
     terms: Callable[[str], RateTerms],
     breakdown: Callable[[str], PriceBreakdown],
     figures: Callable[[ServiceInfo], CargoFigures],
+    explained: Callable[[ServiceInfo], dict],
 ) -> QuoteOption:
     legs = []
     total = PriceBreakdown.zero(data.currency)
@@ -328,6 +349,7 @@ def _store_option(
                 },
                 "weight_per_cbm_kg": service.weight_per_cbm_kg,
                 "chargeable_cbm": figures(service).chargeable_cbm,
+                "chargeable_explained": explained(service),
                 "terms": terms(leg.trip_id).as_json(),
                 "price": leg_price.as_json(),
             }
@@ -365,14 +387,15 @@ def option_read(option: QuoteOption, fastest: bool = False, cheapest: bool = Fal
         "ready_at": option.ready_at,
         "departs_at": option.departs_at,
         "arrives_at": option.arrives_at,
-        "transit_days": round((option.arrives_at - option.ready_at) / timedelta(days=1), 1),
+        "transit_days": round((option.arrives_at - option.departs_at) / timedelta(days=1), 1),
+        "door_to_door_days": round((option.arrives_at - option.ready_at) / timedelta(days=1), 1),
         "modes": modes,
         "fastest": fastest,
         "cheapest": cheapest,
         "legs": [
-            {key: leg[key] for key in (
+            {key: leg.get(key) for key in (
                 "mode", "service", "departure_id", "from_hub", "to_hub", "cutoff_at", "departs_at", "arrives_at",
-                "local", "chargeable_cbm", "price",
+                "local", "chargeable_cbm", "chargeable_explained", "price",
             )}
             for leg in option.legs
         ],

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.bookings.schemas import CargoLineIn
+from app.bookings.schemas import CargoLineIn, ChargeableExplainedRead
 from app.fields import Currency, DayEndOrTimestamp, DayOrTimestamp, HubCode, RequestBody, text
 from app.network.schemas import Mode
 
@@ -94,6 +94,10 @@ class QuoteLegRead(BaseModel):
     arrives_at: datetime
     local: LocalTimesRead
     chargeable_cbm: float
+    chargeable_explained: ChargeableExplainedRead | None = Field(
+        default=None, description="How chargeable_cbm was reached under this leg's service's W/M ratio, line by line "
+                                  "(null on options quoted before it was given)"
+    )
     price: PriceBreakdownRead
 
 
@@ -105,7 +109,11 @@ class QuoteOptionRead(BaseModel):
     ready_at: datetime
     departs_at: datetime
     arrives_at: datetime
-    transit_days: float = Field(description="Days from ready_at to arrival at the destination")
+    transit_days: float = Field(description="Days in transit: from the first leg's departure to arrival at the "
+                                            "destination")
+    door_to_door_days: float = Field(description="Days from ready_at (when the cargo is ready at the origin) to "
+                                                 "arrival at the destination: transit plus the wait for the first "
+                                                 "departure")
     modes: list[Mode]
     fastest: bool
     cheapest: bool
@@ -135,6 +143,25 @@ class LeftOutRead(BaseModel):
     field: str | None = Field(description="The cargo field that excludes it, e.g. cargo.0.dangerous_goods.class")
 
 
+class NoOptionsCode(StrEnum):
+    ALL_LEFT_OUT = "ALL_LEFT_OUT"
+    NO_SERVICE = "NO_SERVICE"
+    TOO_MANY_LEGS = "TOO_MANY_LEGS"
+    DEPARTURES_CLOSED = "DEPARTURES_CLOSED"
+    NO_DEPARTURE_IN_WINDOW = "NO_DEPARTURE_IN_WINDOW"
+
+
+class NoOptionsRead(BaseModel):
+    """Why a quote found no option."""
+
+    code: NoOptionsCode = Field(description=(
+        "ALL_LEFT_OUT: every itinerary was left out for the cargo, the currency or space (see left_out); "
+        "NO_SERVICE: no service, nor a chain of services, runs between the places; TOO_MANY_LEGS: the "
+        "itineraries take more legs than max_legs; DEPARTURES_CLOSED: the departures that would serve have "
+        "closed for booking; NO_DEPARTURE_IN_WINDOW: none leaves and connects within 60 days of ready_at"))
+    detail: str
+
+
 class QuoteRead(BaseModel):
     id: str
     origin: str
@@ -145,3 +172,4 @@ class QuoteRead(BaseModel):
     volume_cbm: float
     options: list[QuoteOptionRead]
     left_out: list[LeftOutRead]
+    no_options_reason: NoOptionsRead | None = Field(description="Why options is empty; null when it is not")
