@@ -29,11 +29,8 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
+from .drawing import Drawing, _boxes, _rgb, group_colours
 from .picture import (
-    Drawing,
-    _boxes,
-    _rgb,
-    group_colours,
     legend_rows,
     loading_stages,
     stuffing_drawing,
