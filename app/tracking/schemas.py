@@ -15,7 +15,7 @@ from app.fields import (
     RequestBody,
     Timestamp,
 )
-from app.network.schemas import Mode
+from app.network.schemas import DepartureStatus, Mode
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z]{4}$")]
 Location = Annotated[str, StringConstraints(pattern=HUB_CODE_PATTERN)]
@@ -53,6 +53,10 @@ class EventRead(BaseModel):
     booking_reference: str | None
     booking_status: BookingStatus | None = None
     reason: str | None = None
+    departure_status: DepartureStatus | None = Field(
+        None, description="TRANSPORT: the departure's status once the event was recorded (an actual departure "
+                          "makes it DEPARTED, an actual arrival at its last stop ARRIVED)"
+    )
 
 
 class SkippedBooking(BaseModel):
