@@ -12,6 +12,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.accounts.service import Caller
 from app.bookings.models import Booking
@@ -44,10 +45,23 @@ def riding_departures(booking_ids: Select) -> Select:
     )
 
 
+def reported_departures(organization_id: int) -> Select:
+    """Departures the organisation reports on: those it recorded a TRANSPORT or EQUIPMENT event of."""
+    reported = aliased(TrackingEvent)
+    return select(reported.departure_id).where(
+        reported.recorded_by_organization_id == organization_id,
+        reported.event_type.in_((EventType.TRANSPORT.value, EventType.EQUIPMENT.value)),
+        reported.departure_id.is_not(None),
+    )
+
+
 def visible_to(caller: Caller):
     """SQL condition: the events the caller may see. Operators see all; an exporter sees the
     events of its own bookings, the TRANSPORT events of departures its bookings ride and the
-    EQUIPMENT events of containers holding its bookings (not the other bookings' events)."""
+    EQUIPMENT events of containers holding its bookings (not the other bookings' events).
+    A partner that reports events (events:write) also sees every TRANSPORT and EQUIPMENT
+    event it recorded and those of the departures it reports on, whoever recorded them;
+    never another organisation's SHIPMENT events (the bookings its reports moved)."""
     if caller.is_operator:
         return None
     own = select(Booking.id).where(Booking.organization_id == caller.organization_id)
@@ -55,6 +69,13 @@ def visible_to(caller: Caller):
         TrackingEvent.booking_id.in_(own),
         and_(TrackingEvent.event_type == EventType.TRANSPORT.value, TrackingEvent.departure_id.in_(riding_departures(own))),
         equipment_of_containers_holding(PlanAssignment.booking_id.in_(own)),
+        and_(
+            TrackingEvent.event_type.in_((EventType.TRANSPORT.value, EventType.EQUIPMENT.value)),
+            or_(
+                TrackingEvent.recorded_by_organization_id == caller.organization_id,
+                TrackingEvent.departure_id.in_(reported_departures(caller.organization_id)),
+            ),
+        ),
     )
 
 

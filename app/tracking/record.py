@@ -45,6 +45,7 @@ from app.tracking.publish import (
     check_connections,
     insert_generated,
     notify,
+    reporters_of,
     riders_of,
     shipment_payload,
 )
@@ -347,6 +348,8 @@ async def _record_equipment(session: AsyncSession, caller: Caller, data: EventCr
     audience = set(
         await session.scalars(select(Booking.organization_id).where(Booking.id.in_(inside)).distinct())
     )
+    await session.flush()  # the event's own reporter is among the departure's reporters
+    audience |= await reporters_of(session, departure.id)
 
     generated: list[tuple[dict, int]] = []
     moved: list[int] = []
