@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     Select,
@@ -15,13 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.accounts.service import Caller
-from app.bookings.models import Booking
+from app.bookings.models import Booking, BookingLeg
 from app.bookings.records import get_booking
 from app.consolidation.models import DeparturePlan, PlanAssignment, PlanContainer
 from app.events.models import TrackingEvent
 from app.events.schemas import (
     EventType,
 )
+from app.network.models import Departure
+from app.network.service import departures_by_id
 from app.tracking.legs import RIDING, booking_legs
 from app.tracking.models import Leg
 
@@ -151,9 +153,44 @@ def about_booking(booking_id: int):
     )
 
 
+def stop_cutoff(departure: Departure, hub_id: int) -> datetime | None:
+    """The departure's cut-off for cargo boarding at ``hub_id``: its ``cutoff_at`` at the origin; at a
+    stop on the way, the stop's time minus the same lead (as the itinerary search has it)."""
+    service = departure.service
+    if hub_id == service.origin_hub_id:
+        return departure.cutoff_at
+    for stop in service.stops:
+        if stop.hub_id == hub_id:
+            return departure.cutoff_at + timedelta(hours=stop.offset_hours)
+    return None
+
+
+async def leg_cutoffs(session: AsyncSession, booking_id: int, legs: list[Leg]) -> list[datetime | None]:
+    """Each leg's cut-off: that of the departure it rides, where the cargo boards that departure.
+    A booking made from a quote keeps each quoted leg's cut-off."""
+    if not legs:
+        return []
+    quoted = dict(list(await session.execute(
+        select(BookingLeg.departure_id, BookingLeg.cutoff_at).where(BookingLeg.booking_id == booking_id)
+    )))
+    departures = await departures_by_id(session, sorted({leg.departure_id for leg in legs} - quoted.keys()))
+    boarding: dict[int, int] = {}
+    cutoffs = []
+    for leg in legs:
+        board = boarding.setdefault(leg.departure_id, leg.from_hub_id)
+        if leg.departure_id in quoted:
+            cutoffs.append(quoted[leg.departure_id])
+        elif leg.departure_id in departures:
+            cutoffs.append(stop_cutoff(departures[leg.departure_id], board))
+        else:
+            cutoffs.append(None)
+    return cutoffs
+
+
 async def tracking_for(session: AsyncSession, caller: Caller, reference: str) -> dict:
     booking = await get_booking(session, caller, reference)
     legs = await booking_legs(session, booking)
+    cutoffs = await leg_cutoffs(session, booking.id, legs)
     events = list(
         await session.scalars(
             select(TrackingEvent)
@@ -179,6 +216,7 @@ async def tracking_for(session: AsyncSession, caller: Caller, reference: str) ->
                 "departure_id": leg.departure_id,
                 "from_hub": leg.from_hub.code,
                 "to_hub": leg.to_hub.code,
+                "cutoff_at": cutoff,
                 "planned_departure_at": leg.planned_departure_at,
                 "estimated_departure_at": leg.estimated_departure_at,
                 "actual_departure_at": leg.actual_departure_at,
@@ -187,7 +225,7 @@ async def tracking_for(session: AsyncSession, caller: Caller, reference: str) ->
                 "actual_arrival_at": leg.actual_arrival_at,
                 "connection_at_risk": leg.at_risk,
             }
-            for leg in legs
+            for leg, cutoff in zip(legs, cutoffs)
         ],
         "events": [event_read(e) for e in events],
     }

@@ -80,6 +80,10 @@ class LegRead(BaseModel):
     departure_id: int
     from_hub: str
     to_hub: str
+    cutoff_at: datetime | None = Field(
+        None, description="The cut-off of the departure the leg rides, where the cargo boards it: at the "
+                          "departure's origin its cutoff_at, at a stop on the way the stop's time minus the same lead"
+    )
     planned_departure_at: datetime | None
     estimated_departure_at: datetime | None
     actual_departure_at: datetime | None
