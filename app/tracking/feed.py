@@ -8,6 +8,7 @@ from sqlalchemy import (
     Select,
     and_,
     exists,
+    func,
     or_,
     select,
 )
@@ -24,10 +25,13 @@ from app.events.schemas import (
 )
 from app.network.models import Departure
 from app.network.service import departures_by_id
+from app.pagination import encode_cursor
 from app.tracking.legs import RIDING, booking_legs
 from app.tracking.models import Leg
 
 TIMELINE_LIMIT = 500
+# The event feed's cursors are its own: one of another list is refused there.
+FEED_CURSOR = "events"
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -114,16 +118,18 @@ async def list_events(
     departure_id: int | None = None,
     event_type: EventType | None = None,
     since: datetime | None = None,
-) -> list[TrackingEvent]:
-    """The feed in the order events were recorded (id); filters combine with AND."""
-    query = select(TrackingEvent).where(TrackingEvent.id > after_id)
+) -> tuple[list[TrackingEvent], int]:
+    """The feed in the order events were recorded (id), filters combining with AND, up to ``limit + 1``
+    rows; and the highest event id when the page was read (where an empty page leaves a poller)."""
+    ceiling = await session.scalar(select(func.max(TrackingEvent.id))) or 0
+    query = select(TrackingEvent).where(TrackingEvent.id > after_id, TrackingEvent.id <= ceiling)
     condition = visible_to(caller)
     if condition is not None:
         query = query.where(condition)
     if booking is not None:
         found = await session.scalar(select(Booking).where(Booking.reference == booking))
         if found is None or (not caller.is_operator and found.organization_id != caller.organization_id):
-            return []
+            return [], ceiling
         query = query.where(about_booking(found.id))
     if container is not None:
         query = query.where(TrackingEvent.container_number == container)
@@ -133,7 +139,20 @@ async def list_events(
         query = query.where(TrackingEvent.event_type == event_type.value)
     if since is not None:
         query = query.where(TrackingEvent.created_at >= since)
-    return list(await session.scalars(query.order_by(TrackingEvent.id).limit(limit + 1)))
+    return list(await session.scalars(query.order_by(TrackingEvent.id).limit(limit + 1))), ceiling
+
+
+def feed_page(rows: list[TrackingEvent], limit: int, after_id: int, ceiling: int) -> dict:
+    """A page of the feed whose ``next_cursor`` is never null: after the last event of the page, or
+    when the page is empty after the highest id read, so polling it again finds what came later.
+    ``has_more`` says whether more events were already waiting."""
+    items = rows[:limit]
+    position = items[-1].id if items else max(after_id, ceiling)
+    return {
+        "items": [event_read(e) for e in items],
+        "next_cursor": encode_cursor(position, FEED_CURSOR),
+        "has_more": len(rows) > limit,
+    }
 
 
 def about_booking(booking_id: int):

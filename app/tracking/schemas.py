@@ -16,6 +16,7 @@ from app.fields import (
     Timestamp,
 )
 from app.network.schemas import DepartureStatus, Mode
+from app.pagination import Page
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z]{4}$")]
 Location = Annotated[str, StringConstraints(pattern=HUB_CODE_PATTERN)]
@@ -57,6 +58,13 @@ class EventRead(BaseModel):
         None, description="TRANSPORT: the departure's status once the event was recorded (an actual departure "
                           "makes it DEPARTED, an actual arrival at its last stop ARRIVED)"
     )
+
+
+class EventPage(Page[EventRead]):
+    """A page of the event feed: ``next_cursor`` is never null (poll it again for later events)."""
+
+    next_cursor: str = Field(description="Pass back as ?cursor= for the next page, or later to poll for new events")
+    has_more: bool = Field(description="More events were waiting after this page when it was read")
 
 
 class SkippedBooking(BaseModel):
