@@ -1,6 +1,8 @@
 """Settings, read from the environment (prefix ``CARAVAN_``)."""
 
 import base64
+import hashlib
+import hmac
 from functools import lru_cache
 
 from pydantic import Field, field_validator, model_validator
@@ -26,6 +28,11 @@ def sealing_key(encoded: str) -> bytes:
     if len(key) != 32:
         raise ValueError("the webhook secret key must be 32 bytes (base64 of 32 random bytes)")
     return key
+
+
+@lru_cache(maxsize=8)
+def _cursor_key(material: str) -> bytes:
+    return hmac.new(b"caravan list cursors v1", material.encode(), hashlib.sha256).digest()
 
 
 class Settings(BaseSettings):
@@ -84,6 +91,11 @@ class Settings(BaseSettings):
     # them still open. Keep them only until ``caravan admin reseal-secrets`` has run.
     webhook_secret_keys_previous: str | None = None
 
+    # List cursors are signed (HMAC-SHA256) with a key derived from this secret; unset, from
+    # ``webhook_secret_key``, else from ``database_url`` (stable across processes and restarts,
+    # but not secret: set one of the two in production). Changing it invalidates issued cursors.
+    cursor_secret: str | None = None
+
     # Rate limits (app/ratelimit.py), enforced in each API process on its own: a token
     # bucket per API key of ``rate_limit_burst`` requests refilled at ``rate_limit_per_s``;
     # per client address, a smaller one that only failed authentications (401) drain.
@@ -128,6 +140,11 @@ class Settings(BaseSettings):
     def previous_secret_keys(self) -> tuple[str, ...]:
         """The previous sealing keys, in the order configured."""
         return tuple(self.webhook_secret_keys_previous.split(",")) if self.webhook_secret_keys_previous else ()
+
+    @property
+    def cursor_key(self) -> bytes:
+        """The key list cursors are signed with (``app.pagination``)."""
+        return _cursor_key(self.cursor_secret or self.webhook_secret_key or self.database_url)
 
     @property
     def async_database_url(self) -> str:

@@ -139,6 +139,9 @@ def check_if_match(booking: Booking, if_match: str | None) -> None:
 
 
 def before_cutoff(departure: Departure, action: str) -> None:
+    if departure.status in FEEDER_GONE:
+        gone = "has left (DEPARTED)" if departure.status == DepartureStatus.DEPARTED.value else "has arrived (ARRIVED)"
+        raise Conflict(f"{action} is not possible: departure {departure.id} {gone}")
     if not is_open_for_booking(departure, utcnow()):
         raise Conflict(f"{action} is possible only before the cut-off ({departure.cutoff_at.isoformat()}) of an open departure")
 

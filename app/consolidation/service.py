@@ -26,6 +26,7 @@ from app.consolidation.stuffing import steps_by_booking, stuff_containers
 from app.db import utcnow
 from app.errors import Conflict, NotFound, PayloadTooLarge, Unprocessable
 from app.network.models import ContainerType, Departure
+from app.network.schemas import DepartureStatus
 from app.network.service import container_types_by_code, get_departure
 from app.planner import PlannerInputError, instance_from_dict, plan_to_dict, solve
 
@@ -103,6 +104,12 @@ async def get_current_plan(session: AsyncSession, departure_id: int) -> tuple[De
     return departure, plan
 
 
+def still_to_leave(departure: Departure, action: str) -> None:
+    """A departure that has left (or arrived) keeps the containers it left with: 409."""
+    if departure.status in (DepartureStatus.DEPARTED.value, DepartureStatus.ARRIVED.value):
+        raise Conflict(f"departure {departure.id} is {departure.status}: its containers can no longer change ({action})")
+
+
 async def plan_departure(
     session: AsyncSession, caller: Caller, departure_id: int, time_limit_s: float
 ) -> tuple[Departure, DeparturePlan]:
@@ -114,6 +121,7 @@ async def plan_departure(
     held throughout, so versions are sequential and bookings wait for the plan.
     """
     departure = await get_departure(session, departure_id, lock=True)
+    still_to_leave(departure, "planning")
     types = await service_container_types(session, departure.service.container_types)
     if not types:
         raise Conflict(f"service {departure.service.code} offers no known container type")
@@ -281,6 +289,7 @@ async def lock_containers(session: AsyncSession, departure_id: int, data: LockIn
     moved) cannot be locked: 409, replan first.
     """
     departure = await get_departure(session, departure_id, lock=True)
+    still_to_leave(departure, "locking")
     plan = await _current_plan(session, departure.id)
     if plan is None:
         raise NotFound(f"departure {departure_id} has no plan yet", "departure_id")
@@ -330,7 +339,7 @@ async def get_container(session: AsyncSession, container_id: int, *, current: bo
 
 async def update_container(session: AsyncSession, container_id: int, data: ContainerUpdate) -> PlanContainer:
     container = await get_container(session, container_id)
-    await get_departure(session, container.plan.departure_id, lock=True)
+    still_to_leave(await get_departure(session, container.plan.departure_id, lock=True), "numbering and sealing")
     # Judged under the departure's lock, which replanning holds: a plan made while this request
     # waited supersedes the container, and its number would be written where nobody looks.
     container = await get_container(session, container_id, current=True)

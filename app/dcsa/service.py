@@ -57,6 +57,7 @@ from app.pagination import decode_cursor, encode_cursor
 from app.tracking.feed import about_booking, visible_to
 
 TE = TrackingEvent
+EVENTS_CURSOR = "dcsa-events"  # the DCSA event list's cursors are its own
 
 # --- event ids ---------------------------------------------------------------------------
 
@@ -167,7 +168,7 @@ async def matching(
 async def list_events(session: AsyncSession, caller: Caller, query: EventQuery) -> tuple[list[dict], str | None]:
     """One page of the caller's events as DCSA events, in recording order, and the next cursor."""
     try:
-        after_id = decode_cursor(query.cursor)
+        after_id = decode_cursor(query.cursor, EVENTS_CURSOR)
     except AppError:
         raise BadQuery("cursor", "not a cursor returned by this API") from None
     statement = (
@@ -177,7 +178,7 @@ async def list_events(session: AsyncSession, caller: Caller, query: EventQuery) 
         .limit(query.limit + 1)
     )
     rows = list(await session.scalars(statement))
-    next_cursor = encode_cursor(rows[query.limit - 1].id) if len(rows) > query.limit else None
+    next_cursor = encode_cursor(rows[query.limit - 1].id, EVENTS_CURSOR) if len(rows) > query.limit else None
     return await render(session, rows[: query.limit]), next_cursor
 
 

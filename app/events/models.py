@@ -20,7 +20,11 @@ class TrackingEvent(Base):
     """
 
     __tablename__ = "tracking_events"
-    __table_args__ = (Index("ix_tracking_events_booking_id", "booking_id"),)
+    __table_args__ = (
+        Index("ix_tracking_events_booking_id", "booking_id"),
+        # The departures a partner reports on (the feed's visibility, the webhook audience).
+        Index("ix_tracking_events_recorded_by_departure", "recorded_by_organization_id", "departure_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_type: Mapped[str] = mapped_column(String(10))

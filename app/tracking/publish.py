@@ -284,12 +284,29 @@ async def notify(session: AsyncSession, events: list[tuple[Any, int | frozenset[
 
 
 async def riders_of(session: AsyncSession, departure_id: int) -> frozenset[int]:
-    """The organisations with a booking riding the departure: the audience of its TRANSPORT events."""
+    """The organisations with a booking riding the departure, and those reporting on it: the audience
+    of its TRANSPORT events (the feed's ``visible_to`` lets the same organisations see them)."""
     return frozenset(
         await session.scalars(
             select(Booking.organization_id)
             .join(Leg, Leg.booking_id == Booking.id)
             .where(Leg.departure_id == departure_id, Booking.status.in_(RIDING))
+            .distinct()
+        )
+    ) | await reporters_of(session, departure_id)
+
+
+async def reporters_of(session: AsyncSession, departure_id: int) -> frozenset[int]:
+    """The organisations that recorded a TRANSPORT or EQUIPMENT event of the departure (the one being
+    recorded included, once flushed): partners reporting on it see its TRANSPORT and EQUIPMENT events."""
+    return frozenset(
+        await session.scalars(
+            select(TrackingEvent.recorded_by_organization_id)
+            .where(
+                TrackingEvent.departure_id == departure_id,
+                TrackingEvent.event_type.in_((EventType.TRANSPORT.value, EventType.EQUIPMENT.value)),
+                TrackingEvent.recorded_by_organization_id.is_not(None),
+            )
             .distinct()
         )
     )

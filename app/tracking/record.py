@@ -30,6 +30,7 @@ from app.events.schemas import (
     EventType,
 )
 from app.network.models import Departure, Hub
+from app.network.schemas import DepartureStatus
 from app.network.service import get_departure, hubs_named, route_hubs
 from app.tracking.legs import (
     S,
@@ -44,6 +45,7 @@ from app.tracking.publish import (
     check_connections,
     insert_generated,
     notify,
+    reporters_of,
     riders_of,
     shipment_payload,
 )
@@ -198,7 +200,10 @@ async def _record_transport(session: AsyncSession, caller: Caller, data: EventCr
     if kind == "arrival" and index == 0:
         raise Unprocessable("location", f"departure {departure.id} starts at {hub.code}; it does not arrive there")
 
+    if data.event_classifier is EventClassifier.ACT:
+        _move_departure(departure, kind, index, len(hubs))
     row = _event_row(data, caller, now, hub, departure_id=departure.id, mode=mode)
+    row.payload["departure_status"] = departure.status
     session.add(row)
 
     await ensure_legs(session, departure)
@@ -246,6 +251,20 @@ async def _record_transport(session: AsyncSession, caller: Caller, data: EventCr
     rows = await insert_generated(session, generated)
     await notify(session, [(row, await riders_of(session, departure.id)), *rows])
     return Recorded(row, moved, len(rows))
+
+
+def _move_departure(departure: Departure, kind: str, index: int, calls: int) -> None:
+    """An actual departure or arrival moves the departure's status, never back: it is DEPARTED once the
+    train has left a hub (its origin, or a later stop: it left its origin before, reported or not) or
+    reached a stop before its last, and ARRIVED once it reached its last stop (an arrival reported before
+    the departure included). A cancelled departure keeps its status."""
+    status = departure.status
+    if status in (DepartureStatus.CANCELLED.value, DepartureStatus.ARRIVED.value):
+        return
+    if kind == "arrival" and index == calls - 1:
+        departure.status = DepartureStatus.ARRIVED.value
+    elif status != DepartureStatus.DEPARTED.value:
+        departure.status = DepartureStatus.DEPARTED.value
 
 
 # --- equipment events -------------------------------------------------------------------
@@ -329,6 +348,8 @@ async def _record_equipment(session: AsyncSession, caller: Caller, data: EventCr
     audience = set(
         await session.scalars(select(Booking.organization_id).where(Booking.id.in_(inside)).distinct())
     )
+    await session.flush()  # the event's own reporter is among the departure's reporters
+    audience |= await reporters_of(session, departure.id)
 
     generated: list[tuple[dict, int]] = []
     moved: list[int] = []

@@ -10,13 +10,13 @@ from app.accounts.service import Caller
 from app.errors import Forbidden
 from app.events.schemas import EventType
 from app.fields import MAX_ID, Timestamp
-from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
+from app.pagination import Cursor, Limit, decode_cursor
 from app.tracking import feed, record
 from app.tracking.schemas import (
     BookingReference,
     ContainerNumberIn,
     EventCreate,
-    EventRead,
+    EventPage,
     EventRecorded,
     TrackingRead,
 )
@@ -43,7 +43,7 @@ async def create_event(body: EventCreate, caller: Annotated[Caller, Depends(even
     return {**feed.event_read(recorded.event), **recorded.seen_by(caller)}
 
 
-@router.get("/events", response_model=Page[EventRead], summary="List events (the feed)")
+@router.get("/events", response_model=EventPage, summary="List events (the feed)")
 async def list_events(
     caller: Annotated[Caller, requires(Scope.EVENTS_READ)],
     session: Session,
@@ -55,13 +55,17 @@ async def list_events(
     event_type: EventType | None = None,
     since: Annotated[Timestamp | None, Query(description="Events recorded at or after this time")] = None,
 ):
-    """The event feed in the order Caravan recorded the events; exporters see their own."""
-    rows = await feed.list_events(
-        session, caller, decode_cursor(cursor), limit,
+    """The event feed in the order Caravan recorded the events; exporters see their own.
+
+    `next_cursor` is never null here: on the last page it stands after the last event seen (after
+    the newest event when the page is empty), so polling with it returns what was recorded since.
+    `has_more` tells whether more events were already waiting. Keep the same filters with a cursor."""
+    after_id = decode_cursor(cursor, feed.FEED_CURSOR)
+    rows, ceiling = await feed.list_events(
+        session, caller, after_id, limit,
         booking=booking, container=container, departure_id=departure, event_type=event_type, since=since,
     )
-    items, next_cursor = page_of(rows, limit)
-    return {"items": [feed.event_read(e) for e in items], "next_cursor": next_cursor}
+    return feed.feed_page(rows, limit, after_id, ceiling)
 
 
 @router.get("/bookings/{reference}/tracking", response_model=TrackingRead, summary="Track a booking")

@@ -15,7 +15,8 @@ from app.fields import (
     RequestBody,
     Timestamp,
 )
-from app.network.schemas import Mode
+from app.network.schemas import DepartureStatus, Mode
+from app.pagination import Page
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z]{4}$")]
 Location = HubCode  # in either case, answered in capitals
@@ -53,6 +54,17 @@ class EventRead(BaseModel):
     booking_reference: str | None
     booking_status: BookingStatus | None = None
     reason: str | None = None
+    departure_status: DepartureStatus | None = Field(
+        None, description="TRANSPORT: the departure's status once the event was recorded (an actual departure "
+                          "makes it DEPARTED, an actual arrival at its last stop ARRIVED)"
+    )
+
+
+class EventPage(Page[EventRead]):
+    """A page of the event feed: ``next_cursor`` is never null (poll it again for later events)."""
+
+    next_cursor: str = Field(description="Pass back as ?cursor= for the next page, or later to poll for new events")
+    has_more: bool = Field(description="More events were waiting after this page when it was read")
 
 
 class SkippedBooking(BaseModel):
@@ -76,6 +88,10 @@ class LegRead(BaseModel):
     departure_id: int
     from_hub: str
     to_hub: str
+    cutoff_at: datetime | None = Field(
+        None, description="The cut-off of the departure the leg rides, where the cargo boards it: at the "
+                          "departure's origin its cutoff_at, at a stop on the way the stop's time minus the same lead"
+    )
     planned_departure_at: datetime | None
     estimated_departure_at: datetime | None
     actual_departure_at: datetime | None
