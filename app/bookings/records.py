@@ -103,6 +103,16 @@ def etag(booking: Booking) -> str:
 
 
 
+def price_lines_and_terms(booking: Booking) -> dict:
+    """The booked price line by line, whether it carries pickup and delivery, and the Incoterm."""
+    return {
+        "price_breakdown": booking.price_breakdown,
+        "pickup": booking.pickup,
+        "delivery": booking.delivery,
+        "incoterm": booking.incoterm,
+    }
+
+
 def booking_read(booking: Booking) -> dict:
     departure = booking.departure
     measured = None
@@ -160,6 +170,7 @@ def booking_read(booking: Booking) -> dict:
         "declared_chargeable_cbm": booking.declared_chargeable_cbm,
         "chargeable_cbm": booking.chargeable_cbm,
         "price": {"amount": booking.price_amount, "currency": booking.currency},
+        **price_lines_and_terms(booking),
         "measured": measured,
         "version": booking.version,
         "created_at": booking.created_at,

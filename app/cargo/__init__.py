@@ -41,7 +41,10 @@ from app.cargo.figures import (
     totals,
 )
 from app.cargo.pricing import (
+    END_LINES,
+    END_TERMS,
     CargoFigures,
+    Ends,
     PriceBreakdown,
     RateTerms,
     price,
@@ -50,7 +53,7 @@ from app.cargo.pricing import (
 
 __all__ = [
     "INNER_FLOOR_CM", "MAX_BOOKING_CBM", "MINIMUM_CHARGEABLE_CBM", "NON_STACKABLE_HEIGHT_M",
-    "CargoFigures", "CargoProblem", "CargoTotals", "ContainerFit", "LineFigures", "Misfit", "PriceBreakdown",
+    "END_LINES", "END_TERMS", "CargoFigures", "CargoProblem", "Ends", "CargoTotals", "ContainerFit", "LineFigures", "Misfit", "PriceBreakdown",
     "RateTerms", "chargeable_cbm", "climate_problem", "container_fit", "dg_class_forbidden", "line_figures",
     "occupied_uplift_cbm", "piece_misfit", "planner_footprint_m2", "price", "price_on_rate", "service_problem",
     "size_problem", "totals",
