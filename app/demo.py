@@ -209,14 +209,25 @@ MULTIMODAL_SERVICES = [
 ]
 # The China–Europe rail lines' card: the same base as the service fields, plus DG and reefer surcharges.
 RAIL_CARD = ("118.00", "150.00", "35.00", "60.00", "0.00")
+# And the ends of a Han'ou journey, so that a quote shows what a forwarder's quote shows beside the
+# freight: the Wujiashan CFS's handling (receiving, measuring, stuffing; some CNY 90 a CBM), the European
+# terminal's LCL handling (devanning, per W/M with a minimum, as terminals charge), a Wuhan-area truck to
+# the hub on request and LCL distribution to a consignee on request. Orders of magnitude for a demo, not
+# anyone's tariff. The feeder and multimodal cards set none: an itinerary that starts with a truck or ends
+# with a shuttle is charged the ends its own first and last cards set (app.cargo.pricing).
+RAIL_ENDS = {
+    "origin_handling_per_cbm": "12.00", "origin_handling_minimum": "35.00",
+    "destination_handling_per_cbm": "19.00", "destination_handling_minimum": "45.00",
+    "pickup_per_cbm": "9.00", "pickup_minimum": "40.00", "delivery_per_cbm": "28.00", "delivery_minimum": "85.00",
+}
 
 
-def _card(values: tuple[str, str, str, str, str], valid_from: datetime) -> RateCardCreate:
+def _card(values: tuple[str, str, str, str, str], valid_from: datetime, ends: dict[str, str] | None = None) -> RateCardCreate:
     rate, minimum, dg, reefer, non_stackable = (Decimal(v) for v in values)
     return RateCardCreate(
         currency="EUR", rate_per_cbm=rate, minimum_charge=minimum, dg_surcharge_per_cbm=dg,
         reefer_surcharge_per_cbm=reefer, non_stackable_surcharge_per_m2=non_stackable, valid_from=valid_from,
-        note="demo tariff",
+        note="demo tariff", **{name: Decimal(value) for name, value in (ends or {}).items()},
     )
 
 
@@ -234,7 +245,7 @@ async def seed_multimodal(session: AsyncSession, now: datetime | None = None) ->
         )
     valid_from = now - timedelta(days=1)
     for code, *_ in RAIL_LINES:
-        await rates.create_rate_card(session, await network.get_service(session, code), _card(RAIL_CARD, valid_from))
+        await rates.create_rate_card(session, await network.get_service(session, code), _card(RAIL_CARD, valid_from, RAIL_ENDS))
     for (code, name, mode, origin, destination, transit_hours, hour, weekdays, cutoff_hours, capacity_teu, ratio,
          forbidden, reefer, card) in MULTIMODAL_SERVICES:
         service = await network.create_service(

@@ -251,6 +251,41 @@ async def test_loading_list_in_json_and_csv(client, operator, exporter, other_ex
     assert bad.status_code == 422
 
 
+async def test_loading_list_names_the_container_seal_and_each_cargo_line(client, operator, exporter, network):
+    departure_id = network["departure_id"]
+    pallets = cargo_line(description="Treadmill frames", hs_code="950691", packages=2, package_type="PALLET",
+                         length_cm=120, width_cm=80, height_cm=100, weight_kg=300, stackable=False)
+    booking = await book(client, exporter, departure_id, cargo=[cargo_line(packages=4), pallets])
+    (container,) = (await client.post(f"/v1/departures/{departure_id}/plan", headers=operator)).json()["containers"]
+    numbered = await client.patch(f"/v1/containers/{container['id']}",
+                                  json={"container_number": "CSQU3054383", "seal_number": "CN 889120"}, headers=operator)
+    assert numbered.status_code == 200, numbered.text
+    url = f"/v1/containers/{container['id']}/loading-list"
+
+    document = (await client.get(url, headers=operator)).json()
+    assert (document["container_number"], document["seal_number"]) == ("CSQU3054383", "CN 889120")
+    (line,) = document["lines"]
+    assert line["booking"] == booking["reference"] and line["stackable"] is False
+    assert line["cargo"] == [
+        {"description": "Festive decorations", "hs_code": "950510", "packages": 4, "package_type": "CARTON",
+         "stackable": True},
+        {"description": "Treadmill frames", "hs_code": "950691", "packages": 2, "package_type": "PALLET",
+         "stackable": False},
+    ]
+
+    response = await client.get(url, params={"format": "csv"}, headers=operator)
+    header, row = list(csv.reader(io.StringIO(response.text)))
+    # The columns a spreadsheet already reads keep their places; the new ones come last.
+    assert header[:14] == ["booking", "exporter", "status", "pieces", "weight_kg", "volume_cbm", "measured",
+                           "dangerous_goods", "temperature_min_c", "temperature_max_c", "consignee_name",
+                           "consignee_address", "consignee_city", "consignee_country"]
+    assert dict(zip(header[14:], row[14:])) == {
+        "container_number": "CSQU3054383", "seal_number": "CN 889120", "packages": "4; 2",
+        "package_type": "CARTON; PALLET", "description": "Festive decorations; Treadmill frames",
+        "hs_code": "950510; 950691", "stackable": "yes; no",
+    }
+
+
 @postgres_only  # SQLite has one writer: the replan would wait for the numbering request
 async def test_a_container_superseded_while_its_number_waits_for_the_lock_is_not_numbered(
     client, operator, exporter, network, monkeypatch

@@ -17,10 +17,10 @@ from app.booking_desk.rules import (
     Feeders,
     apply_cargo,
     before_every_cutoff,
-    booking_price,
     check_if_match,
     check_pieces,
     locked_booking,
+    price_booking,
     roll_over,
 )
 from app.bookings.cargo import check_cargo
@@ -162,13 +162,15 @@ async def amend_booking(
                         f"the amended cargo ({totals.chargeable_cbm} CBM) does not fit departure {ridden.id} "
                         f"as planned within its {ridden.capacity_teu} TEU"
                     )
-        booking.price_amount = await booking_price(session, booking, departure, totals.occupied_cbm, totals.weight_kg)
+        await price_booking(session, booking, departure, totals.occupied_cbm, totals.weight_kg)
     if data.consignee is not None:
         booking.consignee = data.consignee.model_dump(mode="json")
     if data.references is not None:
         booking.references = [r.model_dump(mode="json") for r in data.references]
     if data.allow_rollover is not None:
         booking.allow_rollover = data.allow_rollover
+    if "incoterm" in data.model_fields_set:
+        booking.incoterm = data.incoterm
     booking.version += 1
     booking.updated_at = utcnow()
     await session.flush()

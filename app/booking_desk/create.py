@@ -11,13 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.service import Caller
 from app.booking_desk.quoted import book_quote_option
 from app.booking_desk.rules import (
-    apply_cargo,
-    before_cutoff,
-    booking_price,
-    check_pieces,
-    hub_of_route,
-    insert_new,
-    new_booking,
+    apply_cargo, before_cutoff, check_pieces, hub_of_route, insert_new, new_booking, price_booking,
     roll_over,
 )
 from app.bookings.cargo import check_cargo
@@ -63,6 +57,6 @@ async def create_booking(session: AsyncSession, caller: Caller, data: BookingCre
     else:
         transition(booking, S.WAITLISTED, f"departure {departure.id} has no room for {booking.chargeable_cbm} CBM")
     booking.departure = target
-    booking.price_amount = await booking_price(session, booking, target, totals.occupied_cbm, totals.weight_kg)
+    await price_booking(session, booking, target, totals.occupied_cbm, totals.weight_kg)
     await insert_new(session, booking)
     return booking

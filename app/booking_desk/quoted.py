@@ -24,6 +24,15 @@ from app.routing.quotes import booking_reference_of, get_option
 from app.tracking.legs import itinerary_legs
 
 
+def hold_door_services(booking: Booking, held: dict, price: dict) -> None:
+    """The option's price lines, its pickup and delivery, and its Incoterm unless the booking names its own
+    (an option quoted before these were kept has none: no pickup, no delivery, no Incoterm)."""
+    booking.price_breakdown = price
+    booking.pickup = bool(held.get("pickup", False))
+    booking.delivery = bool(held.get("delivery", False))
+    booking.incoterm = booking.incoterm or held.get("incoterm")
+
+
 async def book_quote_option(session: AsyncSession, caller: Caller, data: BookingCreate) -> Booking:
     """Book the option's itinerary at the held price.
 
@@ -80,6 +89,7 @@ async def book_quote_option(session: AsyncSession, caller: Caller, data: Booking
     apply_cargo(booking, totals, lines, service)
     booking.currency = option.currency
     booking.price_amount = option.price_amount
+    hold_door_services(booking, option.figures, option.price)
     feeders = [(departures[leg["departure_id"]], hubs[leg["to_hub"]].un_locode)
                for leg in legs if leg["departure_id"] != departure.id]
     full = f"has filled up since the quote and has no room for {booking.chargeable_cbm} CBM"

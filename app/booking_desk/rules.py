@@ -34,26 +34,49 @@ from app.tracking.publish import publish_new_booking
 async def booking_price(
     session: AsyncSession, booking: Booking, departure: Departure, occupied_cbm: float, weight_kg: float
 ) -> Decimal:
-    """The price of the booking's cargo figures.
+    """The price of the booking's cargo figures (:func:`booking_breakdown`'s total)."""
+    return (await booking_breakdown(session, booking, departure, occupied_cbm, weight_kg)).total
+
+
+async def price_booking(
+    session: AsyncSession, booking: Booking, departure: Departure, occupied_cbm: float, weight_kg: float
+) -> None:
+    """Price the booking as booked: its amount and its lines."""
+    breakdown = await booking_breakdown(session, booking, departure, occupied_cbm, weight_kg)
+    booking.price_amount = breakdown.total
+    booking.price_breakdown = breakdown.as_json()
+
+
+async def booking_breakdown(
+    session: AsyncSession, booking: Booking, departure: Departure, occupied_cbm: float, weight_kg: float
+) -> core.PriceBreakdown:
+    """The price of the booking's cargo figures, line by line.
 
     A booking made from a quote keeps the rate terms held on its legs (each leg
     charged under its own service's W/M ratio, whose chargeable volume is kept
-    current on the leg); any other booking is priced by
-    the rate card covering its departure, or the service's own rate fields.
+    current on the leg; the first leg carries the origin's handling and the pickup,
+    the last the destination's handling and the delivery); any other booking is
+    priced by the rate card covering its departure, or the service's own rate
+    fields, with the handling at both ends.
     """
     legs = await rates.held_legs(session, booking.id) if booking.id is not None else []
+    pickup, delivery = bool(booking.pickup), bool(booking.delivery)
     if legs:
-        total = Decimal("0.00")
-        for leg in legs:
+        total = core.PriceBreakdown.zero(booking.currency)
+        for index, leg in enumerate(legs):
             # The leg's own chargeable volume follows the cargo too: a feeder departure counts it as booked.
             leg.chargeable_cbm = core.chargeable_cbm(occupied_cbm, weight_kg, leg.weight_per_cbm_kg)
-            total += core.price(core.RateTerms.from_json(leg.terms), booking_figures(booking, leg.chargeable_cbm)).total
+            ends = core.Ends.of_leg(index, len(legs), pickup=pickup, delivery=delivery)
+            total = total + core.price(
+                core.RateTerms.from_json(leg.terms), booking_figures(booking, leg.chargeable_cbm), ends
+            )
         return total
     service = departure.service
     terms = await rates.terms_for_departure(session, service, departure.departs_at)
     booking.currency = terms.currency
     chargeable = core.chargeable_cbm(occupied_cbm, weight_kg, service.weight_per_cbm_kg)
-    return core.price(terms, booking_figures(booking, chargeable)).total
+    ends = core.Ends.of_leg(0, 1, pickup=pickup, delivery=delivery)
+    return core.price(terms, booking_figures(booking, chargeable), ends)
 
 
 async def check_pieces(session: AsyncSession, departure: Departure, cargo: list[CargoLineIn]) -> None:
@@ -180,6 +203,10 @@ def new_booking(caller: Caller, data: BookingCreate, departure: Departure, origi
         consignee=data.consignee.model_dump(mode="json"),
         references=[r.model_dump(mode="json") for r in data.references],
         allow_rollover=data.allow_rollover,
+        incoterm=data.incoterm,
+        pickup=False,
+        delivery=False,
+        price_breakdown=None,
         measurement_discrepancy=False,
         version=1,
     )

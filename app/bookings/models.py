@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, utcnow
@@ -50,6 +50,14 @@ class Booking(Base):
     currency: Mapped[str] = mapped_column(String(3))
     price_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     measured_price_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    # The booked price line by line (app.cargo.PriceBreakdown.as_json); NULL for a booking priced before
+    # the lines were kept.
+    price_breakdown: Mapped[dict[str, Any] | None]
+    # Whether the price carries collection at the exporter's door and delivery to the consignee's
+    # (a quote asks for them), and the Incoterms 2020 rule the exporter sells under.
+    pickup: Mapped[bool] = mapped_column(default=False, server_default=false())
+    delivery: Mapped[bool] = mapped_column(default=False, server_default=false())
+    incoterm: Mapped[str | None] = mapped_column(String(3))
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -129,6 +129,16 @@ def itinerary_read(booking: Booking) -> list[dict]:
     }]
 
 
+def price_lines_and_terms(booking: Booking) -> dict:
+    """The booked price line by line, whether it carries pickup and delivery, and the Incoterm."""
+    return {
+        "price_breakdown": booking.price_breakdown,
+        "pickup": booking.pickup,
+        "delivery": booking.delivery,
+        "incoterm": booking.incoterm,
+    }
+
+
 def booking_read(booking: Booking) -> dict:
     departure = booking.departure
     legs = itinerary_read(booking)
@@ -194,6 +204,7 @@ def booking_read(booking: Booking) -> dict:
         "chargeable_explained": core.explain_chargeable(booking.lines, departure.service.weight_per_cbm_kg).as_json(),
         "chargeable_cbm": booking.chargeable_cbm,
         "price": {"amount": booking.price_amount, "currency": booking.currency},
+        **price_lines_and_terms(booking),
         "measured": measured,
         "version": booking.version,
         "created_at": booking.created_at,

@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer, model_validator
 
 from app.fields import (
     CountryCode,
@@ -66,6 +66,27 @@ class Side(StrEnum):
     LENGTH = "length"
     WIDTH = "width"
     HEIGHT = "height"
+
+
+class Incoterm(StrEnum):
+    """The Incoterms 2020 rules: the terms the exporter sells under (who pays and bears the risk up to where)."""
+
+    EXW = "EXW"
+    FCA = "FCA"
+    FAS = "FAS"
+    FOB = "FOB"
+    CFR = "CFR"
+    CIF = "CIF"
+    CPT = "CPT"
+    CIP = "CIP"
+    DAP = "DAP"
+    DPU = "DPU"
+    DDP = "DDP"
+
+
+# The rules under which the seller delivers at the buyer's end: a quote that names one delivers by default.
+DELIVERED_RULES = frozenset({Incoterm.DAP, Incoterm.DPU, Incoterm.DDP})
+INCOTERM_DESCRIPTION = "The Incoterms 2020 rule the exporter sells under (EXW FCA FAS FOB CFR CIF CPT CIP DAP DPU DDP)"
 
 
 class PackingGroup(StrEnum):
@@ -169,6 +190,8 @@ class BookingCreate(RequestBody):
     )
     references: list[BookingReferenceIn] = Field(default_factory=list, max_length=20)
     allow_rollover: bool = False
+    incoterm: Incoterm | None = Field(default=None, description=INCOTERM_DESCRIPTION + "; with quote_option_id "
+                                                                "it defaults to the quote's")
 
     @model_validator(mode="after")
     def _one_target(self) -> BookingCreate:
@@ -184,11 +207,12 @@ class BookingUpdate(RequestBody):
     cargo: list[CargoLineIn] | None = Field(default=None, min_length=1, max_length=200)
     references: list[BookingReferenceIn] | None = Field(default=None, max_length=20)
     allow_rollover: bool | None = None
+    incoterm: Incoterm | None = Field(default=None, description=INCOTERM_DESCRIPTION + "; null clears it")
 
     @model_validator(mode="after")
     def _something(self) -> BookingUpdate:
         if not self.model_fields_set:
-            raise ValueError("give at least one of consignee, cargo, references, allow_rollover")
+            raise ValueError("give at least one of consignee, cargo, references, allow_rollover, incoterm")
         return self
 
 
@@ -266,6 +290,33 @@ class RejectIn(RequestBody):
 class Money(BaseModel):
     amount: Decimal
     currency: str
+
+
+class PriceBreakdownRead(BaseModel):
+    """A price line by line; ``total`` is their exact sum. The freight (base, minimum top-up, surcharges) is
+    always shown; origin CFS handling, destination terminal handling, pickup and delivery only when they
+    charge something (a rate card sets them; pickup and delivery when asked for)."""
+
+    currency: str
+    base: Decimal
+    minimum_top_up: Decimal
+    dg_surcharge: Decimal
+    reefer_surcharge: Decimal
+    non_stackable_surcharge: Decimal
+    origin_handling: Decimal = Field(default=Decimal("0.00"), description="Origin CFS handling (first leg)")
+    destination_handling: Decimal = Field(default=Decimal("0.00"), description="Destination terminal handling (last leg)")
+    pickup: Decimal = Field(default=Decimal("0.00"), description="Collection at the exporter's door (first leg)")
+    delivery: Decimal = Field(default=Decimal("0.00"), description="Delivery to the consignee's door (last leg)")
+    total: Decimal
+
+    @model_serializer(mode="wrap")
+    # No return annotation: with one, the documented schema would be a bare object instead of these fields.
+    def _leave_out_what_charges_nothing(self, handler: SerializerFunctionWrapHandler):
+        data = handler(self)
+        for name in ("origin_handling", "destination_handling", "pickup", "delivery"):
+            if not getattr(self, name):
+                data.pop(name, None)
+        return data
 
 
 class DangerousGoodsRead(BaseModel):
@@ -404,6 +455,13 @@ class BookingRead(BaseModel):
                                               "has received the cargo")
     price: Money = Field(description="The price of the cargo as booked (declared); after the receipt the price "
                                      "of the measured cargo is measured.price")
+    price_breakdown: PriceBreakdownRead | None = Field(
+        default=None, description="The booked price line by line (null for a booking priced before lines were kept)"
+    )
+    pickup: bool = Field(default=False, description="The price carries collection at the exporter's door (asked "
+                                                    "for in the quote)")
+    delivery: bool = Field(default=False, description="The price carries delivery to the consignee's door")
+    incoterm: Incoterm | None = Field(default=None, description=INCOTERM_DESCRIPTION)
     measured: MeasurementRead | None
     version: int
     created_at: datetime

@@ -46,7 +46,10 @@ from app.cargo.figures import (
     vertical_sides,
 )
 from app.cargo.pricing import (
+    END_LINES,
+    END_TERMS,
     CargoFigures,
+    Ends,
     PriceBreakdown,
     RateTerms,
     price,
@@ -55,9 +58,9 @@ from app.cargo.pricing import (
 
 __all__ = [
     "INNER_FLOOR_CM", "MAX_BOOKING_CBM", "MINIMUM_CHARGEABLE_CBM", "NON_STACKABLE_HEIGHT_M",
-    "CargoFigures", "CargoProblem", "CargoTotals", "ChargeableExplained", "ContainerFit", "LineChargeable",
-    "LineFigures", "Misfit", "PriceBreakdown", "RateTerms", "chargeable_cbm", "climate_problem", "container_fit",
-    "dg_class_forbidden", "explain_chargeable", "line_figures",
+    "END_LINES", "END_TERMS", "CargoFigures", "CargoProblem", "CargoTotals", "ChargeableExplained", "ContainerFit",
+    "Ends", "LineChargeable", "LineFigures", "Misfit", "PriceBreakdown", "RateTerms", "chargeable_cbm",
+    "climate_problem", "container_fit", "dg_class_forbidden", "explain_chargeable", "line_figures",
     "occupied_uplift_cbm", "piece_misfit", "planner_footprint_m2", "price", "price_on_rate", "service_problem",
     "size_problem", "totals", "vertical_sides",
 ]

@@ -169,7 +169,10 @@ async def loading_list(
     session: Session,
     format: Annotated[Literal["json", "csv"] | None, Query(description="csv for a spreadsheet")] = None,
 ):
-    """The container's loading list: bookings, exporters, pieces, weight, volume, DG, temperature, consignees."""
+    """The container's loading list: its number and seal, and per booking the exporter, pieces, weight, volume,
+    DG, temperature, consignee and the declared cargo lines (packages, package type, description, HS code,
+    stackable). The CSV has one row per booking: the container's number and seal and the cargo lines' figures
+    are its last columns, one item per cargo line separated by "; "."""
     document = await service.loading_list(session, container_id)
     wants_csv = format == "csv" or (format is None and "text/csv" in request.headers.get("accept", ""))
     if wants_csv:

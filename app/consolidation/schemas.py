@@ -132,6 +132,16 @@ class ContainerUpdate(RequestBody):
     seal_number: SealNumber | None = None
 
 
+class LoadingListCargo(BaseModel):
+    """One cargo line of a booking as declared: what the stuffing crew looks for."""
+
+    description: str
+    hs_code: str
+    packages: int
+    package_type: str
+    stackable: bool
+
+
 class LoadingListLine(BaseModel):
     booking: str
     exporter: str
@@ -143,6 +153,8 @@ class LoadingListLine(BaseModel):
     dangerous_goods: list[str] = Field(description="'UN1263 class 3 PG II' per DG line")
     temperature_c: dict[str, float] | None
     consignee: dict[str, Any]
+    stackable: bool = Field(description="False when any cargo line of the booking must not be stacked on")
+    cargo: list[LoadingListCargo] = Field(description="The booking's cargo lines as declared, in order")
     first_step: int | None = Field(None, description="The stuffing plan's first loading step of this booking")
     last_step: int | None = Field(None, description="Its last loading step (None when the container is not stuffed)")
 

@@ -372,7 +372,11 @@ async def container_read(session: AsyncSession, container: PlanContainer) -> dic
 LOADING_LIST_COLUMNS = (
     "booking", "exporter", "status", "pieces", "weight_kg", "volume_cbm", "measured", "dangerous_goods",
     "temperature_min_c", "temperature_max_c", "consignee_name", "consignee_address", "consignee_city",
-    "consignee_country", "first_step", "last_step",
+    "consignee_country",
+    # Appended (so the columns above keep their positions): the container, then the cargo lines, each cell
+    # holding one item per cargo line of the booking, in line order, separated by "; ".
+    "container_number", "seal_number", "packages", "package_type", "description", "hs_code", "stackable",
+    "first_step", "last_step",
 )
 
 
@@ -406,6 +410,12 @@ async def loading_list(session: AsyncSession, container_id: int) -> dict[str, An
             "temperature_c": {"min_c": booking.temperature_min_c, "max_c": booking.temperature_max_c}
             if booking.temperature_min_c is not None else None,
             "consignee": booking.consignee,
+            "stackable": all(line.stackable for line in booking.lines),
+            "cargo": [
+                {"description": line.description, "hs_code": line.hs_code, "packages": line.packages,
+                 "package_type": line.package_type, "stackable": line.stackable}
+                for line in booking.lines
+            ],
             "first_step": steps.get(booking.reference, (None, None))[0],
             "last_step": steps.get(booking.reference, (None, None))[1],
         })
@@ -433,6 +443,20 @@ def _csv_cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _container_and_cargo_cells(document: dict[str, Any], line: dict[str, Any]) -> tuple[Any, ...]:
+    """The appended columns: the container's number and seal, and per cargo line its packages, package
+    type, description, HS code and stackable flag ("; " between lines)."""
+    cargo = line["cargo"]
+
+    def joined(key: str) -> str:
+        return "; ".join(
+            ("yes" if item[key] else "no") if key == "stackable" else str(item[key]) for item in cargo
+        )
+
+    return (document["container_number"], document["seal_number"],
+            *(joined(key) for key in ("packages", "package_type", "description", "hs_code", "stackable")))
+
+
 def loading_list_csv(document: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -444,6 +468,7 @@ def loading_list_csv(document: dict[str, Any]) -> str:
             line["booking"], line["exporter"], line["status"], line["pieces"], line["weight_kg"], line["volume_cbm"],
             "yes" if line["measured"] else "no", "; ".join(line["dangerous_goods"]),
             temp.get("min_c"), temp.get("max_c"), consignee.get("name"), consignee.get("address"),
-            consignee.get("city"), consignee.get("country"), line["first_step"], line["last_step"],
+            consignee.get("city"), consignee.get("country"), *_container_and_cargo_cells(document, line),
+            line["first_step"], line["last_step"],
         )])
     return out.getvalue()

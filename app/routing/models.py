@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -31,6 +31,15 @@ class RateCard(Base):
     dg_surcharge_per_cbm: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     reefer_surcharge_per_cbm: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     non_stackable_surcharge_per_m2: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    # The journey's ends (app.cargo.pricing): each charged max(per CBM × chargeable CBM, minimum).
+    origin_handling_per_cbm: Mapped[Decimal] = mapped_column(Numeric(12, 2), server_default=text("0"))
+    origin_handling_minimum: Mapped[Decimal] = mapped_column(Numeric(12, 2), server_default=text("0"))
+    destination_handling_per_cbm: Mapped[Decimal] = mapped_column(Numeric(12, 2), server_default=text("0"))
+    destination_handling_minimum: Mapped[Decimal] = mapped_column(Numeric(12, 2), server_default=text("0"))
+    pickup_per_cbm: Mapped[Decimal] = mapped_column(Numeric(12, 2), server_default=text("0"))
+    pickup_minimum: Mapped[Decimal] = mapped_column(Numeric(12, 2), server_default=text("0"))
+    delivery_per_cbm: Mapped[Decimal] = mapped_column(Numeric(12, 2), server_default=text("0"))
+    delivery_minimum: Mapped[Decimal] = mapped_column(Numeric(12, 2), server_default=text("0"))
     valid_from: Mapped[datetime]
     valid_to: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(String(200))

@@ -195,13 +195,14 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
             terms_cache[trip_id] = rates.terms_of_card(card) if card else service.fallback
         return terms_cache[trip_id]
 
-    leg_prices: dict[str, PriceBreakdown] = {}
+    leg_prices: dict[tuple[str, core.Ends], PriceBreakdown] = {}
 
-    def breakdown(trip_id: str) -> PriceBreakdown:
-        if trip_id not in leg_prices:
+    def breakdown(trip_id: str, ends: core.Ends = core.Ends()) -> PriceBreakdown:
+        """The leg's price: its freight, and the ends of the journey it carries (the search ranks by freight)."""
+        if (trip_id, ends) not in leg_prices:
             service = built.services[built.trips[trip_id].service_code]
-            leg_prices[trip_id] = price(terms(trip_id), figures(service))
-        return leg_prices[trip_id]
+            leg_prices[trip_id, ends] = price(terms(trip_id), figures(service), ends)
+        return leg_prices[trip_id, ends]
 
     def price_fn(trip: Trip, _board: str, _alight: str) -> Decimal:
         return breakdown(trip.id).total
@@ -284,7 +285,7 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
     itineraries = itineraries[:MAX_OPTIONS]
     quote_id = token("QT", 12)
     fastest = min(itineraries, key=lambda i: (i.arrives_at, i.price), default=None)
-    cheapest = min(itineraries, key=lambda i: (i.price, i.arrives_at), default=None)
+    cheapest = min(itineraries, key=lambda i: (door_to_door(i, breakdown, data), i.arrives_at), default=None)
     options = []
     for itinerary in itineraries:
         option = _store_option(
@@ -301,10 +302,25 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
         "pieces": totals.pieces,
         "weight_kg": totals.weight_kg,
         "volume_cbm": totals.volume_cbm,
+        "pickup": data.pickup,
+        "delivery": data.delivery,
+        "incoterm": data.incoterm,
         "options": options,
         "left_out": left_out_list,
         "no_options_reason": reason,
     }
+
+
+def leg_ends(index: int, count: int, data: QuoteRequest) -> core.Ends:
+    """The ends of the journey leg ``index`` of ``count`` carries, with the pickup and delivery the quote asks for."""
+    return core.Ends.of_leg(index, count, pickup=data.pickup, delivery=bool(data.delivery))
+
+
+def door_to_door(itinerary: Itinerary, breakdown: Callable[..., PriceBreakdown], data: QuoteRequest) -> Decimal:
+    """The option's whole price: each leg's freight and the ends it carries."""
+    count = len(itinerary.legs)
+    return sum((breakdown(leg.trip_id, leg_ends(i, count, data)).total for i, leg in enumerate(itinerary.legs)),
+               Decimal("0.00"))
 
 
 def _store_option(
@@ -319,17 +335,17 @@ def _store_option(
     network: Network,
     built: BuiltNetwork,
     terms: Callable[[str], RateTerms],
-    breakdown: Callable[[str], PriceBreakdown],
+    breakdown: Callable[..., PriceBreakdown],
     figures: Callable[[ServiceInfo], CargoFigures],
     explained: Callable[[ServiceInfo], dict],
 ) -> QuoteOption:
     legs = []
     total = PriceBreakdown.zero(data.currency)
-    for leg in itinerary.legs:
+    for index, leg in enumerate(itinerary.legs):
         local = network.local_times(leg)
         info = built.trips[leg.trip_id]
         service = built.services[leg.service_code]
-        leg_price = breakdown(leg.trip_id)
+        leg_price = breakdown(leg.trip_id, leg_ends(index, len(itinerary.legs), data))
         total = total + leg_price
         legs.append(
             {
@@ -363,7 +379,8 @@ def _store_option(
         destination=data.destination,
         ready_at=ready_at,
         cargo=[line.model_dump(mode="json", by_alias=True) for line in data.cargo],
-        figures={"pieces": totals.pieces, "weight_kg": totals.weight_kg, "volume_cbm": totals.volume_cbm},
+        figures={"pieces": totals.pieces, "weight_kg": totals.weight_kg, "volume_cbm": totals.volume_cbm,
+                 **door_services(data)},
         legs=legs,
         main_leg=_main_leg(itinerary),
         departs_at=itinerary.departs_at,
@@ -375,6 +392,11 @@ def _store_option(
     )
     session.add(option)
     return option
+
+
+def door_services(data: QuoteRequest) -> dict[str, Any]:
+    """What an option holds of the request beside the cargo, for its booking: pickup, delivery, the Incoterm."""
+    return {"pickup": data.pickup, "delivery": bool(data.delivery), "incoterm": data.incoterm}
 
 
 def option_read(option: QuoteOption, fastest: bool = False, cheapest: bool = False, booking_reference: str | None = None) -> dict:

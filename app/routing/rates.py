@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bookings.models import BookingLeg
-from app.cargo import RateTerms
+from app.cargo import END_TERMS, RateTerms
 from app.db import DriverStatement, utcnow
 from app.errors import NotFound
 from app.network.models import Service
@@ -43,6 +43,7 @@ async def create_rate_card(session: AsyncSession, service: Service, data: RateCa
         dg_surcharge_per_cbm=data.dg_surcharge_per_cbm,
         reefer_surcharge_per_cbm=data.reefer_surcharge_per_cbm,
         non_stackable_surcharge_per_m2=data.non_stackable_surcharge_per_m2,
+        **{name: getattr(data, name) for name in END_TERMS},
         valid_from=data.valid_from or utcnow(),
         valid_to=data.valid_to,
         note=data.note,
@@ -73,6 +74,7 @@ def rate_card_read(card: RateCard, service_code: str) -> dict:
         "dg_surcharge_per_cbm": card.dg_surcharge_per_cbm,
         "reefer_surcharge_per_cbm": card.reefer_surcharge_per_cbm,
         "non_stackable_surcharge_per_m2": card.non_stackable_surcharge_per_m2,
+        **{name: getattr(card, name) for name in END_TERMS},
         "valid_from": card.valid_from,
         "valid_to": card.valid_to,
         "note": card.note,
@@ -90,6 +92,7 @@ def terms_of_card(card: RateCard) -> RateTerms:
         non_stackable_surcharge_per_m2=card.non_stackable_surcharge_per_m2,
         rate_card_id=card.id,
         rate_card_version=card.version,
+        **{name: getattr(card, name) for name in END_TERMS},
     )
 
 
@@ -110,7 +113,8 @@ def pick_card(cards: Iterable[RateCard], at: datetime) -> RateCard | None:
 
 _CARD_TERMS = DriverStatement(
     select(RateCard.currency, RateCard.rate_per_cbm, RateCard.minimum_charge, RateCard.dg_surcharge_per_cbm,
-           RateCard.reefer_surcharge_per_cbm, RateCard.non_stackable_surcharge_per_m2, RateCard.id, RateCard.version)
+           RateCard.reefer_surcharge_per_cbm, RateCard.non_stackable_surcharge_per_m2, RateCard.id, RateCard.version,
+           *(getattr(RateCard, name) for name in END_TERMS))
     .where(
         RateCard.service_id == bindparam("service_id"),
         RateCard.valid_from <= bindparam("departs_at"),

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.bookings.schemas import CargoLineIn, ChargeableExplainedRead
+from app.bookings.schemas import DELIVERED_RULES, CargoLineIn, ChargeableExplainedRead, Incoterm, PriceBreakdownRead
 from app.fields import Currency, DayEndOrTimestamp, DayOrTimestamp, HubCode, RequestBody, text
 from app.network.schemas import Mode
 
@@ -25,6 +25,26 @@ class RateCardCreate(RequestBody):
     non_stackable_surcharge_per_m2: Rate = Field(
         default=Decimal("0"), description="Per m² of the non-stackable lines' footprint"
     )
+    origin_handling_per_cbm: Rate = Field(
+        default=Decimal("0.00"), description="Origin CFS handling (receiving, measuring, stuffing) per chargeable CBM; "
+                                          "charged on the first leg of an itinerary"
+    )
+    origin_handling_minimum: Rate = Field(default=Decimal("0.00"), description="At least this for origin CFS handling")
+    destination_handling_per_cbm: Rate = Field(
+        default=Decimal("0.00"), description="Destination terminal handling (unloading, devanning) per chargeable CBM; "
+                                          "charged on the last leg of an itinerary"
+    )
+    destination_handling_minimum: Rate = Field(default=Decimal("0.00"), description="At least this for destination handling")
+    pickup_per_cbm: Rate = Field(
+        default=Decimal("0.00"), description="Collection at the exporter's door per chargeable CBM, when a quote asks "
+                                          "for pickup (first leg)"
+    )
+    pickup_minimum: Rate = Field(default=Decimal("0.00"), description="At least this for a pickup")
+    delivery_per_cbm: Rate = Field(
+        default=Decimal("0.00"), description="Delivery to the consignee's door per chargeable CBM, when a quote asks "
+                                          "for delivery (last leg)"
+    )
+    delivery_minimum: Rate = Field(default=Decimal("0.00"), description="At least this for a delivery")
     valid_from: DayOrTimestamp | None = Field(
         default=None, description="First departure instant it prices (a date alone: from 00:00 UTC that day); default now"
     )
@@ -51,6 +71,14 @@ class RateCardRead(BaseModel):
     dg_surcharge_per_cbm: Decimal
     reefer_surcharge_per_cbm: Decimal
     non_stackable_surcharge_per_m2: Decimal
+    origin_handling_per_cbm: Decimal
+    origin_handling_minimum: Decimal
+    destination_handling_per_cbm: Decimal
+    destination_handling_minimum: Decimal
+    pickup_per_cbm: Decimal
+    pickup_minimum: Decimal
+    delivery_per_cbm: Decimal
+    delivery_minimum: Decimal
     valid_from: datetime
     valid_to: datetime | None
     note: str | None
@@ -65,16 +93,21 @@ class QuoteRequest(RequestBody):
     cargo: list[CargoLineIn] = Field(min_length=1, max_length=200)
     currency: Currency = Field(default="EUR", description="Options are priced in this currency only")
     max_legs: int = Field(default=4, ge=1, le=6)
+    pickup: bool = Field(default=False, description="Price collection at the exporter's door (the first leg's "
+                                                    "rate card: pickup_per_cbm, pickup_minimum)")
+    delivery: bool | None = Field(
+        default=None, description="Price delivery to the consignee's door (the last leg's rate card). Left out: "
+                                  "true when incoterm is a rule that delivers at the buyer's end (DAP, DPU, DDP), "
+                                  "else false"
+    )
+    incoterm: Incoterm | None = Field(default=None, description="The Incoterms 2020 rule the exporter sells under; "
+                                                                "a booking of an option keeps it")
 
-
-class PriceBreakdownRead(BaseModel):
-    currency: str
-    base: Decimal
-    minimum_top_up: Decimal
-    dg_surcharge: Decimal
-    reefer_surcharge: Decimal
-    non_stackable_surcharge: Decimal
-    total: Decimal
+    @model_validator(mode="after")
+    def _delivery_by_incoterm(self) -> QuoteRequest:
+        if self.delivery is None:
+            self.delivery = self.incoterm in DELIVERED_RULES
+        return self
 
 
 class LocalTimesRead(BaseModel):
@@ -170,6 +203,9 @@ class QuoteRead(BaseModel):
     pieces: int
     weight_kg: float
     volume_cbm: float
+    pickup: bool = Field(default=False, description="The options' prices carry collection at the exporter's door")
+    delivery: bool = Field(default=False, description="The options' prices carry delivery to the consignee's door")
+    incoterm: Incoterm | None = None
     options: list[QuoteOptionRead]
     left_out: list[LeftOutRead]
     no_options_reason: NoOptionsRead | None = Field(description="Why options is empty; null when it is not")
