@@ -6,7 +6,7 @@ How the house is laid out
 Each domain is a package; the domains stand on floors and import only from floors
 below their own (``tests/test_layout.py`` holds the floors and checks every import).
 The entry points stand above all of them and may call any domain: each domain's
-``router.py``, the webhook ``worker.py``, ``main`` (the app), ``cli``, ``demo`` (the
+``router.py``, ``stuffing_api`` (``POST /v1/stuff``), the webhook ``worker.py``, ``main`` (the app), ``cli``, ``demo`` (the
 seed), ``registry`` (every model, for Alembic), ``server`` and the ``idempotency``
 middleware. Under every floor lies the infrastructure: ``config``, ``db``, ``errors``,
 ``fields``, ``pagination``, ``middleware``, ``ratelimit``.
@@ -25,7 +25,8 @@ From the top down:
 5. ``routing``: the itinerary search (pure), the cached search network, rate cards
    and quotes. ``webhooks``: subscriptions, signing, the outbox (each event is
    enqueued with its audience, which its writer knows) and delivery bookkeeping.
-4. ``consolidation``: departure plans, the planner's instance builder, and space
+4. ``consolidation``: departure plans, the planner's instance builder, stuffing
+   every planned container, and space
    control (the in-memory projection of a departure's containers). ``events``: the
    event log (``TrackingEvent``) and its codes, read by tracking, webhooks and DCSA.
 3. ``bookings``: the booking record, its cargo lines and itinerary legs, the status
@@ -33,6 +34,8 @@ From the top down:
 2. ``network``: hubs, container types, services and departures.
 1. ``accounts``: organisations, API keys, scopes, the caller.
 0. The pure cores, which import nothing from the database or the web: ``planner``
-   (consolidation) and ``cargo`` (a cargo line's and a booking's figures, the W/M
-   chargeable volume, whether a package fits a container type, pricing).
+   (consolidation), ``cargo`` (a cargo line's and a booking's figures, the W/M
+   chargeable volume, which way up, whether a package fits a container type,
+   pricing) and ``stuffing`` (3D container loading, its validator, its pictures
+   and printed plan).
 """
