@@ -282,7 +282,7 @@ async def test_loading_list_names_the_container_seal_and_each_cargo_line(client,
     assert dict(zip(header[14:], row[14:])) == {
         "container_number": "CSQU3054383", "seal_number": "CN 889120", "packages": "4; 2",
         "package_type": "CARTON; PALLET", "description": "Festive decorations; Treadmill frames",
-        "hs_code": "950510; 950691", "stackable": "yes; no",
+        "hs_code": "950510; 950691", "stackable": "yes; no", "first_step": "1", "last_step": "6",
     }
 
 
