@@ -212,3 +212,17 @@ async def test_the_demo_prices_a_han_ou_journey_s_ends(app, client, exporter):
     rail = next(option for option in response.json()["options"] if option["modes"] == ["RAIL"])
     assert (rail["price"]["origin_handling"], rail["price"]["destination_handling"]) == ("120.00", "190.00")
     assert (rail["price"]["pickup"], rail["price"]["delivery"]) == ("90.00", "280.00")
+
+
+async def test_a_merge_patch_sets_and_clears_the_incoterm(client, exporter, network):
+    created = await client.post("/v1/bookings", json=booking_body(network["departure_id"], incoterm="FCA"),
+                                headers=exporter)
+    url = f"/v1/bookings/{created.json()['reference']}"
+    merge = exporter | {"If-Match": "*", "Content-Type": "application/merge-patch+json"}
+    changed = await client.patch(url, content=b'{"incoterm": "DAP"}', headers=merge)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["incoterm"] == "DAP" and changed.json()["consignee"] == created.json()["consignee"]
+    cleared = await client.patch(url, content=b'{"incoterm": null}', headers=merge)
+    assert cleared.status_code == 200 and cleared.json()["incoterm"] is None
+    bad = await client.patch(url, content=b'{"incoterm": "XYZ"}', headers=merge)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "incoterm"

@@ -120,7 +120,7 @@ def _merge_patch(target: Any, patch: Any) -> Any:
 
 
 # What a member removed by a merge patch becomes: what a new booking gets when it is left out.
-REMOVED_BECOMES: dict[str, Any] = {"references": [], "allow_rollover": False}
+REMOVED_BECOMES: dict[str, Any] = {"references": [], "allow_rollover": False, "incoterm": None}
 
 
 def merged_update(booking: Booking, patch: BookingMergePatch) -> BookingUpdate:

@@ -238,6 +238,7 @@ class BookingMergePatch(RequestBody):
     cargo: list[CargoLineIn] | None = Field(default=None, min_length=1, max_length=200)
     references: list[BookingReferenceIn] | None = Field(default=None, max_length=20)
     allow_rollover: bool | None = None
+    incoterm: Incoterm | None = Field(default=None, description=INCOTERM_DESCRIPTION + "; null clears it")
 
 
 class MeasuredLine(RequestBody):
