@@ -471,8 +471,8 @@ def _centre(inst: Instance, placements: list[Placement]) -> list[Placement]:
         return placements
     c = inst.container
     weight = {p.id: p.weight_kg for p in inst.pieces}
-    mass = [weight[p.id] or p.volume for p in placements]
-    if sum(mass) <= 0:
+    mass = [weight[p.id] for p in placements]
+    if sum(mass) <= 0:  # weightless packages (the BR benchmark): by volume, as build_plan does
         mass = [p.volume for p in placements]
     total = sum(mass)
     gx = sum(m * (p.x_cm + p.length_cm / 2) for m, p in zip(mass, placements)) / total
@@ -515,7 +515,7 @@ def solve(inst: Instance, time_limit_s: float | None = None, seed: int = 0, *, r
     started = time.monotonic()
     # Keep back what ordering and validating the result takes (it grows with the packages).
     packages = sum(p.count for p in inst.pieces)
-    final_deadline = started + limit - max(0.05 * limit, min(0.5 * limit, 0.0006 * packages))
+    final_deadline = started + limit - max(0.05 * limit, min(0.5 * limit, 0.001 * packages))
     deadline = final_deadline
     search = _Search(inst, deadline, random.Random(seed))
     best: _State | None = None
@@ -587,7 +587,7 @@ def solve(inst: Instance, time_limit_s: float | None = None, seed: int = 0, *, r
     while not done() and time.monotonic() < search.deadline:
         split, search.max_dx, search.big_first = search.rng.choice(configs)
         better(search.greedy(search.start(), split, noise=0.3))
-    finish_by = started + limit - 0.02 * limit
+    finish_by = final_deadline  # filling gaps stops here: ordering and validating take the rest
     if repack and best is not None and not done() and nearly() and time.monotonic() < final_deadline - 0.1:
         plan = _repack_phase(inst, _placements(inst, best), final_deadline, finish_by, search.rng)
         if plan is not None:
