@@ -1,13 +1,14 @@
 """Pure 3D stuffing core: which package goes where in a container, and in what order.
 
-No database, no web framework: plain data in, plain data out (see
-``bench/data/br/README.md`` and the README's stuffing section for the
-documents).  Public API::
+No database, no web framework: plain data in, plain data out (documents and
+rules: ``app/stuffing/FORMAT.md``; how it solves: ``app/stuffing/README.md``).
+Public API::
 
     instance_from_dict(d) -> Instance          # raises StuffingInputError(field, message)
     solve(instance, time_limit_s=None) -> Plan # best valid plan found within the limit
     check_stuffing(instance, plan) -> list[str]  # the eight rules; [] when valid
     plan_to_dict(plan) -> dict                 # FORMAT.md plan document
+    assign_steps(container, placements)        # loading order keeping rule 6
 """
 
 from .check import check_stuffing

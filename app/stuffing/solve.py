@@ -33,6 +33,7 @@ from .steps import assign_steps
 __all__ = ["solve", "DEFAULT_TIME_LIMIT_S"]
 
 DEFAULT_TIME_LIMIT_S = 5.0
+KEEP_CONFIGS = 6
 _DEBUG = bool(os.environ.get("CARAVAN_STUFFING_DEBUG"))
 MAX_BLOCKS = 4_000
 
@@ -471,8 +472,8 @@ def _centre(inst: Instance, placements: list[Placement]) -> list[Placement]:
         return placements
     c = inst.container
     weight = {p.id: p.weight_kg for p in inst.pieces}
-    mass = [weight[p.id] or p.volume for p in placements]
-    if sum(mass) <= 0:
+    mass = [weight[p.id] for p in placements]
+    if sum(mass) <= 0:  # weightless packages (the BR benchmark): by volume, as build_plan does
         mass = [p.volume for p in placements]
     total = sum(mass)
     gx = sum(m * (p.x_cm + p.length_cm / 2) for m, p in zip(mass, placements)) / total
@@ -515,7 +516,7 @@ def solve(inst: Instance, time_limit_s: float | None = None, seed: int = 0, *, r
     started = time.monotonic()
     # Keep back what ordering and validating the result takes (it grows with the packages).
     packages = sum(p.count for p in inst.pieces)
-    final_deadline = started + limit - max(0.05 * limit, min(0.5 * limit, 0.0006 * packages))
+    final_deadline = started + limit - max(0.05 * limit, min(0.5 * limit, 0.001 * packages))
     deadline = final_deadline
     search = _Search(inst, deadline, random.Random(seed))
     best: _State | None = None
@@ -544,11 +545,15 @@ def solve(inst: Instance, time_limit_s: float | None = None, seed: int = 0, *, r
     caps = sorted({c.length_cm, max(c.length_cm / 3, c.width_cm), c.width_cm, c.width_cm / 2}, reverse=True)
     configs = [(split, cap, big) for big in (False, True) for cap in caps for split in (0, 2, 1)]
 
+    scores: dict[tuple, float] = {}
+
     def run(config: tuple[int, float, bool], width: int) -> None:
         split, cap, search.big_first = config
         search.max_dx = cap
         if width <= 1:
-            better(search.greedy(search.start(), split))
+            st = search.greedy(search.start(), split)
+            scores[config] = st.volume
+            better(st)
         else:
             better(search.lookahead(split, width))
         if _DEBUG and done():
@@ -562,8 +567,11 @@ def solve(inst: Instance, time_limit_s: float | None = None, seed: int = 0, *, r
     def nearly() -> bool:
         return best is not None and search.total_volume - best.volume <= 0.03 * search.total_volume
 
+    # Depth pays more than breadth (a look-ahead twice as wide gains more than twice the settings):
+    # widen only the settings whose greedy builds did best.
+    configs = sorted(configs, key=lambda cf: -scores.get(cf, 0.0))[:KEEP_CONFIGS]
     width = 2
-    while not done() and time.monotonic() < search.deadline and width <= 64:
+    while not done() and time.monotonic() < search.deadline and width <= 128:
         for config in configs:
             if nearly():
                 break
@@ -587,7 +595,7 @@ def solve(inst: Instance, time_limit_s: float | None = None, seed: int = 0, *, r
     while not done() and time.monotonic() < search.deadline:
         split, search.max_dx, search.big_first = search.rng.choice(configs)
         better(search.greedy(search.start(), split, noise=0.3))
-    finish_by = started + limit - 0.02 * limit
+    finish_by = final_deadline  # filling gaps stops here: ordering and validating take the rest
     if repack and best is not None and not done() and nearly() and time.monotonic() < final_deadline - 0.1:
         plan = _repack_phase(inst, _placements(inst, best), final_deadline, finish_by, search.rng)
         if plan is not None:
