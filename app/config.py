@@ -46,6 +46,9 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///./var/caravan.db"
     db_pool_size: int = 10
+    # A good API key is looked up at most once in this many seconds per process; a revocation made
+    # by another process (another worker, the CLI) takes effect within it (0: look up every request).
+    api_key_cache_s: float = 5.0
     # A request waits at most this long for a pooled connection, then gets a 503 (never a 30 s wait).
     db_pool_timeout_s: float = 5.0
     # Requests one process works on at once (0: one and a half times the pool, which a request and

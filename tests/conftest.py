@@ -67,7 +67,10 @@ def settings(database_url: str) -> Settings:
     # as they need (tests/test_overload.py drives a server of its own past a tight limit).
     return Settings(database_url=database_url, rate_limit_per_s=0, rate_limit_auth_failures_per_s=0,
                     webhook_require_https=False,  # the receivers are on http://127.0.0.1 (test_https_callbacks.py: on)
-                    admission_wait_s=60)
+                    admission_wait_s=60,
+                    # Tests change keys behind the app's back (expiry, revocation in the database): look each up.
+                    # tests/test_api_key_cache.py tests the cache on an app of its own.
+                    api_key_cache_s=0)
 
 
 @pytest.fixture(scope="session")

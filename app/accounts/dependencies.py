@@ -47,7 +47,7 @@ async def _authenticate(request: Request, session: AsyncSession) -> Caller:
         raise Unauthorized("send Authorization: Bearer <key>")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("the Authorization header must be 'Bearer <key>'")
-    caller = await caller_for_key(session, key.strip())
+    caller = await caller_for_key(session, key.strip(), request.app.state.settings.api_key_cache_s)
     if caller is None:
         raise Unauthorized("unknown, revoked or expired API key")
     return caller

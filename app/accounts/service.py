@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -111,6 +113,7 @@ async def revoke_api_key(session: AsyncSession, caller: Caller, key_id: int) -> 
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         await session.flush()
+    forget_key(row.id)
 
 
 # Built once: every authenticated request runs it, and building the statement costs more than running it.
@@ -125,14 +128,42 @@ def key_expired(expires_at: datetime | None) -> bool:
     return expires_at is not None and expires_at <= utcnow()
 
 
-async def caller_for_key(session: AsyncSession, key: str) -> Caller | None:
-    """The caller a bearer key stands for, or None when the key is unknown, revoked or expired."""
+# Good keys this process has looked up: (database, key hash) -> (caller, key expiry, looked up at, monotonic).
+# A revocation made in this process takes effect at once (``forget_key``); one made by another process
+# (another worker, the CLI) within ``cache_s`` seconds. Unknown or refused keys are never kept.
+_KNOWN_KEYS: dict[tuple[str, str], tuple[Caller, datetime | None, float]] = {}
+KNOWN_KEYS_LIMIT = 10_000
+
+
+def forget_key(key_id: int) -> None:
+    """Drop a key from this process's cache (it was revoked here)."""
+    for slot in [slot for slot, (caller, _, _) in _KNOWN_KEYS.items() if caller.api_key_id == key_id]:
+        _KNOWN_KEYS.pop(slot, None)
+
+
+async def caller_for_key(session: AsyncSession, key: str, cache_s: float = 0.0) -> Caller | None:
+    """The caller a bearer key stands for, or None when the key is unknown, revoked or expired.
+
+    With ``cache_s`` > 0 a good key is looked up in the database at most once in that many
+    seconds per process (its expiry is still checked on every request)."""
     if not key.startswith(KEY_PREFIX) or len(key) > 128:
         return None
-    rows = await _CALLER_BY_HASH.rows(session, {"key_hash": hash_key(key)})
+    key_hash = hash_key(key)
+    slot = (str(session.bind.url) if session.bind is not None else "", key_hash)
+    if cache_s > 0 and (known := _KNOWN_KEYS.get(slot)) is not None:
+        caller, expires_at, looked_up = known
+        if time.monotonic() - looked_up < cache_s and not key_expired(expires_at):
+            return caller
+        _KNOWN_KEYS.pop(slot, None)
+    rows = await _CALLER_BY_HASH.rows(session, {"key_hash": key_hash})
     if not rows:
         return None
     key_id, organization_id, scopes, revoked_at, role, expires_at = rows[0]
     if revoked_at is not None or key_expired(expires_at):
         return None
-    return Caller(organization_id=organization_id, role=Role(role), scopes=frozenset(scopes), api_key_id=key_id)
+    caller = Caller(organization_id=organization_id, role=Role(role), scopes=frozenset(scopes), api_key_id=key_id)
+    if cache_s > 0:
+        if len(_KNOWN_KEYS) >= KNOWN_KEYS_LIMIT:
+            _KNOWN_KEYS.clear()
+        _KNOWN_KEYS[slot] = (caller, expires_at, time.monotonic())
+    return caller
