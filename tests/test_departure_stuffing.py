@@ -153,3 +153,14 @@ async def test_the_stuffing_picture_and_the_printed_plan(client, operator, expor
     assert booking["reference"] in text and container["type"] in text and "Lanterns <red>" in text
     subprocess.run(["pdftoppm", "-r", "40", "-png", str(path), str(tmp_path / "page")], check=True)
     assert list(tmp_path.glob("page*.png"))
+
+
+def test_a_package_no_container_takes_blames_its_own_booking():
+    from app.consolidation.stuffing import stuff
+
+    piece = {"count": 1, "width_cm": 50, "height_cm": 50, "weight_kg": 10, "vertical": ["height"], "stackable": True}
+    document = {"container": {"code": "20GP", "length_cm": 589, "width_cm": 235, "height_cm": 239, "payload_kg": 28000},
+                "pieces": [piece | {"id": "CVNA/1", "length_cm": 50, "group": "CVNA"},
+                           piece | {"id": "CVNB/1", "length_cm": 700, "group": "CVNB"}]}
+    result = stuff(document, 0.3)
+    assert result.plan is None and set(result.short) == {"CVNB"}

@@ -16,6 +16,7 @@ cargo is received (the CFS measures a booking's totals, not each package).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -82,8 +83,11 @@ def stuff(document: dict[str, Any], time_limit_s: float) -> Stuffed:
     try:
         instance = stuffing.instance_from_dict(document)
     except stuffing.StuffingInputError as error:  # a package larger than the container, say
-        group = next((p["group"] for p in document["pieces"] if error.field.startswith("pieces")), None)
-        return Stuffed(None, {group: float("inf")} if group else {})
+        # The error names the package line (``pieces[3].length_cm``): its booking is the one to move.
+        index = re.match(r"pieces\[(\d+)\]", error.field)
+        pieces = document["pieces"]
+        blamed = [pieces[int(index.group(1))]] if index and int(index.group(1)) < len(pieces) else pieces
+        return Stuffed(None, {piece["group"]: float("inf") for piece in blamed})
     plan = stuffing.solve(instance, time_limit_s)
     if stuffing.check_stuffing(instance, plan):
         return Stuffed(None, {p["group"]: float("inf") for p in document["pieces"]})
