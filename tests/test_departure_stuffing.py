@@ -7,11 +7,22 @@ from sqlalchemy import select
 from app import stuffing
 from app.bookings.models import Booking
 from app.consolidation.models import PlanContainer
-from app.consolidation.stuffing import container_instance
+from app.consolidation.stuffing import (
+    MAX_TIME_S,
+    MIN_TIME_S,
+    RETRY_TIME_S,
+    Budget,
+    Stuffed,
+    container_instance,
+    stuff_all,
+)
 from tests import factories
 from tests.factories import booking_body, cargo_line
 
-CUBE = {"length_cm": 130, "width_cm": 130, "height_cm": 130, "package_type": "CRATE", "weight_kg": 400}
+# Crates that may lie on any side: the planner does not count them as tall columns (``cargo.tall_footprint_m2``),
+# so only the stuffing finds that few fit.
+CUBE = {"length_cm": 130, "width_cm": 130, "height_cm": 130, "package_type": "CRATE", "weight_kg": 400,
+        "vertical": ["length", "width", "height"]}
 
 
 async def book(client, headers, departure_id, lines, **overrides):
@@ -164,3 +175,44 @@ def test_a_package_no_container_takes_blames_its_own_booking():
                            piece | {"id": "CVNB/1", "length_cm": 700, "group": "CVNB"}]}
     result = stuff(document, 0.3)
     assert result.plan is None and set(result.short) == {"CVNB"}
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_each_container_gets_its_share_of_what_is_left_of_the_budget():
+    clock = _Clock()
+    budget = Budget(12.0, clock)
+    assert budget.share(8) == 1.5
+    clock.now += 11.0  # the first containers took most of it
+    assert budget.share(4) == MIN_TIME_S  # never less than the floor
+    clock.now = 100.0
+    assert budget.share(1) == MAX_TIME_S  # one container alone still stops at the ceiling
+    assert budget.share(1, RETRY_TIME_S) == RETRY_TIME_S
+
+
+def test_a_container_that_did_not_stuff_in_its_share_goes_again_with_what_the_others_left():
+    clock = _Clock()
+    calls: list[tuple[str, float, int]] = []
+
+    def solver(document, limit_s, seed=0):
+        calls.append((document["name"], limit_s, seed))
+        clock.now += 0.1  # every container stuffs (or gives up) fast, leaving time over
+        if document["name"] == "hard" and seed == 0:
+            return Stuffed(None, {"B1": 1000.0})
+        if document["name"] == "too large":
+            return Stuffed(None, {"B2": float("inf")})
+        return Stuffed({"placements": []})
+
+    documents = [{"name": "hard"}, {"name": "easy"}, {"name": "too large"}]
+    results = stuff_all(documents, Budget(12.0, clock), solver)
+    assert [r.plan is not None for r in results] == [True, True, False]
+    assert calls[:3] == [("hard", MAX_TIME_S, 0), ("easy", MAX_TIME_S, 0), ("too large", MAX_TIME_S, 0)]
+    # Only the one that might stuff is tried again, with more time than its first share and another seed;
+    # a package larger than the container is not.
+    assert len(calls) == 4 and calls[3][0] == "hard" and calls[3][1] > MAX_TIME_S and calls[3][2] == 1

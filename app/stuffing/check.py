@@ -7,10 +7,12 @@ sums cannot turn a touching face into an overlap.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
-from collections import Counter, defaultdict
-from typing import Any, Iterable, Sequence
+from collections import Counter
+from typing import Any
 
+import numpy as np
+
+from .geometry import Boxes
 from .io import plan_from_dict
 from .model import AREA_EPS, EPS, SIDES, Instance, Placement, Plan, StuffingInputError
 
@@ -22,34 +24,10 @@ def overlap_1d(a1: float, a2: float, b1: float, b2: float) -> float:
     return max(0.0, min(a2, b2) - max(a1, b1))
 
 
-class _Grid:
-    """Buckets boxes by the cells their extent covers on two axes, to find neighbours fast."""
-
-    def __init__(self, boxes: Sequence[Placement], axes: tuple[str, str], sizes: tuple[float, float], cells: int = 24):
-        self.axes = axes
-        self.step = (max(sizes[0], EPS) / cells, max(sizes[1], EPS) / cells)
-        self.cells: dict[tuple[int, int], list[int]] = defaultdict(list)
-        self.boxes = boxes
-        for i, b in enumerate(boxes):
-            for key in self._keys(b):
-                self.cells[key].append(i)
-
-    def _span(self, b: Placement, k: int) -> range:
-        axis = self.axes[k]
-        lo = getattr(b, f"{axis}_cm")
-        size = {"x": b.length_cm, "y": b.width_cm, "z": b.height_cm}[axis]
-        return range(int((lo + EPS) // self.step[k]), int((lo + size - EPS) // self.step[k]) + 1)
-
-    def _keys(self, b: Placement) -> Iterable[tuple[int, int]]:
-        for u in self._span(b, 0):
-            for v in self._span(b, 1):
-                yield (u, v)
-
-    def near(self, b: Placement) -> set[int]:
-        out: set[int] = set()
-        for key in self._keys(b):
-            out.update(self.cells.get(key, ()))
-        return out
+def _pairs(matrix: np.ndarray, rows: slice) -> list[tuple[int, int]]:
+    """The (i, j) where a block of a relation's rows holds, i counted from the first placement."""
+    firsts, seconds = np.nonzero(matrix)
+    return list(zip((firsts + rows.start).tolist(), seconds.tolist()))
 
 
 def _label(i: int, p: Placement) -> str:
@@ -100,61 +78,33 @@ def check_stuffing(inst: Instance, plan: Plan | dict[str, Any]) -> list[str]:
                 f"{piece.length_cm:g} x {piece.width_cm:g} x {piece.height_cm:g} standing on an allowed side "
                 f"(vertical: {', '.join(piece.vertical)}) (rule 3)")
 
-    # 2. no overlap (touching faces is fine)
-    yz = _Grid(ps, ("y", "z"), (c.width_cm, c.height_cm))
-    for i, p in enumerate(ps):
-        for j in yz.near(p):
-            if j <= i:
-                continue
-            q = ps[j]
-            if (overlap_1d(p.x_cm, p.x2, q.x_cm, q.x2) > EPS and overlap_1d(p.y_cm, p.y2, q.y_cm, q.y2) > EPS
-                    and overlap_1d(p.z_cm, p.z2, q.z_cm, q.z2) > EPS):
-                errors.append(f"{_label(i, p)}: overlaps {_label(j, q)} (rule 2)")
-
-    # 4. support, and 6a. supporters are loaded first
-    by_top = sorted(range(len(ps)), key=lambda j: ps[j].z2)
-    tops = [ps[j].z2 for j in by_top]
-    xy = _Grid(ps, ("x", "y"), (c.length_cm, c.width_cm))
-    for i, p in enumerate(ps):
-        if abs(p.z_cm) <= EPS:
-            continue
-        near = xy.near(p)
-        supported = 0.0
-        late: list[int] = []
-        for j in by_top[bisect_left(tops, p.z_cm - EPS):bisect_right(tops, p.z_cm + EPS)]:
-            if j not in near or j == i:
-                continue
-            q = ps[j]
-            area = overlap_1d(p.x_cm, p.x2, q.x_cm, q.x2) * overlap_1d(p.y_cm, p.y2, q.y_cm, q.y2)
-            if area > AREA_EPS:
-                supported += area
-                if q.step >= p.step:
-                    late.append(j)
-        base = p.length_cm * p.width_cm
-        if supported + AREA_EPS < ratio * base:
-            errors.append(f"{_label(i, p)}: only {supported / base:.1%} of its base is supported, "
+    boxes = Boxes(ps)
+    non_stackable = np.fromiter((p.id in pieces and not pieces[p.id].stackable for p in ps), dtype=bool,
+                                count=len(ps))
+    lifted = boxes.z > EPS
+    for rows in boxes.blocks():
+        # 2. no overlap (touching faces is fine)
+        for i, j in _pairs(boxes.overlapping(rows), rows):
+            if j > i:
+                errors.append(f"{_label(i, ps[i])}: overlaps {_label(j, ps[j])} (rule 2)")
+        # 4. support, and 6a. supporters are loaded first
+        area = boxes.support_area(rows)
+        base = (boxes.x2[rows] - boxes.x[rows]) * (boxes.y2[rows] - boxes.y[rows])
+        short = lifted[rows] & (area.sum(axis=1) + AREA_EPS < ratio * base)
+        late = (area > 0.0) & (boxes.step[None, :] >= boxes.step[rows, None]) & lifted[rows, None]
+        for k in np.flatnonzero(short).tolist():
+            i = rows.start + k
+            errors.append(f"{_label(i, ps[i])}: only {area[k].sum() / base[k]:.1%} of its base is supported, "
                           f"{ratio:.0%} is required (rule 4)")
-        for j in late:
-            errors.append(f"{_label(i, p)}: its supporter {_label(j, ps[j])} is not loaded before it (rule 6)")
-
-    # 5. nothing above a non-stackable package
-    for i, p in known:
-        if pieces[p.id].stackable:
-            continue
-        for j in xy.near(p):
-            q = ps[j]
-            if j != i and q.z_cm >= p.z2 - EPS and overlap_1d(p.x_cm, p.x2, q.x_cm, q.x2) > EPS \
-                    and overlap_1d(p.y_cm, p.y2, q.y_cm, q.y2) > EPS:
-                errors.append(f"{_label(j, q)}: stands above the non-stackable {_label(i, p)} (rule 5)")
-
-    # 6b. nothing loaded earlier stands between a package and the door
-    for i, p in enumerate(ps):
-        for j in yz.near(p):
-            q = ps[j]
-            if q.step < p.step and q.x_cm >= p.x2 - EPS and overlap_1d(p.y_cm, p.y2, q.y_cm, q.y2) > EPS \
-                    and overlap_1d(p.z_cm, p.z2, q.z_cm, q.z2) > EPS:
-                errors.append(f"{_label(i, p)}: {_label(j, q)} is loaded earlier and stands between it "
-                              f"and the door (rule 6)")
+        for i, j in _pairs(late, rows):
+            errors.append(f"{_label(i, ps[i])}: its supporter {_label(j, ps[j])} is not loaded before it (rule 6)")
+        # 5. nothing above a non-stackable package
+        for i, j in _pairs(boxes.above(rows) & non_stackable[rows, None], rows):
+            errors.append(f"{_label(j, ps[j])}: stands above the non-stackable {_label(i, ps[i])} (rule 5)")
+        # 6b. nothing loaded earlier stands between a package and the door
+        for i, j in _pairs(boxes.towards_door(rows) & (boxes.step[None, :] < boxes.step[rows, None]), rows):
+            errors.append(f"{_label(i, ps[i])}: {_label(j, ps[j])} is loaded earlier and stands between it "
+                          f"and the door (rule 6)")
     steps = Counter(p.step for p in ps)
     repeated = sorted(s for s, n in steps.items() if n > 1)
     if repeated:

@@ -71,7 +71,8 @@ def _blocks(inst: Instance) -> list[Block]:
     quota = max(40, MAX_BLOCKS // max(1, len(inst.pieces)))
     blocks: list[Block] = []
     for k, piece in enumerate(inst.pieces):
-        out: dict[tuple, Block] = {}
+        # Shapes first as plain tuples (n, volume, nx, ny, nz, l, w, h); a Block only for those kept.
+        shapes: dict[tuple, tuple] = {}
         for l, w, h in piece.orientations():
             if l > c.length_cm + EPS or w > c.width_cm + EPS or h > c.height_cm + EPS:
                 continue
@@ -82,21 +83,18 @@ def _blocks(inst: Instance) -> list[Block]:
                 for ny in range(1, my + 1):
                     if ny * nz > piece.count:
                         break
-                    for nx in range(1, mx + 1):
-                        n = nx * ny * nz
-                        if n > piece.count:
-                            break
+                    for nx in range(1, min(mx, piece.count // (ny * nz)) + 1):
                         key = (round(nx * l, 6), round(ny * w, 6), round(nz * h, 6))
-                        if key in out:
-                            continue
-                        out[key] = Block(n * piece.volume, nx * l, ny * w, nz * h, k, n, n * piece.weight_kg,
-                                         nx, ny, nz, l, w, h, piece.stackable)
-        mine = sorted(out.values(), key=lambda b: (b.n, -b.volume))
+                        if key not in shapes:
+                            n = nx * ny * nz
+                            shapes[key] = (n, n * piece.volume, nx, ny, nz, l, w, h)
+        mine = sorted(shapes.values(), key=lambda t: (t[0], -t[1]))
         if len(mine) > quota:
             small, rest = mine[: quota // 2], mine[quota // 2:]
-            rest.sort(key=lambda b: -b.volume)
+            rest.sort(key=lambda t: -t[1])
             mine = small + rest[: quota - len(small)]
-        blocks.extend(mine)
+        blocks.extend(Block(volume, nx * l, ny * w, nz * h, k, n, n * piece.weight_kg, nx, ny, nz, l, w, h,
+                            piece.stackable) for n, volume, nx, ny, nz, l, w, h in mine)
     blocks.extend(_composites(inst, blocks))
     return sorted(blocks, key=lambda b: (-b.volume, b.dz, -b.dx))
 

@@ -9,12 +9,13 @@ take the topological order that loads front wall first, bottom up.
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left, bisect_right
 from dataclasses import replace
 from typing import Sequence
 
-from .check import _Grid, overlap_1d
-from .model import AREA_EPS, EPS, Container, Placement
+import numpy as np
+
+from .geometry import Boxes
+from .model import EPS, Container, Placement
 
 __all__ = ["assign_steps"]
 
@@ -24,26 +25,22 @@ def assign_steps(container: Container, placements: Sequence[Placement]) -> list[
     ps = list(placements)
     n = len(ps)
     after: list[list[int]] = [[] for _ in range(n)]  # after[i]: placements that must come after i
-    indegree = [0] * n
-    xy = _Grid(ps, ("x", "y"), (container.length_cm, container.width_cm))
-    yz = _Grid(ps, ("y", "z"), (container.width_cm, container.height_cm))
-    by_top = sorted(range(n), key=lambda j: ps[j].z2)
-    tops = [ps[j].z2 for j in by_top]
-    for i, p in enumerate(ps):
-        if p.z_cm > EPS:
-            near = xy.near(p)
-            for j in by_top[bisect_left(tops, p.z_cm - EPS):bisect_right(tops, p.z_cm + EPS)]:
-                q = ps[j]
-                if j != i and j in near and overlap_1d(p.x_cm, p.x2, q.x_cm, q.x2) * \
-                        overlap_1d(p.y_cm, p.y2, q.y_cm, q.y2) > AREA_EPS:
-                    after[j].append(i)
-                    indegree[i] += 1
-        for j in yz.near(p):
-            q = ps[j]
-            if j != i and q.x_cm >= p.x2 - EPS and overlap_1d(p.y_cm, p.y2, q.y_cm, q.y2) > EPS \
-                    and overlap_1d(p.z_cm, p.z2, q.z_cm, q.z2) > EPS:
-                after[i].append(j)  # q stands between p and the door: p goes in first
-                indegree[j] += 1
+    indegree = np.zeros(n, dtype=np.int64)
+    boxes = Boxes(ps)
+    floor = boxes.z <= EPS
+    for rows in boxes.blocks():
+        # i stands on j: j goes in first
+        carried, carriers = np.nonzero(boxes.support_area(rows) > 0.0)
+        carried += rows.start
+        keep = ~floor[carried]
+        for i, j in zip(carried[keep].tolist(), carriers[keep].tolist()):
+            after[j].append(i)
+        # j stands between i and the door: i goes in first
+        firsts, seconds = np.nonzero(boxes.towards_door(rows))
+        for i, j in zip((firsts + rows.start).tolist(), seconds.tolist()):
+            after[i].append(j)
+    for followers in after:
+        np.add.at(indegree, followers, 1)
     ready = [(p.x_cm, p.z_cm, p.y_cm, i) for i, p in enumerate(ps) if indegree[i] == 0]
     heapq.heapify(ready)
     out: list[Placement] = []
