@@ -27,15 +27,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from app import planner  # noqa: E402
+from app import cargo, planner  # noqa: E402
 from app.consolidation.stuffing import STUFFING_BUDGET_S, Budget, stuff_all  # noqa: E402
 from bench.stuffing_margin import TYPES, draw_booking, instance, shipment  # noqa: E402
 
 
 def planned(containers: int, seed: int) -> list[dict]:
     rng = random.Random(seed)
-    types = tuple(planner.ContainerType(code=c, payload_kg=p, usable_cbm=u, inner_height_m=h, cost=cost, reefer=False,
-                                        teu=teu) for c, teu, p, u, h, cost in TYPES)
+    types = tuple(planner.ContainerType(code=c, payload_kg=p, usable_cbm=cargo.stuffable_cbm(c, h, u),
+                                        inner_height_m=h, cost=cost, reefer=False, teu=teu)
+                  for c, teu, p, u, h, cost in TYPES)
     bookings: dict[str, list] = {}
     while sum(sum(x.volume_cbm for x in b) for b in bookings.values()) < containers * 50.0:
         bookings[f"B{len(bookings):04d}"] = draw_booking(rng)

@@ -10,14 +10,15 @@ stuffing solver, which takes seconds. This bench checks that promise on realisti
 departures: it draws LCL bookings (cartons, pallets, crates, drums, bags of a few
 lines each, a share of them non-stackable or this-way-up; seeded), offers each
 departure more than it can take, lets the planner pack them as space control
-would (the demo's container types, its ``usable_cbm`` scaled by each margin in
-``--margins``: 1.0 is today's rule, above 1 a looser one), then stuffs every
+would (the demo's container types, the volume the planner may fill scaled by each margin in
+``--margins``: 1.0 is the rule as shipped, ``cargo.stuffable_cbm``, above 1 a
+looser one, below a stricter one), then stuffs every
 planned container exactly as planning a departure does (the per-container time
 limit a departure of that size gets, support 0.75) and counts the containers
 whose packages all go in.
 
 Prints per margin: containers, how many stuffed completely, the mean fill (package
-volume ÷ the container's inner volume, and the planner's occupied volume ÷ usable),
+volume ÷ the container's inner volume, and the planner's occupied volume ÷ what it may fill),
 and the worst container.
 """
 
@@ -137,8 +138,9 @@ def main() -> None:
     print(f"{'margin':>6} {'containers':>10} {'stuffed':>8} {'share':>7} {'fill':>6} {'occupied':>9} "
           f"{'worst':>24} {'s':>6}")
     for margin in [float(m) for m in args.margins.split(",")]:
-        types = tuple(planner.ContainerType(code=c, payload_kg=p, usable_cbm=u * margin, inner_height_m=h, cost=cost,
-                                            reefer=False, teu=teu) for c, teu, p, u, h, cost in TYPES)
+        types = tuple(planner.ContainerType(code=c, payload_kg=p, usable_cbm=cargo.stuffable_cbm(c, h, u) * margin,
+                                            inner_height_m=h, cost=cost, reefer=False, teu=teu)
+                      for c, teu, p, u, h, cost in TYPES)
         rng = random.Random(args.seed)
         containers = stuffed = 0
         fills, occupied, worst = [], [], (1.0, "")

@@ -216,3 +216,29 @@ def test_a_container_that_did_not_stuff_in_its_share_goes_again_with_what_the_ot
     # Only the one that might stuff is tried again, with more time than its first share and another seed;
     # a package larger than the container is not.
     assert len(calls) == 4 and calls[3][0] == "hard" and calls[3][1] > MAX_TIME_S and calls[3][2] == 1
+
+
+async def test_space_control_does_not_confirm_tall_pallets_onto_a_floor_they_do_not_fit(
+    client, operator, exporter, network
+):
+    """Two bookings at 58 % of a 40HC's volume (under its 66 usable CBM by volume alone) whose pallets need
+    29.2 m² of its 28.3 m² floor: the second is waitlisted, not confirmed into a container no plan stuffs."""
+    departure = (await client.post("/v1/departures", headers=operator,
+                                   json=factories.departure_body(days_out=30, capacity_teu=2))).json()
+    first = await book(client, exporter, departure["id"], [
+        cargo_line(packages=4, package_type="CRATE", length_cm=106, width_cm=127, height_cm=117, weight_kg=1556),
+        cargo_line(packages=24, length_cm=49, width_cm=27, height_cm=44, weight_kg=459, vertical=["height"]),
+        cargo_line(packages=11, package_type="PALLET", length_cm=120, width_cm=100, height_cm=118, weight_kg=2322,
+                   stackable=False),
+    ])
+    tall = await book(client, exporter, departure["id"], [
+        cargo_line(packages=11, package_type="PALLET", length_cm=110, width_cm=110, height_cm=159, weight_kg=8458)])
+    assert first["status"] == "CONFIRMED"
+    assert tall["status"] == "WAITLISTED"
+    # Such pallets that may lie down (the exporter says so) are only volume: eight of them fit.
+    lying = await book(client, exporter, departure["id"], [
+        cargo_line(packages=8, package_type="PALLET", length_cm=110, width_cm=110, height_cm=159, weight_kg=6151,
+                   vertical=["length", "width", "height"])])
+    assert lying["status"] == "CONFIRMED"
+    result = await plan(client, operator, departure["id"])
+    assert result["unassigned"] == [] and all(c["stuffed"] for c in result["containers"])

@@ -117,11 +117,13 @@ async def test_measured_cargo_is_placed_again_before_the_next_decision(app, clie
     departure_id = network["departure_id"]
     received = await book(client, exporter, departure_id, cargo=[line_of_cbm(10)])
     await client.post(f"/v1/bookings/{received['reference']}/receipt",
-                      json={"pieces": 1, "weight_kg": 10, "volume_cbm": 60}, headers=operator)
+                      json={"pieces": 1, "weight_kg": 10, "volume_cbm": 56}, headers=operator)
     small = await book(client, exporter, departure_id, cargo=[line_of_cbm(7)])
-    assert small["status"] == "WAITLISTED"  # 60 measured (not 10 declared) + 7 > one 40HC, and 2 TEU allow no more
+    # 56 measured (not 10 declared) + 7 > the 62.5 CBM of a 40HC that stuffs (cargo.stuffable_cbm),
+    # and 2 TEU allow no more
+    assert small["status"] == "WAITLISTED"
     fits = await book(client, exporter, departure_id, cargo=[line_of_cbm(6)])
-    assert fits["status"] == "CONFIRMED"  # 60 + 6 = 66: one 40HC exactly
+    assert fits["status"] == "CONFIRMED"  # 56 + 6 = 62
     await assert_projection_is_a_valid_plan(app, departure_id)
 
 

@@ -19,10 +19,12 @@ rows both pass as they are (:class:`figures.Line`).
 
 from app.cargo.containers import (
     INNER_FLOOR_CM,
+    STUFFABLE_SHARE,
     ContainerFit,
     Misfit,
     container_fit,
     piece_misfit,
+    stuffable_cbm,
 )
 from app.cargo.figures import (
     MAX_BOOKING_CBM,
@@ -57,10 +59,10 @@ from app.cargo.pricing import (
 )
 
 __all__ = [
-    "INNER_FLOOR_CM", "MAX_BOOKING_CBM", "MINIMUM_CHARGEABLE_CBM", "NON_STACKABLE_HEIGHT_M",
+    "INNER_FLOOR_CM", "STUFFABLE_SHARE", "MAX_BOOKING_CBM", "MINIMUM_CHARGEABLE_CBM", "NON_STACKABLE_HEIGHT_M",
     "END_LINES", "END_TERMS", "CargoFigures", "CargoProblem", "CargoTotals", "ChargeableExplained", "ContainerFit",
     "Ends", "LineChargeable", "LineFigures", "Misfit", "PriceBreakdown", "RateTerms", "chargeable_cbm",
     "climate_problem", "container_fit", "dg_class_forbidden", "explain_chargeable", "line_figures",
     "occupied_uplift_cbm", "piece_misfit", "planner_footprint_m2", "price", "price_on_rate", "service_problem",
-    "size_problem", "totals", "vertical_sides",
+    "size_problem", "stuffable_cbm", "totals", "vertical_sides",
 ]

@@ -60,9 +60,11 @@ REASON_DG_INTERNAL = "its own DG classes {} and {} may not share a container"
 
 
 def planner_container_types(types: list[ContainerType]) -> tuple[planner.ContainerType, ...]:
+    """The planner's view of the types: the volume it fills is what stuffs (``cargo.stuffable_cbm``)."""
     return tuple(
         planner.ContainerType(
-            code=t.code, payload_kg=t.payload_kg, usable_cbm=t.usable_cbm, inner_height_m=t.inner_height_m,
+            code=t.code, payload_kg=t.payload_kg, inner_height_m=t.inner_height_m,
+            usable_cbm=cargo.stuffable_cbm(t.code, t.inner_height_m, t.usable_cbm),
             cost=float(t.cost), reefer=t.reefer, teu=t.teu,
         )
         for t in types

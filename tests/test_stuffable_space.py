@@ -1,4 +1,5 @@
-"""The planner's volume rule sees the floor tall upright packages take (space control promises what stuffs)."""
+"""Space control promises only what stuffs: the planner's volume rule fills at most the share of a container
+that mixed cargo reliably stuffs, and sees the floor tall upright packages take."""
 
 from dataclasses import dataclass
 
@@ -75,3 +76,11 @@ def test_bookings_whose_tall_pallets_cannot_share_a_floor_are_not_planned_into_o
         result = stuff(document, 2.0)
         assert result.plan is not None
         assert stuffing.check_stuffing(stuffing.instance_from_dict(document), result.plan) == []
+
+
+def test_the_planner_fills_at_most_the_share_of_a_container_that_stuffs():
+    # A 40HC's inner volume is 12.03 x 2.35 x 2.698 m = 76.27 m³; 82 % of it is 62.54 m³, under its 66 "usable".
+    assert cargo.stuffable_cbm("40HC", 2.698, 66.0) == round(0.82 * 76.273809, 3)
+    assert cargo.STUFFABLE_SHARE == 0.82
+    # An operator's more careful figure stands.
+    assert cargo.stuffable_cbm("20GP", 2.393, 20.0) == 20.0
