@@ -9,22 +9,23 @@ from tests.factories import booking_body, cargo_line, line_of_cbm
 
 
 async def test_fifty_concurrent_bookings_never_oversell_ten_places(client, exporter, network):
-    departure_id = network["departure_id"]  # 2 TEU × 33 = 66 CBM: room for exactly ten 6.6 CBM bookings
-    body = booking_body(departure_id, cargo=[line_of_cbm(6.6)])
+    # 2 TEU: one 40HC, filled to 62.5 CBM at most (cargo.stuffable_cbm): room for exactly ten 6.2 CBM bookings
+    departure_id = network["departure_id"]
+    body = booking_body(departure_id, cargo=[line_of_cbm(6.2)])
     responses = await asyncio.gather(*(client.post("/v1/bookings", json=body, headers=exporter) for _ in range(50)))
     assert all(r.status_code == 201 for r in responses), {r.status_code for r in responses}
     statuses = [r.json()["status"] for r in responses]
     assert statuses.count("CONFIRMED") == 10 and statuses.count("WAITLISTED") == 40
     departure = (await client.get(f"/v1/departures/{departure_id}", headers=exporter)).json()
-    assert departure["booked_cbm"] == pytest.approx(66.0) and departure["booked_cbm"] <= 66.0 + 1e-6
+    assert departure["booked_cbm"] == pytest.approx(62.0)
 
 
 async def test_concurrent_amendments_and_cancellations_keep_the_books_straight(client, exporter, network):
     departure_id = network["departure_id"]
     created = [
-        (await client.post("/v1/bookings", json=booking_body(departure_id, cargo=[line_of_cbm(6)]), headers=exporter))
+        (await client.post("/v1/bookings", json=booking_body(departure_id, cargo=[line_of_cbm(5.5)]), headers=exporter))
         for _ in range(10)
-    ]  # 60 of 66 CBM confirmed
+    ]  # 55 of the 62.5 CBM a 40HC is filled to confirmed
     grow = [
         client.patch(
             f"/v1/bookings/{r.json()['reference']}",
@@ -34,9 +35,9 @@ async def test_concurrent_amendments_and_cancellations_keep_the_books_straight(c
         for r in created
     ]
     results = await asyncio.gather(*grow)
-    assert sorted(r.status_code for r in results) == [200, 200] + [409] * 8  # 6 CBM free: two grow by 3
+    assert sorted(r.status_code for r in results) == [200, 200] + [409] * 8  # 7.5 CBM free: two grow by 3.5
     departure = (await client.get(f"/v1/departures/{departure_id}", headers=exporter)).json()
-    assert departure["booked_cbm"] == pytest.approx(66.0)
+    assert departure["booked_cbm"] == pytest.approx(62.0)
 
 
 @pytest.mark.skipif(not IS_POSTGRES, reason="rollover lock ordering is exercised against real row locks")
