@@ -43,8 +43,8 @@ async def test_concurrent_amendments_and_cancellations_keep_the_books_straight(c
 @pytest.mark.skipif(not IS_POSTGRES, reason="rollover lock ordering is exercised against real row locks")
 async def test_concurrent_rollovers_fill_departures_in_order_without_deadlock(client, exporter, network):
     first_id = network["departures"][0]["id"]
-    body = booking_body(first_id, cargo=[cargo_line(packages=4, length_cm=200, width_cm=200, height_cm=137.5, weight_kg=10)],
-                        allow_rollover=True)  # 22 CBM: three per departure
+    body = booking_body(first_id, cargo=[cargo_line(packages=4, length_cm=200, width_cm=200, height_cm=125, weight_kg=10)],
+                        allow_rollover=True)  # 20 CBM: three per departure (a 40HC is filled to 62.5 CBM)
     responses = await asyncio.gather(*(client.post("/v1/bookings", json=body, headers=exporter) for _ in range(10)))
     by_departure: dict[int, int] = {}
     for r in responses:
