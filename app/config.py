@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     # them still open. Keep them only until ``caravan admin reseal-secrets`` has run.
     webhook_secret_keys_previous: str | None = None
 
+    # The console (/console): a sign-in lasts this long; pages show times in this zone (the hub's).
+    console_session_hours: float = Field(12.0, gt=0, le=24 * 30)
+    console_timezone: str = "Asia/Shanghai"
+
     # List cursors are signed (HMAC-SHA256) with a key derived from this secret; unset, from
     # ``webhook_secret_key``, else from ``database_url`` (stable across processes and restarts,
     # but not secret: set one of the two in production). Changing it invalidates issued cursors.
