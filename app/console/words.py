@@ -24,7 +24,8 @@ CLASSIFIERS = [N_("PLN"), N_("EST"), N_("ACT")]
 EVENT_CODES = [N_("ARRI"), N_("DEPA"), N_("LOAD"), N_("DISC"), N_("GTIN"), N_("GTOT"), N_("STUF"), N_("STRP"),
                N_("PICK"), N_("DROP"), N_("INSP"), N_("RSEA"), N_("RECE"), N_("DRFT"), N_("PENA"), N_("PENU"),
                N_("REJE"), N_("APPR"), N_("ISSU"), N_("SURR"), N_("SUBM"), N_("VOID"), N_("CONF"), N_("REQS"),
-               N_("CMPL"), N_("HOLD"), N_("RELS"), N_("CANC")]
+               N_("CMPL"), N_("HOLD"), N_("RELS"), N_("CANC"), N_("CRCV"), N_("STFD"), N_("TRNS"), N_("ARRV"),
+               N_("RISK"), N_("SAFE")]
 NO_OPTIONS = [N_("ALL_LEFT_OUT"), N_("NO_SERVICE"), N_("TOO_MANY_LEGS"), N_("DEPARTURES_CLOSED"),
               N_("NO_DEPARTURE_IN_WINDOW")]
 NOTICES = [N_("Booked."), N_("Amended."), N_("Cancelled."),
