@@ -9,6 +9,7 @@ import hashlib
 import html
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -297,3 +298,64 @@ def test_every_message_of_the_pages_is_in_both_catalogues():
             missing.append(singular)
     assert not missing, f"not translated into Chinese: {missing}"
     assert CATALOGUES["en"].gettext("Sign in") == "Sign in"
+
+
+async def test_the_board_shows_each_lines_next_departures_and_counts_the_rest(client, operator, network):
+    for week in range(3, 8):
+        made = await client.post("/v1/departures", json=factories.departure_body(days_out=10 + 7 * week), headers=operator)
+        assert made.status_code == 201
+    await sign_in(client, key_of(operator))
+    board = await client.get("/console/departures?days=90", headers={"accept-language": "en"})
+    shown = re.findall(r'data-departure="(\d+)"', board.text)
+    assert shown == [str(d["id"]) for d in network["departures"]] + shown[3:] and len(shown) == 5
+    assert "3 more departures" in board.text
+    one_line = await client.get("/console/departures?days=90&line=wuh-dui")
+    assert len(re.findall(r'data-departure="(\d+)"', one_line.text)) == 8
+
+
+async def test_the_operator_records_a_departure_and_sees_it_in_the_feed(client, operator, exporter, network):
+    departure_id = network["departure_id"]
+    await client.post("/v1/bookings", json=factories.booking_body(departure_id), headers=exporter)
+    await sign_in(client, key_of(operator))
+    recorded = await post_form(client, "/console/events", "/console/events", {
+        "event_type": "TRANSPORT", "code": "DEPA", "event_classifier": "ACT",
+        "event_datetime": (utcnow() - timedelta(hours=1)).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%dT%H:%M"),
+        "departure_id": str(departure_id), "location": "cnwuh-wjs"})
+    assert recorded.status_code == 201 and 'id="recorded"' in recorded.text
+    departure = (await client.get(f"/v1/departures/{departure_id}", headers=operator)).json()
+    assert departure["status"] == "DEPARTED"
+    feed = await client.get(f"/console/events?departure={departure_id}")
+    assert "<strong>DEPA</strong>" in feed.text
+    wrong = await post_form(client, "/console/events", "/console/events", {
+        "event_type": "TRANSPORT", "code": "DEPA", "event_classifier": "ACT", "event_datetime": "yesterday",
+        "departure_id": str(departure_id)})
+    assert wrong.status_code == 422 and 'data-field="event_datetime"' in wrong.text
+
+
+async def test_an_exporter_may_not_record_events(client, exporter, network):
+    await sign_in(client, key_of(exporter))
+    refused = await post_form(client, "/console/bookings", "/console/events", {
+        "event_type": "TRANSPORT", "code": "DEPA", "event_classifier": "ACT", "event_datetime": "2026-12-01T10:00",
+        "departure_id": str(network["departure_id"])})
+    assert refused.status_code == 403
+
+
+async def test_webhook_subscriptions_show_the_secret_once_and_stay_the_organisations_own(
+    app, client, exporter, other_exporter, monkeypatch
+):
+    await sign_in(client, key_of(exporter))
+    refused = await post_form(client, "/console/webhooks", "/console/webhooks",
+                              {"url": "https://127.0.0.1/caravan", "event_types": "TRANSPORT"})
+    assert refused.status_code == 422 and 'data-field="url"' in refused.text  # the API's rule: no private address
+    # The test receivers live on loopback: allow them, as tests/test_webhooks.py does.
+    monkeypatch.setattr(app.state, "settings", app.state.settings.model_copy(update={"webhook_allow_private_urls": True}))
+    created = await post_form(client, "/console/webhooks", "/console/webhooks",
+                              {"url": "https://tms.example.com/caravan", "event_types": "TRANSPORT"})
+    assert created.status_code == 201 and re.search(r'id="secret">whsec_', created.text)
+    subscription_id = re.search(r'/console/webhooks/(\d+)"', created.text).group(1)
+    listed = await client.get("/console/webhooks")
+    assert "whsec_" not in listed.text and '<a href="/console/webhooks/' in listed.text
+    assert (await client.get(f"/console/webhooks/{subscription_id}")).status_code == 200
+    await sign_in(client, key_of(other_exporter))
+    assert (await client.get(f"/console/webhooks/{subscription_id}")).status_code == 404
+    assert 'id="subscriptions"' not in (await client.get("/console/webhooks")).text  # none of its own

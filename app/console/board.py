@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.bookings.models import Booking
 from app.bookings.schemas import SPACE_HOLDING, BookingStatus
 from app.network.models import Departure
-from app.network.service import container_types_by_code
+from app.network.service import container_types_by_code, departures_query
 
 
 @dataclass(frozen=True)
@@ -82,14 +82,31 @@ async def fills(session: AsyncSession, departures: list[Departure], cbm_per_teu:
 MODE_ORDER = {"RAIL": 0, "WATER": 1, "ROAD": 2, "AIR": 3}
 
 
-def by_line(departures: list[Departure], per_line: int) -> list[tuple[str, str, list[Departure], int]]:
-    """The departures grouped by line (service), rail lines first, each line's next ``per_line`` in
-    departure order, and how many more the window holds."""
+async def next_departures(session: AsyncSession, departs_after: datetime, departs_before: datetime,
+                          per_line: int, line: str | None = None) -> tuple[list[Departure], dict[int, int]]:
+    """The first ``per_line`` departures of each line (or of ``line``) leaving in the window, in
+    departure order; and how many each line has in the window."""
+    window = departures_query(departs_after=departs_after, departs_before=departs_before, service=line)
+    rank = func.row_number().over(partition_by=Departure.service_id,
+                                  order_by=(Departure.departs_at, Departure.id)).label("rank")
+    ranked = window.with_only_columns(Departure.id, rank).subquery()
+    first = select(ranked.c.id).where(ranked.c.rank <= per_line)
+    rows = list(await session.scalars(select(Departure).where(Departure.id.in_(first))
+                                      .order_by(Departure.departs_at, Departure.id)))
+    counted = await session.execute(window.with_only_columns(Departure.service_id, func.count(Departure.id))
+                                    .group_by(Departure.service_id))
+    return rows, {service_id: count for service_id, count in counted}
+
+
+def by_line(departures: list[Departure], in_window: dict[int, int]) -> list[tuple[str, str, list[Departure], int]]:
+    """The departures grouped by line (service), rail lines first, with how many more each line
+    has in the window than are shown."""
     lines: dict[str, list[Departure]] = {}
     ordered = sorted(departures, key=lambda d: (MODE_ORDER.get(d.service.mode, 9), d.service.code, d.departs_at))
     for departure in ordered:
         lines.setdefault(departure.service.code, []).append(departure)
-    return [(code, rows[0].service.name, rows[:per_line], len(rows) - per_line) for code, rows in lines.items()]
+    return [(code, rows[0].service.name, rows, in_window.get(rows[0].service_id, len(rows)) - len(rows))
+            for code, rows in lines.items()]
 
 
 def seconds_until(when: datetime, now: datetime) -> float:

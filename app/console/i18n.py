@@ -11,6 +11,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +40,7 @@ def _compile(code: str) -> Translations:
 
 
 CATALOGUES: dict[str, Translations] = {lang: _compile(code) for lang, (code, _) in LANGUAGES.items()}
+LOCALES: dict[str, Locale] = {lang: Locale.parse(code) for lang, (code, _) in LANGUAGES.items()}
 
 
 def negotiate(chosen: str | None, accept_language: str) -> str:
@@ -61,6 +63,12 @@ def negotiate(chosen: str | None, accept_language: str) -> str:
     return min(ranked)[2] if ranked else DEFAULT
 
 
+@lru_cache(maxsize=8)
+def _number_pattern(digits: int) -> numbers.NumberPattern:
+    """Grouped thousands and up to ``digits`` decimals (parsed once: a board formats hundreds)."""
+    return numbers.parse_pattern(f"#,##0.{'#' * digits}" if digits else "#,##0")
+
+
 @dataclass(frozen=True)
 class Formats:
     """One request's language: its translations, and its way of writing numbers, money and times.
@@ -72,7 +80,7 @@ class Formats:
 
     @property
     def locale(self) -> Locale:
-        return Locale.parse(LANGUAGES[self.lang][0])
+        return LOCALES[self.lang]
 
     @property
     def html_lang(self) -> str:
@@ -89,8 +97,7 @@ class Formats:
     def number(self, value: float | int | Decimal | None, digits: int = 2) -> str:
         if value is None:
             return "—"
-        return numbers.format_decimal(value, format=f"#,##0.{'#' * digits}" if digits else "#,##0",
-                                      locale=self.locale)
+        return _number_pattern(digits).apply(Decimal(str(value)), self.locale)
 
     def percent(self, value: float | None) -> str:
         return "—" if value is None else numbers.format_percent(value, format="#,##0%", locale=self.locale)

@@ -18,7 +18,7 @@ from app.booking_desk import receipt
 from app.bookings import records
 from app.bookings.schemas import BookingRead, ReceiptIn
 from app.console import forms
-from app.console.board import by_line, fills
+from app.console.board import by_line, fills, next_departures
 from app.console.web import User, formats, needs, read_form, redirect, render
 from app.consolidation import service as plans
 from app.consolidation import stuffing
@@ -26,7 +26,7 @@ from app.consolidation.schemas import DeparturePlanRead, LockIn
 from app.db import utcnow
 from app.errors import AppError, NotFound
 from app.fields import MAX_ID
-from app.network.service import container_types_by_code, departure_read, get_departure, list_departures
+from app.network.service import container_types_by_code, departure_read, get_departure
 from app.stuffing import paper, picture
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -50,10 +50,10 @@ async def departures_board(
     """Upcoming departures per line (the next few of each, or every one of ``line``): fill by TEU
     and by weight, cut-off countdown, status."""
     now = utcnow()
-    rows = await list_departures(session, 0, BOARD_LIMIT, departs_after=now - timedelta(days=2),
-                                 departs_before=now + timedelta(days=days), service=line or None)
+    rows, in_window = await next_departures(session, now - timedelta(days=2), now + timedelta(days=days),
+                                            BOARD_LIMIT if line else PER_LINE, line.upper() if line else None)
+    lines = by_line(rows, in_window)
     filled = await fills(session, rows, request.app.state.settings.cbm_per_teu)
-    lines = by_line(rows, BOARD_LIMIT if line else PER_LINE)
     return render(request, "departures.html", lines=lines, fills=filled, now=now, days=days, line=line or "",
                   cutoff_left={d.id: (d.cutoff_at - now).total_seconds() for d in rows})
 
