@@ -359,3 +359,9 @@ async def test_webhook_subscriptions_show_the_secret_once_and_stay_the_organisat
     await sign_in(client, key_of(other_exporter))
     assert (await client.get(f"/console/webhooks/{subscription_id}")).status_code == 404
     assert 'id="subscriptions"' not in (await client.get("/console/webhooks")).text  # none of its own
+
+
+def test_the_console_time_zone_must_be_a_real_one():
+    assert Settings(console_timezone="Europe/Berlin").console_timezone == "Europe/Berlin"
+    with pytest.raises(ValueError, match="CARAVAN_CONSOLE_TIMEZONE"):
+        Settings(console_timezone="Mars/Olympus_Mons")
