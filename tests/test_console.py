@@ -365,3 +365,21 @@ def test_the_console_time_zone_must_be_a_real_one():
     assert Settings(console_timezone="Europe/Berlin").console_timezone == "Europe/Berlin"
     with pytest.raises(ValueError, match="CARAVAN_CONSOLE_TIMEZONE"):
         Settings(console_timezone="Mars/Olympus_Mons")
+
+
+async def test_the_operator_numbers_and_seals_a_container(client, operator, exporter, network):
+    departure_id = network["departure_id"]
+    await client.post("/v1/bookings", json=factories.booking_body(departure_id), headers=exporter)
+    await sign_in(client, key_of(operator))
+    page_path = f"/console/departures/{departure_id}"
+    await post_form(client, page_path, f"{page_path}/plan", {})
+    container_id = (await client.get(f"/v1/departures/{departure_id}/plan", headers=operator)).json()["containers"][0]["id"]
+    wrong = await post_form(client, page_path, f"/console/containers/{container_id}",
+                            {"container_number": "CSQU3054384", "seal_number": "SEAL-1"})
+    assert wrong.status_code == 422 and "container_number" in wrong.text
+    numbered = await post_form(client, page_path, f"/console/containers/{container_id}",
+                               {"container_number": "csqu 305438 3", "seal_number": "SEAL-1"})
+    assert numbered.status_code == 303
+    plan = (await client.get(f"/v1/departures/{departure_id}/plan", headers=operator)).json()
+    assert plan["containers"][0]["container_number"] == "CSQU3054383" and plan["containers"][0]["seal_number"] == "SEAL-1"
+    assert 'value="CSQU3054383"' in (await client.get(page_path)).text

@@ -22,7 +22,7 @@ from app.console.board import by_line, fills, next_departures
 from app.console.web import User, formats, needs, read_form, redirect, render
 from app.consolidation import service as plans
 from app.consolidation import stuffing
-from app.consolidation.schemas import DeparturePlanRead, LockIn
+from app.consolidation.schemas import ContainerUpdate, DeparturePlanRead, LockIn
 from app.db import utcnow
 from app.errors import AppError, NotFound
 from app.fields import MAX_ID
@@ -122,6 +122,27 @@ async def lock_plan(request: Request, departure_id: DepartureId, user: Planner, 
             raise
         return await _departure_page(request, user, session, departure_id, error.detail, error.status)
     return redirect(request, f"/console/departures/{departure_id}#plan")
+
+
+@router.post("/containers/{container_id}")
+async def number_container(request: Request, container_id: ContainerId, user: Planner, session: Session) -> Response:
+    """The same change as PATCH /v1/containers/{id}: the ISO 6346 number (check digit verified) and the seal."""
+    form = await read_form(request)
+    container = await plans.get_container(session, container_id)
+    departure_id = container.plan.departure_id
+    body = {name: form.get(name) for name in ("container_number", "seal_number") if form.get(name)}
+    try:
+        await plans.update_container(session, container_id, ContainerUpdate.model_validate(body))
+    except ValidationError as error:
+        errors = forms.from_validation(error, formats(request))
+        message = "; ".join(f"{name}: {text}" for name, text in errors.fields.items()) or "; ".join(errors.general)
+        return await _departure_page(request, user, session, departure_id, message, 422)
+    except AppError as error:
+        await session.rollback()
+        if error.status == 404:
+            raise
+        return await _departure_page(request, user, session, departure_id, error.detail, error.status)
+    return redirect(request, f"/console/departures/{departure_id}#container-{container_id}")
 
 
 @router.get("/containers/{container_id}/stuffing.svg")
