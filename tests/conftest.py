@@ -26,6 +26,12 @@ _tmp = tempfile.mkdtemp(prefix="caravan-test-")
 DATABASE_URL = os.environ.get("CARAVAN_TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{_tmp}/test.db"
 IS_POSTGRES = DATABASE_URL.startswith(("postgres", "postgresql"))
 
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Said at the end of every run, -q or not: the console's browser tests did not run here."""
+    if (why_not := chromium_missing()) is not None:
+        terminalreporter.write_line(f"console browser tests SKIPPED: {why_not}", yellow=True, bold=True)
+
+
 postgres_only = pytest.mark.skipif(not IS_POSTGRES, reason="needs PostgreSQL (CARAVAN_TEST_DATABASE_URL)")
 
 
