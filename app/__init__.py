@@ -7,8 +7,9 @@ Each domain is a package; the domains stand on floors and import only from floor
 below their own (``tests/test_layout.py`` holds the floors and checks every import).
 The entry points stand above all of them and may call any domain: each domain's
 ``router.py``, ``stuffing_api`` (``POST /v1/stuff``), the webhook ``worker.py``, ``main`` (the app), ``cli``, ``demo`` (the
-seed), ``registry`` (every model, for Alembic), ``server`` and the ``idempotency``
-middleware. Under every floor lies the infrastructure: ``config``, ``db``, ``errors``,
+seed), ``registry`` (every model, for Alembic), ``server``, the ``idempotency``
+middleware and the ``console`` package (the web pages under ``/console``, calling the same
+services as the routers). Under every floor lies the infrastructure: ``config``, ``db``, ``errors``,
 ``fields``, ``pagination``, ``middleware``, ``ratelimit``.
 
 From the top down:
@@ -32,7 +33,7 @@ From the top down:
 3. ``bookings``: the booking record, its cargo lines and itinerary legs, the status
    machine, reading bookings, a booking's cargo under a service's rules.
 2. ``network``: hubs, container types, services and departures.
-1. ``accounts``: organisations, API keys, scopes, the caller.
+1. ``accounts``: organisations, API keys, scopes, the caller, console sessions.
 0. The pure cores, which import nothing from the database or the web: ``planner``
    (consolidation), ``cargo`` (a cargo line's and a booking's figures, the W/M
    chargeable volume, which way up, whether a package fits a container type,

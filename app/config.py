@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -94,6 +95,10 @@ class Settings(BaseSettings):
     # them still open. Keep them only until ``caravan admin reseal-secrets`` has run.
     webhook_secret_keys_previous: str | None = None
 
+    # The console (/console): a sign-in lasts this long; pages show times in this zone (the hub's).
+    console_session_hours: float = Field(12.0, gt=0, le=24 * 30)
+    console_timezone: str = "Asia/Shanghai"
+
     # List cursors are signed (HMAC-SHA256) with a key derived from this secret; unset, from
     # ``webhook_secret_key``, else from ``database_url`` (stable across processes and restarts,
     # but not secret: set one of the two in production). Changing it invalidates issued cursors.
@@ -108,6 +113,15 @@ class Settings(BaseSettings):
     rate_limit_auth_failures_per_s: float = Field(1.0, ge=0)
     rate_limit_auth_failures_burst: int = Field(20, ge=1)
     rate_limit_max_buckets: int = Field(10_000, ge=1)
+
+    @field_validator("console_timezone")
+    @classmethod
+    def _a_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"CARAVAN_CONSOLE_TIMEZONE: {value!r} is not an IANA time zone such as Asia/Shanghai") from None
+        return value
 
     @field_validator("webhook_secret_key")
     @classmethod

@@ -18,6 +18,7 @@ from app.accounts.dependencies import authenticate_first, unparseable_body
 from app.accounts.router import router as accounts_router
 from app.bookings.router import router as bookings_router
 from app.config import Settings, get_settings
+from app.console import console_error, install_console, is_console
 from app.consolidation.router import router as consolidation_router
 from app.db import make_engine, make_sessionmaker
 from app.dcsa.router import not_routed as dcsa_not_routed
@@ -104,11 +105,15 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        if is_console(request):
+            return await console_error(request, exc)
         return _problem_response(exc.status, exc.to_problem(request.url.path), exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if is_console(request):
+            return await console_error(request, exc)
         if any(e.get("type") == "json_invalid" for e in exc.errors()):
             # FastAPI parses a JSON body before it authenticates: who is asking comes first.
             if (error := await authenticate_first(request)) is not None:
@@ -125,7 +130,9 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_console(request):
+            return await console_error(request, exc)
         if request.url.path.startswith("/dcsa/"):
             return await dcsa_not_routed(request, exc)  # the DCSA shape for anything under /dcsa/
         if (why := unparseable_body(exc)) is not None:
@@ -150,6 +157,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if is_console(request):
+            return await console_error(request, exc)
         return _problem_response(
             500, problem(500, "internal-error", "Internal error", "an unexpected error occurred; it has been logged")
         )
@@ -230,6 +239,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     install_docs(app)
+    install_console(app)
     for router in (
         accounts_router, network_router, bookings_router, consolidation_router, tracking_router, webhooks_router,
         routing_router, dcsa_router, stuffing_router,

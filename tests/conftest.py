@@ -20,16 +20,25 @@ from app.config import Settings, async_database_url
 from app.main import create_app
 from app.registry import metadata
 from tests import factories
+from tests.browser import CHROMIUM, chromium_missing
 
 _tmp = tempfile.mkdtemp(prefix="caravan-test-")
 DATABASE_URL = os.environ.get("CARAVAN_TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{_tmp}/test.db"
 IS_POSTGRES = DATABASE_URL.startswith(("postgres", "postgresql"))
 
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Said at the end of every run, -q or not: the console's browser tests did not run here."""
+    if (why_not := chromium_missing()) is not None:
+        terminalreporter.write_line(f"console browser tests SKIPPED: {why_not}", yellow=True, bold=True)
+
+
 postgres_only = pytest.mark.skipif(not IS_POSTGRES, reason="needs PostgreSQL (CARAVAN_TEST_DATABASE_URL)")
 
 
-def pytest_report_header(config) -> str:
-    return f"caravan test database: {'PostgreSQL' if IS_POSTGRES else 'SQLite'}"
+def pytest_report_header(config) -> list[str]:
+    why_not = chromium_missing()
+    return [f"caravan test database: {'PostgreSQL' if IS_POSTGRES else 'SQLite'}",
+            "console browser tests: " + (f"SKIPPED, {why_not}" if why_not else f"Chromium at {CHROMIUM}")]
 
 
 async def _postgres_admin(statement: str) -> None:

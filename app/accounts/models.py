@@ -36,3 +36,17 @@ class ApiKey(Base):
     expires_at: Mapped[datetime | None]  # refused from then on; None: never
 
     organization: Mapped[Organization] = relationship(lazy="joined")
+
+
+class ConsoleSession(Base):
+    """A console sign-in: the API key it was opened with and when it ends. Only the SHA-256 of the
+    session token (the browser's HttpOnly cookie) is stored; signing out revokes the row."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
