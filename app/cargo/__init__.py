@@ -38,6 +38,7 @@ from app.cargo.figures import (
     dg_class_forbidden,
     explain_chargeable,
     line_figures,
+    line_is_dg,
     occupied_uplift_cbm,
     planner_footprint_m2,
     service_problem,
@@ -45,6 +46,7 @@ from app.cargo.figures import (
     totals,
     vertical_sides,
 )
+from app.cargo.rail import RailRules, WagonType, dg_problem, is_20, weight_problem
 from app.cargo.pricing import (
     END_LINES,
     END_TERMS,
@@ -62,5 +64,6 @@ __all__ = [
     "Ends", "LineChargeable", "LineFigures", "Misfit", "PriceBreakdown", "RateTerms", "chargeable_cbm",
     "climate_problem", "container_fit", "dg_class_forbidden", "explain_chargeable", "line_figures",
     "occupied_uplift_cbm", "piece_misfit", "planner_footprint_m2", "price", "price_on_rate", "service_problem",
-    "size_problem", "totals", "vertical_sides",
+    "size_problem", "totals", "vertical_sides", "line_is_dg", "RailRules", "WagonType", "dg_problem", "is_20",
+    "weight_problem",
 ]
