@@ -28,6 +28,7 @@ from app.cargo.figures import (
     MAX_BOOKING_CBM,
     MINIMUM_CHARGEABLE_CBM,
     NON_STACKABLE_HEIGHT_M,
+    SP_NOT_DG,
     CargoProblem,
     CargoTotals,
     ChargeableExplained,
@@ -65,5 +66,5 @@ __all__ = [
     "climate_problem", "container_fit", "dg_class_forbidden", "explain_chargeable", "line_figures",
     "occupied_uplift_cbm", "piece_misfit", "planner_footprint_m2", "price", "price_on_rate", "service_problem",
     "size_problem", "totals", "vertical_sides", "line_is_dg", "RailRules", "WagonType", "dg_problem", "is_20",
-    "weight_problem",
+    "weight_problem", "SP_NOT_DG",
 ]
