@@ -46,7 +46,7 @@ async def test_rules_are_stored_with_the_defaults_and_only_on_rail(client, opera
     rules = network["service"]["rail_rules"]
     assert rules["max_gross_kg_40"] == 25000 and rules["max_gross_kg_20"] == 24000
     assert rules["pair_max_difference_kg"] == 5000 and rules["single_20_destinations"] == ["KZALA"]
-    assert rules["max_feu"] == 55 and rules["max_cargo_kg"] == 1_300_000 and rules["max_train_length_m"] == 600
+    assert rules["max_feu"] == 55 and rules["max_cargo_kg"] == 1_300_000 and rules["max_train_length_m"] is None
     assert rules["refused_un_numbers"] == ["3480", "3090"] and rules["wagon_types"][0]["code"] == "X70"
     road = factories.service_body("WUH-DUI-ROAD", mode="ROAD", rail_rules={})
     assert field_of(await client.post("/v1/services", json=road, headers=operator)) == "rail_rules"
@@ -186,3 +186,17 @@ async def test_the_plan_keeps_the_train_cargo_limit(client, operator, exporter, 
     assert sum(c["fill"]["weight_kg"] for c in plan["containers"]) <= 30_000
     assert [u["reason"] for u in plan["unassigned"]] == ["rolled over: max_weight_kg exceeded"]
     assert network
+
+
+async def test_the_plan_keeps_the_train_length(client, operator, exporter):
+    await ruled_network(client, operator)
+    # 33 m: two 16.3 m X70 wagons, 4 TEU, whatever the departure's capacity says.
+    short = (await client.post("/v1/departures", headers=operator, json=factories.departure_body(
+        RULED, days_out=34, capacity_teu=110, max_train_length_m=33))).json()
+    for _ in range(5):  # 120 CBM: more than two 40' hold
+        assert (await book(client, exporter, short["id"], [CUBES])).status_code == 201
+    plan = (await client.post(f"/v1/departures/{short['id']}/plan", headers=operator)).json()
+    assert plan["teu"] <= 4 and plan["unassigned"]
+    assert {u["reason"] for u in plan["unassigned"]} == {"rolled over: max_teu exceeded"}
+    consist = await client.post(f"/v1/departures/{short['id']}/consist", headers=operator)
+    assert consist.status_code == 201 and consist.json()["totals"]["length_m"] <= 33

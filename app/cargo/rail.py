@@ -55,7 +55,7 @@ class RailRules:
     single_20_destinations: tuple[str, ...] = ()
     max_feu: int = 55
     max_cargo_kg: float = 1_300_000.0
-    max_train_length_m: float | None = 600.0
+    max_train_length_m: float | None = None  # e.g. 600 m where the train runs on Polish lines as one
     heavy_wagons_off_ends: bool = False
     wagon_types: tuple[WagonType, ...] = (CHINESE_40_FLAT,)
     refused_un_numbers: tuple[str, ...] = ("3480", "3090")

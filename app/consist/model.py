@@ -45,7 +45,7 @@ class Rules:
     single_20_destinations: frozenset[str] = frozenset()
     max_feu: int | None = 55
     max_cargo_kg: float | None = 1_300_000.0
-    max_train_length_m: float | None = 600.0
+    max_train_length_m: float | None = None
     heavy_wagons_off_ends: bool = False
 
     def max_gross_kg(self, box: Box) -> float:

@@ -144,7 +144,10 @@ class RailRulesIn(RequestBody):
                                                    description="UN/LOCODEs where a single 20' on a wagon is accepted")
     max_feu: int = Field(default=55, ge=1, le=100)
     max_cargo_kg: float = Field(default=1_300_000, gt=0, le=5_000_000, description="Container cargo per train")
-    max_train_length_m: float | None = Field(default=600, gt=0, le=3_000)
+    max_train_length_m: float | None = Field(
+        default=None, gt=0, le=3_000,
+        description="Train length limit, e.g. 600 m on Polish lines (the train is rebuilt after Małaszewicze); none by default",
+    )
     heavy_wagons_off_ends: bool = Field(default=False, description="Keep the heaviest wagons off the train's ends")
     wagon_types: list[WagonTypeIn] = Field(default_factory=lambda: [WagonTypeIn(
         code="X70", name="Chinese 40' container flat wagon (one 40' or two 20')", payload_kg=70_000, tare_kg=23_800,

@@ -134,8 +134,14 @@ def _box(pdf: FPDF, x: float, y: float, w: float, h: float, label: str, text: st
     pdf.set_text_color(150, 0, 0) if text == TO_FILL else pdf.set_text_color(0, 0, 0)
     pdf.set_font(FAMILY, "", 8.5)
     pdf.set_xy(x + 1, y + 4.2)
-    pdf.multi_cell(w - 2, 3.9, text, max_line_height=3.9)
+    pdf.multi_cell(w - 2, 3.9, text, max_line_height=3.9, align="L")
     pdf.set_text_color(0, 0, 0)
+
+
+def _box_height(pdf: FPDF, w: float, text: str) -> float:
+    pdf.set_font(FAMILY, "", 8.5)
+    lines = pdf.multi_cell(w - 2, 3.9, text, dry_run=True, output="LINES", align="L")
+    return max(18.0, 6.0 + 3.9 * len(lines))
 
 
 def _station_text(station: dict[str, Any] | None) -> str:
@@ -173,7 +179,7 @@ def consignment_note_pdf(note: dict[str, Any]) -> bytes:
          ("Seals", ", ".join(container["seals"]) or TO_FILL)],
     ]
     for row in grid:
-        height = 18
+        height = max(_box_height(pdf, half, text) for _, text in row)
         for column, (label, text) in enumerate(row):
             _box(pdf, x0 + column * half, y, half, height, label, text)
         y += height
@@ -185,7 +191,7 @@ def consignment_note_pdf(note: dict[str, Any]) -> bytes:
                                 f"{line['package_type'].lower()})" for line in entry["lines"])
         rows.append((entry["booking"], entry["shipper"] or "", description, entry["packages"],
                      _kg(entry["gross_weight_kg"])))
-    _table(pdf, ("Booking", "Shipper", "Description, HS code, packages", "Pkgs", "Gross"), rows, (24, 30, 94, 12, 30))
+    _table(pdf, ("Booking", "Shipper", "Description, HS code, packages", "Pkgs", "Gross"), rows, (27, 32, 89, 12, 30))
     totals = note["totals"]
     pdf.set_font(FAMILY, "B", 9)
     pdf.cell(0, 6, f"Total {totals['packages']} packages · cargo {_kg(totals['cargo_kg'])} · with the container "
@@ -195,7 +201,7 @@ def consignment_note_pdf(note: dict[str, Any]) -> bytes:
         _table(pdf, ("Booking", "UN", "Class", "PG", "Description", "Documents"), [
             (d["booking"], d["un_number"], d["class"], d["packing_group"] or "", d["description"],
              ", ".join(f"{doc['kind']} {doc['reference']}" for doc in d["documents"])) for d in note["dangerous_goods"]
-        ], (24, 12, 12, 10, 60, 72))
+        ], (27, 12, 12, 10, 57, 72))
     else:
         pdf.cell(0, 5, "None.", new_x="LMARGIN", new_y="NEXT")
     _heading(pdf, "Customs")

@@ -87,7 +87,7 @@ def test_container_gross_weight_and_train_limits():
     with pytest.raises(ConsistError, match="FEU"):
         build(many, [X70], Rules(max_train_length_m=None))
     with pytest.raises(ConsistError, match="long"):
-        build(many[:40], [X70], Rules())  # 40 × 16.3 m = 652 m > 600 m
+        build(many[:40], [X70], Rules(max_train_length_m=600))  # 40 × 16.3 m = 652 m > 600 m
     with pytest.raises(ConsistError, match="cargo"):
         build(many[:36], [X70], Rules(max_cargo_kg=700_000))
     assert build(many[:36], [X70], Rules()).totals()["feu"] == 36
