@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+import app.db
+
 revision: str = 'e3a9c1f0b715'
 down_revision: str | None = 'b7d2e5f1c903'
 branch_labels: str | Sequence[str] | None = None
@@ -37,7 +39,7 @@ def upgrade() -> None:
         sa.Column('plan_id', sa.Integer(), nullable=False),
         sa.Column('departure_id', sa.Integer(), nullable=False),
         sa.Column('document', sa.JSON(), nullable=False),
-        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['departure_id'], ['departures.id'], name=op.f('fk_plan_consists_departure_id_departures')),
         sa.ForeignKeyConstraint(['plan_id'], ['departure_plans.id'], name=op.f('fk_plan_consists_plan_id_departure_plans'),
                                 ondelete='CASCADE'),
