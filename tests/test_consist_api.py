@@ -1,6 +1,13 @@
 """POST/GET /v1/departures/{id}/consist: the train of the current plan, versioned and locked with it."""
 
+import asyncio
+
+from sqlalchemy import func, select
+
+from app.consolidation.models import PlanConsist
+from app.papers import consist as papers_consist
 from tests import factories
+from tests.conftest import postgres_only
 from tests.factories import booking_body, cargo_line
 from tests.test_rail_rules import CUBES, RULED, ruled_network
 
@@ -87,3 +94,26 @@ async def test_a_road_departure_has_no_train(client, operator, exporter, network
     assert (await client.post(f"/v1/departures/{road['id']}/plan", headers=operator)).status_code == 201
     response = await client.post(f"/v1/departures/{road['id']}/consist", headers=operator)
     assert response.status_code == 409 and "not a rail departure" in response.json()["detail"]
+
+
+@postgres_only  # SQLite has one writer: the two builds could not overlap
+async def test_two_builds_at_once_store_one_consist(client, operator, exporter, app, monkeypatch):
+    departure_id = await planned(client, operator, exporter)
+    stored, calls = papers_consist._stored, []
+
+    async def slow_first(session, plan):  # the first build looks, then dawdles while the second comes in
+        found = await stored(session, plan)
+        calls.append(found)
+        if len(calls) == 1:
+            await asyncio.sleep(0.5)
+        return found
+
+    monkeypatch.setattr(papers_consist, "_stored", slow_first)
+    first, second = await asyncio.gather(
+        client.post(f"/v1/departures/{departure_id}/consist", headers=operator),
+        client.post(f"/v1/departures/{departure_id}/consist", headers=operator),
+    )
+    assert (first.status_code, second.status_code) == (201, 201), (first.text, second.text)
+    async with app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(PlanConsist)) == 1
+    assert calls[0] is None and calls[1] is not None  # the second waited for the first's lock and saw its consist

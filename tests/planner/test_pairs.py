@@ -1,5 +1,8 @@
 """China Railway's 20' pairs and train cargo weight, as the planner keeps them (pure)."""
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from app.planner import (
     REASON_ROLLED_WEIGHT,
     Container,
@@ -85,3 +88,25 @@ def test_cargo_above_the_train_weight_limit_rolls_over():
     assert check_plan(instance, plan) == []
     unlimited = solve(Instance(container_types=(FORTY,), shipments=shipments))
     assert not unlimited.unassigned
+
+
+@st.composite
+def small_instances(draw):
+    """Shipments a 40' or two 20' can always take, to two destinations, one of which takes a single 20'."""
+    n = draw(st.integers(min_value=1, max_value=14))
+    shipments = tuple(
+        ship(f"S{i}", draw(st.floats(min_value=0.5, max_value=12)), draw(st.floats(min_value=50, max_value=2400)),
+             draw(st.sampled_from(("DEDUI", "KZALA", "PLLOD"))))
+        for i in range(n)
+    )
+    return Instance(container_types=(TWENTY, FORTY), shipments=shipments, pair_20=True,
+                    single_20_destinations=frozenset({"KZALA"}))
+
+
+@settings(max_examples=60, deadline=None)
+@given(small_instances())
+def test_paired_plans_keep_every_rule(instance):
+    plan = solve(instance)
+    assert check_plan(instance, plan) == []
+    assert not plan.unassigned
+    assert plan.cost == sum(instance.type_by_code(c.type).cost for c in plan.containers)
