@@ -1,5 +1,6 @@
 """China Railway's 20' pairs and train cargo weight, as the planner keeps them (pure)."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -9,8 +10,11 @@ from app.planner import (
     ContainerType,
     Instance,
     Plan,
+    PlannerInputError,
     Shipment,
     check_plan,
+    instance_from_dict,
+    instance_to_dict,
     solve,
 )
 
@@ -110,3 +114,15 @@ def test_paired_plans_keep_every_rule(instance):
     assert check_plan(instance, plan) == []
     assert not plan.unassigned
     assert plan.cost == sum(instance.type_by_code(c.type).cost for c in plan.containers)
+
+
+def test_the_rail_settings_read_and_write_as_instance_documents():
+    instance = Instance(container_types=(TWENTY, FORTY), shipments=(ship("A", 5, 800, "KZALA"),), pair_20=True,
+                        pair_max_difference_kg=6000, single_20_destinations=frozenset({"KZALA"}), max_weight_kg=9e5)
+    again = instance_from_dict(instance_to_dict(instance))
+    assert (again.pair_20, again.pair_max_difference_kg, again.single_20_destinations, again.max_weight_kg) == (
+        True, 6000, frozenset({"KZALA"}), 9e5)
+    with pytest.raises(PlannerInputError) as error:
+        instance_from_dict({**instance_to_dict(instance), "pair_max_difference_kg": -1})
+    assert error.value.field == "pair_max_difference_kg"
+    assert not instance_from_dict({**instance_to_dict(instance), "pair_20": False}).pair_20
