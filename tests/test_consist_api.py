@@ -9,7 +9,7 @@ from app.papers import consist as papers_consist
 from tests import factories
 from tests.conftest import postgres_only
 from tests.factories import booking_body, cargo_line
-from tests.test_rail_rules import CUBES, RULED, ruled_network
+from tests.test_rail_rules import CUBES, ruled_network
 
 
 async def book(client, headers, departure_id, cargo):

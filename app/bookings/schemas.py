@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler
 
 from app.fields import (
     CountryCode,
-    DgClass,
     HsCode,
     HubCode,
     IdField,
@@ -17,16 +16,9 @@ from app.fields import (
     RequestBody,
     ShortText,
     Timestamp,
-    UnNumber,
     text,
 )
-from app.bookings.dangerous import (  # noqa: F401 (part of this module's names)
-    BatteryCondition,
-    DangerousGoods,
-    DgDocument,
-    DgDocumentKind,
-    PackingGroup,
-)
+from app.bookings.dangerous import DangerousGoods
 from app.network.schemas import Mode
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from app.cargo.figures import SP_NOT_DG, CargoProblem, line_is_dg
+from app.cargo.figures import CargoProblem, line_is_dg
 
 LITHIUM_UN_NUMBERS = ("3090", "3091", "3480", "3481")
 DOCUMENT_KINDS = ("UN38_3_TEST_SUMMARY", "MSDS")
