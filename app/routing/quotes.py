@@ -61,11 +61,11 @@ def service_verdict(cargo: list[CargoLineIn], service: ServiceInfo, containers: 
         return _verdict(problem)
     reefer = any(line.temperature_c for line in cargo)
     usable = [
-        containers[code] for code in service.container_types if code in containers and (containers[code].reefer or not reefer)
+        containers[code] if rules is None
+        # each type's payload capped by the gross weight a container may have on its wagon, less its tare
+        else replace(containers[code], payload_kg=rules.cargo_cap_kg(code, containers[code].payload_kg))
+        for code in service.container_types if code in containers and (containers[code].reefer or not reefer)
     ]
-    if rules is not None:  # each type's payload capped by the gross weight a container may have on its wagon
-        usable = [replace(fit, payload_kg=rules.cargo_cap_kg(code, fit.payload_kg)) for code, fit in
-                  ((c, containers[c]) for c in service.container_types if c in containers) if fit in usable]
     if not usable:
         return Verdict(LeftOutReason.PIECE_TOO_LARGE, f"service {service.code} offers no suitable container type", None)
     misfit = core.piece_misfit(cargo, usable, service.code, service.container_types)
