@@ -26,6 +26,8 @@ From the top down:
 5. ``routing``: the itinerary search (pure), the cached search network, rate cards
    and quotes. ``webhooks``: subscriptions, signing, the outbox (each event is
    enqueued with its audience, which its writer knows) and delivery bookkeeping.
+   ``papers``: the train consist of a departure's plan and the papers (booking
+   confirmation, CIM/SMGS consignment notes, the train list).
 4. ``consolidation``: departure plans, the planner's instance builder, stuffing
    every planned container, and space
    control (the in-memory projection of a departure's containers). ``events``: the
@@ -37,6 +39,7 @@ From the top down:
 0. The pure cores, which import nothing from the database or the web: ``planner``
    (consolidation), ``cargo`` (a cargo line's and a booking's figures, the W/M
    chargeable volume, which way up, whether a package fits a container type,
-   pricing) and ``stuffing`` (3D container loading, its validator, its pictures
-   and printed plan).
+   pricing, China Railway's rules by UN number and weight), ``stuffing`` (3D
+   container loading, its validator, its pictures and printed plan) and
+   ``consist`` (a train's containers on flat wagons: pairs, balance, limits).
 """

@@ -23,6 +23,7 @@ from app.network.schemas import (
     ContainerTypeCreate,
     DepartureCreate,
     HubCreate,
+    RailRulesIn,
     ServiceCreate,
     StopIn,
 )
@@ -59,6 +60,17 @@ HUBS = [
     ("KZALA", "Almaty Zhetygen rail terminal", "RAIL_TERMINAL", "KZALA", "Asia/Almaty", 12),
     ("UZTAS", "Tashkent Chukursay rail terminal", "RAIL_TERMINAL", "UZTAS", "Asia/Tashkent", 12),
 ]
+
+# Railway station codes printed on the CIM/SMGS consignment notes. DEMO PLACEHOLDERS, not the railways'
+# codes (ESR/OSJD, UIC): they only show where a code goes. Give the real ones before real use.
+RAILWAY_STATION_CODES = {
+    code: f"DEMO{index:04d}" for index, (code, _, kind, *_) in enumerate(HUBS, start=1)
+    if kind in ("RAIL_TERMINAL", "BORDER_CROSSING")
+}
+# China Railway's rules on the China–Europe and Central Asia lines (the defaults of app.cargo.rail:
+# 25 t gross per 40', 24 t per 20', 20' in pairs within 5 t, 55 FEU, 1,300 t), with the stations
+# that accept a single 20' on a wagon: Almaty-1 (Zhetygen here) and Chukursay.
+SINGLE_20_STATIONS = ["KZALA", "UZTAS"]
 
 # code, name, TEU, payload kg, usable CBM, inner height m, cost EUR, reefer
 CONTAINER_TYPES = [
@@ -98,7 +110,8 @@ async def seed_network(session: AsyncSession, now: datetime | None = None) -> bo
     for code, name, kind, locode, zone, handling in HUBS:
         await network.create_hub(
             session,
-            HubCreate(code=code, name=name, kind=kind, un_locode=locode, timezone=zone, handling_hours=handling),
+            HubCreate(code=code, name=name, kind=kind, un_locode=locode, timezone=zone, handling_hours=handling,
+                      railway_station_code=RAILWAY_STATION_CODES.get(code)),
         )
     for code, name, teu, payload, cbm, height, cost, reefer in CONTAINER_TYPES:
         await network.create_container_type(
@@ -127,6 +140,7 @@ async def seed_network(session: AsyncSession, now: datetime | None = None) -> bo
                 currency="EUR",
                 rate_per_cbm=Decimal("118.00"),
                 minimum_charge=Decimal("150.00"),
+                rail_rules=RailRulesIn(single_20_destinations=SINGLE_20_STATIONS),
             ),
         )
         # First departure on the line's weekday at least 6 days out, so its cut-off is still ahead.
@@ -241,7 +255,8 @@ async def seed_multimodal(session: AsyncSession, now: datetime | None = None) ->
     for code, name, kind, locode, zone, handling in MULTIMODAL_HUBS:
         await network.create_hub(
             session,
-            HubCreate(code=code, name=name, kind=kind, un_locode=locode, timezone=zone, handling_hours=handling),
+            HubCreate(code=code, name=name, kind=kind, un_locode=locode, timezone=zone, handling_hours=handling,
+                      railway_station_code=RAILWAY_STATION_CODES.get(code)),
         )
     valid_from = now - timedelta(days=1)
     for code, *_ in RAIL_LINES:

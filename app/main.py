@@ -28,6 +28,7 @@ from app.errors import PROBLEM_MEDIA_TYPE, AppError, FieldError, Problem, proble
 from app.idempotency import IdempotencyMiddleware
 from app.middleware import BodySizeLimit
 from app.network.router import router as network_router
+from app.papers.router import router as papers_router
 from app.overload import Admission, overload_problem
 from app.ratelimit import RateLimiter, RateLimitHeaders
 from app.routing.router import router as routing_router
@@ -242,7 +243,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_console(app)
     for router in (
         accounts_router, network_router, bookings_router, consolidation_router, tracking_router, webhooks_router,
-        routing_router, dcsa_router, stuffing_router,
+        routing_router, dcsa_router, stuffing_router, papers_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
 

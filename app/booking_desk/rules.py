@@ -86,6 +86,9 @@ async def check_pieces(session: AsyncSession, departure: Departure, cargo: list[
     types = await space.planner_types(session, departure)
     usable = [core.container_fit(t.code, t.payload_kg, t.inner_height_m, t.reefer) for t in types if t.reefer or not reefer]
     misfit = core.piece_misfit(cargo, usable, departure.service.code, [t.code for t in types]) if usable else None
+    if misfit is None and usable and departure.service.rail_rules is not None:
+        # The types' payloads are capped by the rail rules (space.planner_types): no container carries more.
+        misfit = core.weight_problem(cargo, max(c.payload_kg for c in usable), departure.service.code)
     if misfit is not None:
         raise Unprocessable(misfit.field(), misfit.detail)
 

@@ -39,6 +39,9 @@ def check_cargo(cargo: list[CargoLineIn], service: ServiceRules, field: str = "c
                                                                                                list[CargoLine]]:
     """Apply the service's rules to the cargo; its figures and the booking's line rows, or a 422 on ``field``."""
     problem = core.service_problem(cargo, service.code, service.forbidden_dg_classes, service.reefer_allowed)
+    rules = core.RailRules.from_json(getattr(service, "rail_rules", None))
+    if problem is None and rules is not None:
+        problem = core.dg_problem(cargo, service.code, rules)
     if problem is None:
         problem = core.climate_problem(cargo)
     if problem is not None:
@@ -64,6 +67,7 @@ def check_cargo(cargo: list[CargoLineIn], service: ServiceRules, field: str = "c
                 un_number=dg.un_number if dg else None,
                 dg_class=dg.dg_class if dg else None,
                 packing_group=dg.packing_group.value if dg and dg.packing_group else None,
+                dg_declaration=dg_declaration(dg),
                 temperature_min_c=line.temperature_c.min_c if line.temperature_c else None,
                 temperature_max_c=line.temperature_c.max_c if line.temperature_c else None,
                 volume_cbm=figures.volume_cbm,
@@ -71,6 +75,17 @@ def check_cargo(cargo: list[CargoLineIn], service: ServiceRules, field: str = "c
             )
         )
     return totals, lines
+
+
+def dg_declaration(dg: Any) -> dict[str, Any] | None:
+    """What a line declares with its dangerous goods beyond the UN number and class, as stored."""
+    if dg is None or not (dg.special_provisions or dg.battery_condition or dg.documents):
+        return None
+    return {
+        "special_provisions": list(dg.special_provisions),
+        "battery_condition": dg.battery_condition.value if dg.battery_condition else None,
+        "documents": [{"kind": d.kind.value, "reference": d.reference} for d in dg.documents],
+    }
 
 
 def apply_figures(booking: Booking, totals: core.CargoTotals, lines: list[CargoLine]) -> None:

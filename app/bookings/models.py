@@ -100,6 +100,9 @@ class CargoLine(Base):
     un_number: Mapped[str | None] = mapped_column(String(4))
     dg_class: Mapped[str | None] = mapped_column(String(3))
     packing_group: Mapped[str | None] = mapped_column(String(3))
+    # {"special_provisions": [188], "battery_condition": "NEW", "documents": [{"kind", "reference"}]}, declared
+    # with the dangerous goods (rail rules by UN number); None when the line declares none of it.
+    dg_declaration: Mapped[dict[str, Any] | None]
     temperature_min_c: Mapped[float | None]
     temperature_max_c: Mapped[float | None]
     volume_cbm: Mapped[float]

@@ -184,7 +184,8 @@ def booking_read(booking: Booking) -> dict:
                 "weight_kg": line.weight_kg,
                 "stackable": line.stackable,
                 "vertical": vertical_sides(line.package_type, line.vertical),
-                "dangerous_goods": {"un_number": line.un_number, "dg_class": line.dg_class, "packing_group": line.packing_group}
+                "dangerous_goods": {"un_number": line.un_number, "dg_class": line.dg_class, "packing_group": line.packing_group,
+                                    **(line.dg_declaration or {})}
                 if line.dg_class
                 else None,
                 "temperature_c": {"min_c": line.temperature_min_c, "max_c": line.temperature_max_c}

@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler
 
 from app.fields import (
     CountryCode,
-    DgClass,
     HsCode,
     HubCode,
     IdField,
@@ -17,9 +16,9 @@ from app.fields import (
     RequestBody,
     ShortText,
     Timestamp,
-    UnNumber,
     text,
 )
+from app.bookings.dangerous import DangerousGoods
 from app.network.schemas import Mode
 
 
@@ -89,12 +88,6 @@ DELIVERED_RULES = frozenset({Incoterm.DAP, Incoterm.DPU, Incoterm.DDP})
 INCOTERM_DESCRIPTION = "The Incoterms 2020 rule the exporter sells under (EXW FCA FAS FOB CFR CIF CPT CIP DAP DPU DDP)"
 
 
-class PackingGroup(StrEnum):
-    I = "I"  # noqa: E741
-    II = "II"
-    III = "III"
-
-
 class ReferenceKind(StrEnum):
     PURCHASE_ORDER = "PURCHASE_ORDER"
     INVOICE = "INVOICE"
@@ -102,14 +95,6 @@ class ReferenceKind(StrEnum):
     CONSIGNEE_REFERENCE = "CONSIGNEE_REFERENCE"
     CUSTOMS_DECLARATION = "CUSTOMS_DECLARATION"
     OTHER = "OTHER"
-
-
-class DangerousGoods(RequestBody):
-    model_config = ConfigDict(populate_by_name=True)
-
-    un_number: UnNumber
-    dg_class: DgClass = Field(alias="class")
-    packing_group: PackingGroup | None = None
 
 
 class TemperatureRange(RequestBody):
@@ -326,6 +311,10 @@ class DangerousGoodsRead(BaseModel):
     un_number: str
     dg_class: str = Field(serialization_alias="class")
     packing_group: str | None
+    special_provisions: list[int] = Field(default_factory=list, exclude_if=lambda v: not v)
+    battery_condition: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    documents: list[dict[str, str]] = Field(default_factory=list, exclude_if=lambda v: not v,
+                                            description="Declared with the goods (UN38.3 test summary, MSDS)")
 
 
 class TemperatureRead(BaseModel):

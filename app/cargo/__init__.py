@@ -30,6 +30,7 @@ from app.cargo.figures import (
     MAX_BOOKING_CBM,
     MINIMUM_CHARGEABLE_CBM,
     NON_STACKABLE_HEIGHT_M,
+    SP_NOT_DG,
     CargoProblem,
     CargoTotals,
     ChargeableExplained,
@@ -40,6 +41,7 @@ from app.cargo.figures import (
     dg_class_forbidden,
     explain_chargeable,
     line_figures,
+    line_is_dg,
     occupied_uplift_cbm,
     planner_footprint_m2,
     service_problem,
@@ -47,6 +49,7 @@ from app.cargo.figures import (
     totals,
     vertical_sides,
 )
+from app.cargo.rail import RailRules, WagonType, dg_problem, is_20, weight_problem
 from app.cargo.pricing import (
     END_LINES,
     END_TERMS,
@@ -64,5 +67,6 @@ __all__ = [
     "Ends", "LineChargeable", "LineFigures", "Misfit", "PriceBreakdown", "RateTerms", "chargeable_cbm",
     "climate_problem", "container_fit", "dg_class_forbidden", "explain_chargeable", "line_figures",
     "occupied_uplift_cbm", "piece_misfit", "planner_footprint_m2", "price", "price_on_rate", "service_problem",
-    "size_problem", "stuffable_cbm", "totals", "vertical_sides",
+    "size_problem", "stuffable_cbm", "totals", "vertical_sides", "line_is_dg", "RailRules", "WagonType", "dg_problem",
+    "is_20", "weight_problem", "SP_NOT_DG",
 ]

@@ -221,6 +221,15 @@ def vertical_sides(package_type: str, declared: list[str] | None) -> list[str]:
     return ["height"] if package_type in UPRIGHT_ONLY else list(ALL_SIDES)
 
 
+SP_NOT_DG = 188  # special provision 188: small lithium cells in consumer goods are not dangerous goods
+
+
+def line_is_dg(line: Any) -> bool:
+    """Whether a cargo line counts as dangerous goods: it declares them, and not under special provision 188."""
+    dg = getattr(line, "dangerous_goods", None)
+    return dg is not None and SP_NOT_DG not in (getattr(dg, "special_provisions", None) or ())
+
+
 def dg_class_forbidden(dg_class: str, forbidden: list[str] | tuple[str, ...]) -> bool:
     """True when ``dg_class`` is forbidden itself or by its main class (``1.4`` by ``1``)."""
     main = dg_class.split(".")[0]
@@ -232,7 +241,7 @@ def service_problem(cargo: list[Any], service_code: str, forbidden_dg_classes: l
     """The first line a service will not carry: a forbidden DG class, or temperature control it does not offer."""
     for index, line in enumerate(cargo):
         dg = line.dangerous_goods
-        if dg and dg_class_forbidden(dg.dg_class, forbidden_dg_classes):
+        if line_is_dg(line) and dg_class_forbidden(dg.dg_class, forbidden_dg_classes):
             return CargoProblem("DG_CLASS_FORBIDDEN",
                                 f"service {service_code} does not carry dangerous goods of class {dg.dg_class}",
                                 f"{index}.dangerous_goods.class")
@@ -294,7 +303,7 @@ def totals(cargo: list[Any], weight_per_cbm_kg: float) -> CargoTotals:
         volume_cbm=round(sum(f.volume_cbm for f in figures), 3),
         occupied_cbm=occupied,
         chargeable_cbm=chargeable_cbm(occupied, weight, weight_per_cbm_kg),
-        dg_classes=sorted({line.dangerous_goods.dg_class for line in cargo if line.dangerous_goods}),
+        dg_classes=sorted({line.dangerous_goods.dg_class for line in cargo if line_is_dg(line)}),
         temperature_min_c=max(r.min_c for r in ranges) if ranges else None,
         temperature_max_c=min(r.max_c for r in ranges) if ranges else None,
         stackable=footprint == 0.0,

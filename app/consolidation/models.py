@@ -100,3 +100,19 @@ class SpaceSlot(Base):
     footprint_m2: Mapped[float | None]
 
     booking: Mapped[Booking] = relationship(lazy="raise")
+
+
+class PlanConsist(Base):
+    """The train consist built from one plan version (app/consist): wagons, their containers, totals, warnings.
+
+    One per plan version: a new plan needs a new consist; once every container of the plan is locked the
+    consist is locked with it. Only a consist that keeps every rule is stored.
+    """
+
+    __tablename__ = "plan_consists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("departure_plans.id", ondelete="CASCADE"), unique=True)
+    departure_id: Mapped[int] = mapped_column(ForeignKey("departures.id"), index=True)
+    document: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

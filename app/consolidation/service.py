@@ -25,7 +25,8 @@ from app.consolidation.schemas import ContainerUpdate, LockIn
 from app.consolidation.stuffing import steps_by_booking, stuff_containers
 from app.db import utcnow
 from app.errors import Conflict, NotFound, PayloadTooLarge, Unprocessable
-from app.network.models import ContainerType, Departure
+from app.network import rail
+from app.network.models import ContainerType, Departure, Service
 from app.network.schemas import DepartureStatus
 from app.network.service import container_types_by_code, get_departure
 from app.planner import PlannerInputError, instance_from_dict, plan_to_dict, solve
@@ -59,16 +60,31 @@ PACKED_STATUSES = ("STUFFED", "IN_TRANSIT", "ARRIVED", "DELIVERED")
 REASON_DG_INTERNAL = "its own DG classes {} and {} may not share a container"
 
 
-def planner_container_types(types: list[ContainerType]) -> tuple[planner.ContainerType, ...]:
-    """The planner's view of the types: the volume it fills is what stuffs (``cargo.stuffable_cbm``)."""
+def planner_container_types(types: list[ContainerType], service: Service | None = None) -> tuple[planner.ContainerType, ...]:
+    """The planner's view of the types: the volume it fills is what stuffs (``cargo.stuffable_cbm``); under a
+    service's rail rules each payload is capped by the gross weight a container may have on its wagon, less its tare."""
     return tuple(
         planner.ContainerType(
-            code=t.code, payload_kg=t.payload_kg, inner_height_m=t.inner_height_m,
-            usable_cbm=cargo.stuffable_cbm(t.code, t.inner_height_m, t.usable_cbm),
+            code=t.code, payload_kg=t.payload_kg if service is None else rail.cargo_cap_kg(service, t),
+            usable_cbm=cargo.stuffable_cbm(t.code, t.inner_height_m, t.usable_cbm), inner_height_m=t.inner_height_m,
             cost=float(t.cost), reefer=t.reefer, teu=t.teu,
         )
         for t in types
     )
+
+
+def rail_instance_rules(departure: Departure) -> dict[str, Any]:
+    """The planner's rail settings for a departure: TEU within the train's FEU and length, cargo weight, 20' pairs."""
+    rules = rail.rules_of(departure.service)
+    if rules is None:
+        return {"max_teu": departure.capacity_teu}
+    return {
+        "max_teu": rail.max_teu(departure),
+        "max_weight_kg": rail.train_limits(departure)[0],
+        "pair_20": rules.pair_20,
+        "pair_max_difference_kg": rules.pair_max_difference_kg,
+        "single_20_destinations": frozenset(rules.single_20_destinations),
+    }
 
 
 def planner_footprint(booking: Booking, volume_cbm: float, min_inner_height_m: float) -> float | None:
@@ -169,11 +185,11 @@ async def plan_departure(
 
     keys = {s.dg_class for s in shipments if s.dg_class}
     instance = planner.Instance(
-        container_types=planner_container_types(types),
+        container_types=planner_container_types(types, departure.service),
         shipments=tuple(shipments),
         dg_incompatible=frozenset(frozenset(pair) for pair in segregation.incompatible_pairs(keys)),
-        max_teu=departure.capacity_teu,
         max_payload_kg=departure.max_payload_kg,
+        **rail_instance_rules(departure),
     )
     try:
         result = await run_in_threadpool(planner.solve, instance, time_limit_s, locked)
@@ -211,10 +227,12 @@ async def plan_departure(
             == {by_reference[ref].id for ref in container.shipments} else None,
             assignments=[PlanAssignment(booking_id=by_reference[ref].id) for ref in container.shipments],
         ))
-    repairs = await stuff_containers(plan.containers, {b.id: b for b in bookings}, types, departure.capacity_teu,
+    repairs = await stuff_containers(plan.containers, {b.id: b for b in bookings}, types, instance.max_teu,
                                      departure.max_payload_kg)
     plan.cost += repairs.cost_delta
-    plan.warnings = [*plan.warnings, *repairs.warnings]
+    final = [planner.Container(type=c.container_type.code, destination=c.destination, shipments=(),
+                               weight_kg=c.weight_kg) for c in plan.containers]
+    plan.warnings = [*plan.warnings, *repairs.warnings, *planner.twenty_problems(instance, final)]
     plan.unassigned = [*plan.unassigned, *repairs.unassigned]
     session.add(plan)
     try:
@@ -255,7 +273,7 @@ async def plan_read(session: AsyncSession, departure: Departure, plan: Departure
 
 def _fill(container: PlanContainer, departure: Departure) -> dict[str, float]:
     ctype = container.container_type
-    payload = ctype.payload_kg if departure.max_payload_kg is None else min(ctype.payload_kg, departure.max_payload_kg)
+    payload = rail.cargo_cap_kg(departure, ctype)
     return {
         "weight_kg": container.weight_kg,
         "occupied_cbm": container.occupied_cbm,

@@ -55,7 +55,7 @@ async def planner_types(session: AsyncSession, departure: Departure) -> tuple[pl
     key = (service.id, service.created_at)
     types = _types_of_service.get(key)
     if types is None:
-        types = planner_container_types(await service_container_types(session, service.container_types))
+        types = planner_container_types(await service_container_types(session, service.container_types), service)
         if len(_types_of_service) >= CACHE_SIZE:
             _types_of_service.clear()
         _types_of_service[key] = types

@@ -23,6 +23,8 @@ class Hub(Base):
     country: Mapped[str] = mapped_column(String(2))
     timezone: Mapped[str] = mapped_column(String(64))
     handling_hours: Mapped[float]
+    # The station's code in the railways' own lists (ESR/OSJD code on a CIM/SMGS consignment note); None off rail.
+    railway_station_code: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -61,6 +63,8 @@ class Service(Base):
     currency: Mapped[str] = mapped_column(String(3))
     rate_per_cbm: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     minimum_charge: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    # China Railway's container rules (app.cargo.rail.RailRules as JSON); None: not under rail rules.
+    rail_rules: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     origin: Mapped[Hub] = relationship(foreign_keys=[origin_hub_id], lazy="joined")
@@ -98,6 +102,9 @@ class Departure(Base):
     arrives_at: Mapped[datetime]
     capacity_teu: Mapped[int]
     max_payload_kg: Mapped[float | None]
+    # Train limits of this run (None: the service's rail rules): container cargo on the train, train length.
+    max_cargo_kg: Mapped[float | None]
+    max_train_length_m: Mapped[float | None]
     status: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Bumped on every ORM update: the quote search keys its cached network on max(updated_at).

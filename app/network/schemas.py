@@ -18,6 +18,7 @@ from app.fields import (
     Timestamp,
     TimeZone,
     UnLocode,
+    UnNumber,
 )
 
 
@@ -56,6 +57,10 @@ class HubCreate(RequestBody):
     un_locode: UnLocode
     timezone: TimeZone
     handling_hours: float = Field(ge=0, le=240, description="Least time between arriving and leaving on another leg")
+    railway_station_code: str | None = Field(
+        default=None, pattern=r"^[0-9A-Z]{4,16}$",
+        description="The station's railway code (ESR/OSJD), printed on CIM/SMGS consignment notes",
+    )
 
     @model_validator(mode="after")
     def _code_matches_locode(self) -> HubCreate:
@@ -75,6 +80,7 @@ class HubRead(BaseModel):
     country: str
     timezone: str
     handling_hours: float
+    railway_station_code: str | None = None
 
 
 class ContainerTypeCreate(RequestBody):
@@ -115,6 +121,49 @@ class StopRead(BaseModel):
     offset_hours: float
 
 
+class WagonTypeIn(RequestBody):
+    code: str = Field(pattern=r"^[0-9A-Z-]{1,16}$")
+    name: Name
+    payload_kg: float = Field(gt=0, le=200_000)
+    tare_kg: float = Field(gt=0, le=100_000)
+    length_m: float = Field(gt=0, le=40)
+    feu_slots: int = Field(default=1, ge=1, le=3, description="Places each taking one 40' or two 20'")
+
+
+class RailRulesIn(RequestBody):
+    """China Railway's container rules for a rail service; every figure a setting (sources differ)."""
+
+    max_gross_kg_20: float = Field(default=24_000, gt=0, le=40_000, description="A 20' on its wagon, gross")
+    max_gross_kg_40: float = Field(default=25_000, gt=0, le=40_000, description="A 40' on its wagon, gross")
+    tare_kg_20: float = Field(default=2_200, ge=0, le=10_000, description="Container tare counted for a 20'")
+    tare_kg_40: float = Field(default=3_800, ge=0, le=10_000, description="Container tare counted for a 40'")
+    pair_20: bool = Field(default=True, description="20' containers travel two to a wagon, to one destination")
+    pair_max_difference_kg: float = Field(default=5_000, gt=0, le=40_000,
+                                          description="Gross weights of a wagon's two 20' differ by less than this")
+    single_20_destinations: list[UnLocode] = Field(default_factory=list, max_length=50,
+                                                   description="UN/LOCODEs where a single 20' on a wagon is accepted")
+    max_feu: int = Field(default=55, ge=1, le=100)
+    max_cargo_kg: float = Field(default=1_300_000, gt=0, le=5_000_000, description="Container cargo per train")
+    max_train_length_m: float | None = Field(
+        default=None, gt=0, le=3_000,
+        description="Train length limit, e.g. 600 m on Polish lines (the train is rebuilt after Małaszewicze); none by default",
+    )
+    heavy_wagons_off_ends: bool = Field(default=False, description="Keep the heaviest wagons off the train's ends")
+    wagon_types: list[WagonTypeIn] = Field(default_factory=lambda: [WagonTypeIn(
+        code="X70", name="Chinese 40' container flat wagon (one 40' or two 20')", payload_kg=70_000, tare_kg=23_800,
+        length_m=16.3, feu_slots=1)], min_length=1, max_length=5)
+    refused_un_numbers: list[UnNumber] = Field(default_factory=lambda: ["3480", "3090"], max_length=50)
+    documented_un_numbers: list[UnNumber] = Field(default_factory=lambda: ["3481", "3091"], max_length=50)
+    required_documents: list[str] = Field(default_factory=lambda: ["UN38_3_TEST_SUMMARY", "MSDS"], max_length=5)
+    refuse_damaged_batteries: bool = True
+
+    @model_validator(mode="after")
+    def _documents_known(self) -> RailRulesIn:
+        if any(d not in ("UN38_3_TEST_SUMMARY", "MSDS") for d in self.required_documents):
+            raise ValueError("required_documents: UN38_3_TEST_SUMMARY or MSDS")
+        return self
+
+
 class ServiceCreate(RequestBody):
     code: ServiceCode
     name: Name | None = Field(default=None, description="Display name; the code when left out")
@@ -129,6 +178,9 @@ class ServiceCreate(RequestBody):
     currency: Currency = "EUR"
     rate_per_cbm: Money = Decimal("0")
     minimum_charge: Money = Decimal("0")
+    rail_rules: RailRulesIn | None = Field(
+        default=None, description="China Railway's container rules (RAIL only); {} takes every default, left out: none",
+    )
 
     @model_validator(mode="after")
     def _stops_in_order(self) -> ServiceCreate:
@@ -158,6 +210,7 @@ class ServiceRead(BaseModel):
     currency: str
     rate_per_cbm: Decimal
     minimum_charge: Decimal
+    rail_rules: dict | None = None
 
 
 class DepartureCreate(RequestBody):
@@ -169,6 +222,10 @@ class DepartureCreate(RequestBody):
     max_payload_kg: float | None = Field(
         default=None, gt=0, le=40000, description="Cargo weight cap per container on this train (wagon limits)"
     )
+    max_cargo_kg: float | None = Field(default=None, gt=0, le=5_000_000,
+                                       description="Container cargo on this train; the service's rail rules when left out")
+    max_train_length_m: float | None = Field(default=None, gt=0, le=3_000,
+                                             description="Train length; the service's rail rules when left out")
     status: DepartureStatus = DepartureStatus.OPEN
 
     @model_validator(mode="after")
@@ -208,4 +265,6 @@ class DepartureRead(BaseModel):
     booked_cbm: float
     available_cbm: float
     max_payload_kg: float | None
+    max_cargo_kg: float | None = None
+    max_train_length_m: float | None = None
     status: DepartureStatus

@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.db import DriverStatement
 from app.errors import Conflict, NotFound, Unprocessable
 from app.network.models import ContainerType, Departure, Hub, Service, ServiceStop
+from app.network.rail import check_train_size, service_rail_rules, train_limits
 from app.network.schemas import (
     ContainerTypeCreate,
     DepartureCreate,
@@ -137,6 +138,7 @@ async def create_service(session: AsyncSession, data: ServiceCreate) -> Service:
         currency=data.currency,
         rate_per_cbm=data.rate_per_cbm,
         minimum_charge=data.minimum_charge,
+        rail_rules=service_rail_rules(data),
         stops=[
             ServiceStop(sequence=i + 1, hub=hub, offset_hours=stop.offset_hours)
             for i, (stop, hub) in enumerate(zip(data.stops, stop_hubs))
@@ -180,6 +182,7 @@ def service_read(service: Service) -> dict:
         "currency": service.currency,
         "rate_per_cbm": service.rate_per_cbm,
         "minimum_charge": service.minimum_charge,
+        "rail_rules": service.rail_rules,
     }
 
 
@@ -201,6 +204,7 @@ async def create_departure(session: AsyncSession, data: DepartureCreate) -> Depa
     )
     if clash:
         raise Conflict(f"service {service.code} already departs at {data.departs_at.isoformat()}")
+    check_train_size(service, data.capacity_teu)
     departure = Departure(
         service=service,
         departs_at=data.departs_at,
@@ -208,6 +212,8 @@ async def create_departure(session: AsyncSession, data: DepartureCreate) -> Depa
         arrives_at=data.arrives_at,
         capacity_teu=data.capacity_teu,
         max_payload_kg=data.max_payload_kg,
+        max_cargo_kg=data.max_cargo_kg,
+        max_train_length_m=data.max_train_length_m,
         status=data.status.value,
     )
     await _insert(session, departure, "departure")
@@ -391,6 +397,7 @@ async def update_departure(
             raise Conflict(f"a departure cannot go from {departure.status} to {data.status.value}")
         departure.status = data.status.value
     if data.capacity_teu is not None and data.capacity_teu != departure.capacity_teu:
+        check_train_size(departure.service, data.capacity_teu)
         if data.capacity_teu < departure.capacity_teu and not await fits_capacity(data.capacity_teu):
             raise Conflict(
                 f"the bookings holding space do not pack into {data.capacity_teu} TEU; the departure would be oversold"
@@ -429,6 +436,8 @@ def departure_read(departure: Departure, booked_cbm: float, cbm_per_teu: float) 
         "booked_cbm": round(booked_cbm, 3),
         "available_cbm": round(max(capacity_cbm - booked_cbm, 0.0), 3),
         "max_payload_kg": departure.max_payload_kg,
+        "max_cargo_kg": train_limits(departure)[0],
+        "max_train_length_m": train_limits(departure)[1],
         "status": departure.status,
     }
 

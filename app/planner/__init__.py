@@ -23,6 +23,7 @@ from .io import (
 )
 from .model import (
     REASON_ROLLED,
+    REASON_ROLLED_WEIGHT,
     REASON_UNFIT,
     Container,
     ContainerType,
@@ -32,6 +33,7 @@ from .model import (
     Shipment,
     Unassigned,
 )
+from .pairs import twenty_problems
 from .solve import solve
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "Plan",
     "PlannerInputError",
     "REASON_ROLLED",
+    "REASON_ROLLED_WEIGHT",
     "REASON_UNFIT",
     "Shipment",
     "Unassigned",
@@ -52,5 +55,6 @@ __all__ = [
     "plan_from_dict",
     "plan_to_dict",
     "solve",
+    "twenty_problems",
     "validate_locked",
 ]

@@ -14,6 +14,7 @@ from .bound import Group, group_bound, group_shipments
 from .core import GroupData
 from .model import (
     REASON_ROLLED,
+    REASON_ROLLED_WEIGHT,
     REASON_UNFIT,
     Container,
     Instance,
@@ -81,13 +82,23 @@ def build_plan(
             bound += hit[3]
         return conts, teu, cost, bound
 
+    locked_weight = sum(inst.shipment(sid).weight_kg for c in locked for sid in c.shipments)
+
+    def exceeds(res) -> bool:
+        too_many = inst.max_teu is not None and locked_teu + res[1] > inst.max_teu
+        too_heavy = inst.max_weight_kg is not None and locked_weight + sum(c.weight_kg for c in res[0]) > inst.max_weight_kg
+        return too_many or too_heavy
+
     rolled: list[Shipment] = []
+    reason = REASON_ROLLED
     conts, teu, cost, bound = pack_all(candidates)
-    if inst.max_teu is not None and locked_teu + teu > inst.max_teu:
-        if locked_teu > inst.max_teu:
+    if exceeds((conts, teu)):
+        if inst.max_teu is not None and locked_teu > inst.max_teu:
             raise PlannerInputError(
                 "locked_containers", f"locked containers alone use {locked_teu} TEU, max_teu is {inst.max_teu}"
             )
+        if inst.max_teu is None or locked_teu + teu <= inst.max_teu:
+            reason = REASON_ROLLED_WEIGHT
         order = sorted(candidates, key=rollover_key)  # rolled over first come first
 
         def attempt(k: int):
@@ -99,14 +110,14 @@ def build_plan(
         while hi - lo > 1:
             mid = (lo + hi) // 2
             res = attempt(mid)
-            if locked_teu + res[1] <= inst.max_teu:
+            if not exceeds(res):
                 hi, best = mid, res
             else:
                 lo = mid
         conts, teu, cost, bound = best
         rolled = order[:hi]
 
-    unassigned = [Unassigned(s.id, REASON_UNFIT) for s in unfit] + [Unassigned(s.id, REASON_ROLLED) for s in rolled]
+    unassigned = [Unassigned(s.id, REASON_UNFIT) for s in unfit] + [Unassigned(s.id, reason) for s in rolled]
     unassigned.sort(key=lambda u: u.id)
     containers = tuple(locked) + tuple(conts)
     return Plan(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .model import CHECK_EPS, REASON_ROLLED, REASON_UNFIT, Container, Instance, Plan
+from .model import CHECK_EPS, REASON_ROLLED, REASON_ROLLED_WEIGHT, REASON_UNFIT, Container, Instance, Plan
+from .pairs import twenty_problems
 from .rules import (
     dg_conflict_in,
     fits_some_type,
@@ -90,6 +91,10 @@ def check_plan(instance: Instance, plan: Plan, locked: Sequence[Container] = ())
         if u.reason == REASON_UNFIT:
             if fits_some_type(inst, s):
                 errors.append(f"{where}: shipment {u.id} does fit a container type")
+        elif u.reason == REASON_ROLLED_WEIGHT:
+            if inst.max_weight_kg is None:
+                errors.append(f"{where}: shipment {u.id} rolled over but the instance has no max_weight_kg")
+            rolled.append(s)
         elif u.reason == REASON_ROLLED:
             if inst.max_teu is None:
                 errors.append(f"{where}: shipment {u.id} rolled over but the instance has no max_teu")
@@ -112,6 +117,11 @@ def check_plan(instance: Instance, plan: Plan, locked: Sequence[Container] = ())
 
     if inst.max_teu is not None and total_teu > inst.max_teu:
         errors.append(f"plan uses {total_teu} TEU, max_teu is {inst.max_teu}")
+    total_weight = sum(c.weight_kg for c in plan.containers)
+    if inst.max_weight_kg is not None and total_weight > inst.max_weight_kg + CHECK_EPS:
+        errors.append(f"plan carries {total_weight:g} kg, max_weight_kg is {inst.max_weight_kg:g}")
+    if inst.pair_20:
+        errors.extend(twenty_problems(inst, plan.containers))
 
     # roll-over order: lowest priority first, then latest booked_at
     if rolled:

@@ -240,8 +240,10 @@ def instance_from_dict(d: Any) -> Instance:
 
     Extensions beyond FORMAT.md (all optional): ``max_payload_kg`` (caps every
     type's payload), a container type's ``teu`` (overrides the code-derived
-    TEU) and ``locked_containers`` (``[{"type", "destination", "shipments"}]``,
-    kept as they are by the planner).
+    TEU), ``locked_containers`` (``[{"type", "destination", "shipments"}]``,
+    kept as they are by the planner), and the rail rules (``pairs.py``):
+    ``pair_20``, ``pair_max_difference_kg``, ``single_20_destinations``,
+    ``max_weight_kg``.
     """
     try:
         return _instance_from_dict(d)
@@ -287,6 +289,8 @@ def _instance_from_dict(d: Any) -> Instance:
     if max_payload is not None:
         max_payload = _num(max_payload, "max_payload_kg", minimum=0.0, strict_min=True)
 
+    rail = _rail_settings(d)
+
     ships: list[Shipment] = []
     ids: set[str] = set()
     for i, s in enumerate(_list(d["shipments"], "shipments")):
@@ -302,6 +306,7 @@ def _instance_from_dict(d: Any) -> Instance:
         dg_incompatible=frozenset(pairs),
         max_teu=max_teu,
         max_payload_kg=max_payload,
+        **rail,
     )
     raw_locked = d.get("locked_containers")
     if raw_locked is not None:
@@ -313,8 +318,25 @@ def _instance_from_dict(d: Any) -> Instance:
             max_teu=inst.max_teu,
             max_payload_kg=inst.max_payload_kg,
             locked_containers=locked,
+            **rail,
         )
     return inst
+
+
+def _rail_settings(d: dict) -> dict[str, Any]:
+    rail: dict[str, Any] = {}
+    if d.get("pair_20") is not None:
+        rail["pair_20"] = _bool(d["pair_20"], "pair_20")
+    if d.get("pair_max_difference_kg") is not None:
+        rail["pair_max_difference_kg"] = _num(d["pair_max_difference_kg"], "pair_max_difference_kg", minimum=0.0,
+                                              strict_min=True)
+    if d.get("single_20_destinations") is not None:
+        raw = _list(d["single_20_destinations"], "single_20_destinations")
+        rail["single_20_destinations"] = frozenset(
+            _str(v, f"single_20_destinations[{i}]") for i, v in enumerate(raw))
+    if d.get("max_weight_kg") is not None:
+        rail["max_weight_kg"] = _num(d["max_weight_kg"], "max_weight_kg", minimum=0.0, strict_min=True)
+    return rail
 
 
 def instance_to_dict(inst: Instance) -> dict:
@@ -335,6 +357,9 @@ def instance_to_dict(inst: Instance) -> dict:
         "dg_incompatible": sorted(sorted(p) * (2 if len(p) == 1 else 1) for p in inst.dg_incompatible),
         "max_teu": inst.max_teu,
         "max_payload_kg": inst.max_payload_kg,
+        **({"pair_20": True, "pair_max_difference_kg": inst.pair_max_difference_kg,
+            "single_20_destinations": sorted(inst.single_20_destinations)} if inst.pair_20 else {}),
+        **({"max_weight_kg": inst.max_weight_kg} if inst.max_weight_kg is not None else {}),
         "shipments": [
             {
                 "id": s.id,

@@ -18,6 +18,7 @@ CHECK_EPS = 1e-6
 
 REASON_UNFIT = "fits no container type"
 REASON_ROLLED = "rolled over: max_teu exceeded"
+REASON_ROLLED_WEIGHT = "rolled over: max_weight_kg exceeded"
 
 
 class PlannerInputError(ValueError):
@@ -99,6 +100,12 @@ class Instance:
     max_teu: int | None = None
     max_payload_kg: float | None = None
     locked_containers: tuple[Container, ...] = ()
+    # Rail rules (app/planner/pairs.py): 20' containers in pairs per destination, weights within the limit,
+    # except to the destinations that take a single 20'; the train's cargo weight at most ``max_weight_kg``.
+    pair_20: bool = False
+    pair_max_difference_kg: float = 5000.0
+    single_20_destinations: frozenset[str] = frozenset()
+    max_weight_kg: float | None = None
     # lookup tables, filled in __post_init__
     _types_by_code: dict = field(default=None, init=False, repr=False, compare=False)
     _shipments_by_id: dict = field(default=None, init=False, repr=False, compare=False)

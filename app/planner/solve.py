@@ -32,6 +32,7 @@ from .ffd import ffd_group
 from .io import validate_locked
 from .model import Container, Instance, Plan
 from .pack import Work, pack_fixed
+from .pairs import pair_bins
 
 # deterministic effort per shipment of a group (see pack.Work)
 WORK_PER_ITEM = 3000
@@ -221,4 +222,6 @@ def solve(instance: Instance, time_limit_s: float | None = None, locked: Sequenc
     """
     eff = _effective_locked(instance, locked)
     solver = _Solver(instance, time_limit_s)
-    return build_plan(instance, eff, solver.pack_group)
+    if not instance.pair_20:
+        return build_plan(instance, eff, solver.pack_group)
+    return build_plan(instance, eff, lambda gd, g: pair_bins(gd, solver.pack_group(gd, g)))

@@ -48,6 +48,7 @@ class ServiceInfo:
     weight_per_cbm_kg: float
     forbidden_dg_classes: tuple[str, ...]
     reefer_allowed: bool
+    rail_rules: core.RailRules | None
     container_types: tuple[str, ...]
     fallback: RateTerms
 
@@ -158,6 +159,7 @@ async def _build(session: AsyncSession, key: tuple, now: datetime) -> BuiltNetwo
             weight_per_cbm_kg=s.weight_per_cbm_kg,
             forbidden_dg_classes=tuple(s.forbidden_dg_classes),
             reefer_allowed=s.reefer_allowed,
+            rail_rules=core.RailRules.from_json(s.rail_rules),
             container_types=tuple(s.container_types),
             fallback=rates.service_terms(s),
         )

@@ -9,7 +9,7 @@ Booking an option is the booking desk's (``app.booking_desk.quoted``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -54,15 +54,23 @@ def _verdict(problem: core.CargoProblem) -> Verdict:
 def service_verdict(cargo: list[CargoLineIn], service: ServiceInfo, containers: dict[str, core.ContainerFit]) -> Verdict | None:
     """Why ``service`` cannot take ``cargo``, or None when it can (the cargo core's rules)."""
     problem = core.service_problem(cargo, service.code, service.forbidden_dg_classes, service.reefer_allowed)
+    rules = service.rail_rules
+    if problem is None and rules is not None:
+        problem = core.dg_problem(cargo, service.code, rules)
     if problem is not None:
         return _verdict(problem)
     reefer = any(line.temperature_c for line in cargo)
     usable = [
-        containers[code] for code in service.container_types if code in containers and (containers[code].reefer or not reefer)
+        containers[code] if rules is None
+        # each type's payload capped by the gross weight a container may have on its wagon, less its tare
+        else replace(containers[code], payload_kg=rules.cargo_cap_kg(code, containers[code].payload_kg))
+        for code in service.container_types if code in containers and (containers[code].reefer or not reefer)
     ]
     if not usable:
         return Verdict(LeftOutReason.PIECE_TOO_LARGE, f"service {service.code} offers no suitable container type", None)
     misfit = core.piece_misfit(cargo, usable, service.code, service.container_types)
+    if misfit is None and rules is not None:
+        misfit = core.weight_problem(cargo, max(c.payload_kg for c in usable), service.code)
     return _verdict(misfit) if misfit is not None else None
 
 

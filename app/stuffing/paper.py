@@ -37,7 +37,7 @@ from .picture import (
     stuffing_steps_drawing,
 )
 
-__all__ = ["loading_plan_pdf"]
+__all__ = ["FAMILY", "loading_plan_pdf", "new_paper"]
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 FAMILY = "DejaVu"
@@ -70,6 +70,12 @@ def _new_pdf(footer: str) -> _Paper:
     pdf.set_creator("Caravan")
     pdf.footer_text = footer
     return pdf
+
+
+def new_paper(footer: str) -> FPDF:
+    """An A4 page setup with the bundled fonts (DejaVu, CJK fallback) and a footer with page numbers,
+    for the other papers (booking confirmation, consignment note, train list): one PDF library for all."""
+    return _new_pdf(footer)
 
 
 def _colour(pdf: FPDF, setter: str, colour: str) -> None:
