@@ -319,6 +319,27 @@ async def departure_for_booking(session: AsyncSession, departure_id: int) -> Dep
     return departure
 
 
+async def departure_snapshots(session: AsyncSession, departure_ids: list[int]) -> dict[int, Departure]:
+    """Several departures as read-only snapshots with their services (no locks), as ``departure_for_booking``
+    gives one; ids not found are absent. Transient: nothing done to them is written, and a rollback
+    of the session leaves them as they were, so a cache may keep them."""
+    if not departure_ids:
+        return {}
+    rows = await session.execute(
+        select(*Departure.__table__.columns, Service.created_at.label("service_created_at"))
+        .join(Service, Service.id == Departure.service_id)
+        .where(Departure.id.in_(departure_ids))
+    )
+    found: dict[int, Departure] = {}
+    for *columns, service_created_at in rows:
+        departure = Departure(**dict(zip(_DEPARTURE_COLUMNS, columns)))
+        set_committed_value(
+            departure, "service", await _service_snapshot(session, departure.service_id, service_created_at)
+        )
+        found[departure.id] = departure
+    return found
+
+
 # Every call of every service with its place along the line: origin first, stops by
 # sequence (1…), destination last. A departure serves A→B when A comes before B.
 _LAST = 1_000_000
