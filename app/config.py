@@ -99,10 +99,13 @@ class Settings(BaseSettings):
     # but not secret: set one of the two in production). Changing it invalidates issued cursors.
     cursor_secret: str | None = None
 
-    # Rate limits (app/ratelimit.py), enforced in each API process on its own: a token
-    # bucket per API key of ``rate_limit_burst`` requests refilled at ``rate_limit_per_s``;
-    # per client address, a smaller one that only failed authentications (401) drain.
-    # A rate of 0 turns that limit off. At most ``rate_limit_max_buckets`` buckets each.
+    # Rate limits (app/ratelimit.py): a token bucket per API key of ``rate_limit_burst``
+    # requests refilled at ``rate_limit_per_s``; per client address, a smaller one that only
+    # failed authentications (401) drain. A rate of 0 turns that limit off. At most
+    # ``rate_limit_max_buckets`` buckets each in memory. ``rate_limit_shared``: the per-key
+    # buckets are kept in the database, shared by every API process and machine (None: so on
+    # PostgreSQL, in process memory on SQLite, which needs nothing more).
+    rate_limit_shared: bool | None = None
     rate_limit_per_s: float = Field(50.0, ge=0)
     rate_limit_burst: int = Field(100, ge=1)
     rate_limit_auth_failures_per_s: float = Field(1.0, ge=0)

@@ -226,7 +226,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.rate_limiter = RateLimiter(settings)
+    shared = settings.rate_limit_shared
+    if shared is None:
+        shared = engine.dialect.name == "postgresql"
+    app.state.rate_limiter = RateLimiter(settings, engine=engine if shared else None)
 
     install_error_handlers(app)
     install_docs(app)
