@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     # no place within admission_wait_s is answered 503 with Retry-After.
     admission_limit: int = 0
     admission_wait_s: float = 0.5
+    # At start, load the space projection of every open departure holding at least this many
+    # bookings (0: none), so that no first booking after a restart pays for it (app/consolidation/warm.py);
+    # for at most space_warm_budget_s seconds, before the process takes requests.
+    space_warm_min_bookings: int = Field(200, ge=0)
+    space_warm_budget_s: float = Field(10.0, ge=0)
     sql_echo: bool = False
     # Largest request body accepted, in bytes; planner instances get their own limit.
     max_body_bytes: int = 1_048_576

@@ -19,6 +19,7 @@ from app.accounts.router import router as accounts_router
 from app.bookings.router import router as bookings_router
 from app.config import Settings, get_settings
 from app.consolidation.router import router as consolidation_router
+from app.consolidation.warm import warm as warm_space
 from app.db import make_engine, make_sessionmaker
 from app.dcsa.router import not_routed as dcsa_not_routed
 from app.dcsa.router import router as dcsa_router
@@ -209,6 +210,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         worker = start_embedded_worker(app) if settings.webhook_worker else None
+        if settings.space_warm_min_bookings:
+            await warm_space(app.state.sessionmaker, settings.space_warm_min_bookings, settings.space_warm_budget_s)
         _freeze_startup_objects()
         yield
         if worker:
