@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import cargo as core
@@ -25,7 +25,7 @@ from app.bookings.records import booked_cbm_cutting_off, token
 from app.bookings.schemas import CargoLineIn
 from app.cargo import CargoFigures, PriceBreakdown, RateTerms, price
 from app.consolidation import space
-from app.db import utcnow
+from app.db import DriverStatement, utcnow
 from app.errors import NotFound, Unprocessable
 from app.network.service import departure_snapshots
 from app.routing.index import BuiltNetwork, ServiceInfo, network_for
@@ -124,6 +124,8 @@ def _main_leg(itinerary: Itinerary) -> int:
 
 
 PACKING_ROUNDS = 3
+_OPTION_COLUMNS = [column.key for column in QuoteOption.__table__.columns if column.key != "id"]
+_INSERT_OPTIONS = DriverStatement(insert(QuoteOption.__table__), _OPTION_COLUMNS)
 
 
 async def _unpacked_trips(
@@ -290,14 +292,15 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
     quote_id = token("QT", 12)
     fastest = min(itineraries, key=lambda i: (i.arrives_at, i.price), default=None)
     cheapest = min(itineraries, key=lambda i: (door_to_door(i, breakdown, data), i.arrives_at), default=None)
-    options = []
+    options, stored = [], []
     for itinerary in itineraries:
         option = _store_option(
             session, caller, data, quote_id, now, ready_at, totals, itinerary, network, built, terms, breakdown, figures,
             explained,
         )
+        stored.append({column: getattr(option, column) for column in _OPTION_COLUMNS})
         options.append(option_read(option, itinerary is fastest, itinerary is cheapest))
-    await session.flush()
+    await _INSERT_OPTIONS.many(session, stored)  # one round trip for all, without the ORM's unit of work
     return {
         "id": quote_id,
         "origin": data.origin,
@@ -393,9 +396,10 @@ def _store_option(
         price_amount=total.total,
         price=total.as_json(),
         valid_until=min(now + QUOTE_VALIDITY, earliest_cutoff),
+        booking_id=None,
+        created_at=now,
     )
-    session.add(option)
-    return option
+    return option  # written by create_quote, with the quote's other options
 
 
 def door_services(data: QuoteRequest) -> dict[str, Any]:
