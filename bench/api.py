@@ -119,10 +119,11 @@ def run(database_url: str, args: argparse.Namespace) -> None:
         bookings = itertools.cycle([http_request("POST", "/v1/bookings", auth, booking_json(d)) for d in departure_ids])
         quotes = itertools.cycle([http_request("POST", "/v1/quotes", auth, quote_json(*pair)) for pair in PAIRS])
 
-        def measure(name: str, server: subprocess.Popen, port: int, make_request, rate: float | None = None):
+        def measure(name: str, server: subprocess.Popen, port: int, make_request, rate: float | None = None,
+                    warmup_s: float = 1.0):
             before = cpu_by_role(server.pid)
             if rate is None:
-                result = asyncio.run(drive(port, make_request, concurrency, seconds, warmup_s=1.0))
+                result = asyncio.run(drive(port, make_request, concurrency, seconds, warmup_s=warmup_s))
                 served = result.requests + result.warmup_requests
             else:
                 result = asyncio.run(drive_open(port, make_request, rate, seconds, timeout_s=args.timeout))
@@ -146,7 +147,8 @@ def run(database_url: str, args: argparse.Namespace) -> None:
         measure("GET /healthz", caravan, caravan_port, lambda: trivial)
         bare_result = measure("POST /insert (peer)", bare, bare_port, lambda: next(inserts))
         booking_result = measure("POST /v1/bookings", caravan, caravan_port, lambda: next(bookings))
-        quote_result = measure("POST /v1/quotes", caravan, caravan_port, lambda: next(quotes))
+        # Longer warm-up: each worker builds its search network on its first quote.
+        quote_result = measure("POST /v1/quotes", caravan, caravan_port, lambda: next(quotes), warmup_s=3.0)
         measure("POST /v1/bookings", caravan, caravan_port, lambda: next(bookings), args.booking_rate)
         for rate in args.quote_rates:
             measure("POST /v1/quotes", caravan, caravan_port, lambda: next(quotes), rate)
