@@ -107,9 +107,9 @@ class Settings(BaseSettings):
     # Rate limits (app/ratelimit.py): a token bucket per API key of ``rate_limit_burst``
     # requests refilled at ``rate_limit_per_s``; per client address, a smaller one that only
     # failed authentications (401) drain. A rate of 0 turns that limit off. At most
-    # ``rate_limit_max_buckets`` buckets each in memory. ``rate_limit_shared``: the per-key
-    # buckets are kept in the database, shared by every API process and machine (None: so on
-    # PostgreSQL, in process memory on SQLite, which needs nothing more).
+    # ``rate_limit_max_buckets`` buckets each in memory. On PostgreSQL the per-key buckets are
+    # kept in the database, shared by every API process and machine, unless ``rate_limit_shared``
+    # is false; on SQLite they are always in process memory, which needs nothing more.
     rate_limit_shared: bool | None = None
     rate_limit_per_s: float = Field(50.0, ge=0)
     rate_limit_burst: int = Field(100, ge=1)

@@ -229,9 +229,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    shared = settings.rate_limit_shared
-    if shared is None:
-        shared = engine.dialect.name == "postgresql"
+    # Shared buckets need PostgreSQL (the statement is its upsert); SQLite keeps them in memory.
+    shared = engine.dialect.name == "postgresql" and settings.rate_limit_shared is not False
     app.state.rate_limiter = RateLimiter(settings, engine=engine if shared else None)
 
     install_error_handlers(app)

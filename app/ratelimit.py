@@ -181,10 +181,6 @@ class RateLimiter:
         """Whether this request was already counted against its key (by the Idempotency-Key middleware)."""
         return STATE_KEY in scope.get("state", ())
 
-    @property
-    def shared(self) -> bool:
-        return isinstance(self.keys, SharedTokenBuckets)
-
     async def admit(self, scope: Scope, api_key_id: int) -> None:
         """Count the request against its key, once; TooManyRequests when the key has no request left.
 
