@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     # no place within admission_wait_s is answered 503 with Retry-After.
     admission_limit: int = 0
     admission_wait_s: float = 0.5
+    # At start, load the space projection of every open departure holding at least this many
+    # bookings (0: none), so that no first booking after a restart pays for it (app/consolidation/warm.py);
+    # for at most space_warm_budget_s seconds, before the process takes requests.
+    space_warm_min_bookings: int = Field(200, ge=0)
+    space_warm_budget_s: float = Field(10.0, ge=0)
     sql_echo: bool = False
     # Largest request body accepted, in bytes; planner instances get their own limit.
     max_body_bytes: int = 1_048_576
@@ -104,10 +109,13 @@ class Settings(BaseSettings):
     # but not secret: set one of the two in production). Changing it invalidates issued cursors.
     cursor_secret: str | None = None
 
-    # Rate limits (app/ratelimit.py), enforced in each API process on its own: a token
-    # bucket per API key of ``rate_limit_burst`` requests refilled at ``rate_limit_per_s``;
-    # per client address, a smaller one that only failed authentications (401) drain.
-    # A rate of 0 turns that limit off. At most ``rate_limit_max_buckets`` buckets each.
+    # Rate limits (app/ratelimit.py): a token bucket per API key of ``rate_limit_burst``
+    # requests refilled at ``rate_limit_per_s``; per client address, a smaller one that only
+    # failed authentications (401) drain. A rate of 0 turns that limit off. At most
+    # ``rate_limit_max_buckets`` buckets each in memory. On PostgreSQL the per-key buckets are
+    # kept in the database, shared by every API process and machine, unless ``rate_limit_shared``
+    # is false; on SQLite they are always in process memory, which needs nothing more.
+    rate_limit_shared: bool | None = None
     rate_limit_per_s: float = Field(50.0, ge=0)
     rate_limit_burst: int = Field(100, ge=1)
     rate_limit_auth_failures_per_s: float = Field(1.0, ge=0)

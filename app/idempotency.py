@@ -117,7 +117,7 @@ class IdempotencyMiddleware:
             return
         if limiter is not None:
             try:
-                limiter.admit(scope, api_key_id)
+                await limiter.admit(scope, api_key_id)
             except TooManyRequests as error:
                 await _send(send, error.status, json.dumps(error.to_problem(scope["path"])).encode(),
                             [(b"content-type", PROBLEM_MEDIA_TYPE.encode()),

@@ -20,6 +20,7 @@ from app.bookings.router import router as bookings_router
 from app.config import Settings, get_settings
 from app.console import console_error, install_console, is_console
 from app.consolidation.router import router as consolidation_router
+from app.consolidation.warm import warm as warm_space
 from app.db import make_engine, make_sessionmaker
 from app.dcsa.router import not_routed as dcsa_not_routed
 from app.dcsa.router import router as dcsa_router
@@ -219,6 +220,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         worker = start_embedded_worker(app) if settings.webhook_worker else None
+        if settings.space_warm_min_bookings:
+            await warm_space(app.state.sessionmaker, settings.space_warm_min_bookings, settings.space_warm_budget_s)
         _freeze_startup_objects()
         yield
         if worker:
@@ -236,7 +239,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.rate_limiter = RateLimiter(settings)
+    # Shared buckets need PostgreSQL (the statement is its upsert); SQLite keeps them in memory.
+    shared = engine.dialect.name == "postgresql" and settings.rate_limit_shared is not False
+    app.state.rate_limiter = RateLimiter(settings, engine=engine if shared else None)
 
     install_error_handlers(app)
     install_docs(app)

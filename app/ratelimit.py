@@ -10,12 +10,18 @@ While it is empty every request from that address is answered 429 before its key
 looked up, a valid key's too: were a valid key served, 200 against 429 would tell a
 guesser which key is right.
 
-The buckets live in this process's memory, so the check is a dict lookup and some
-arithmetic, never a database statement. The limit is therefore enforced per API process:
-under ``caravan serve --workers N`` a key whose connections land on all N processes can
-get up to N times the limit. It is not divided by N on purpose: the kernel pins each
-connection to one process, so a client on one keep-alive connection would only ever get
-limit/N.
+On PostgreSQL (``rate_limit_shared``, by default there) the per-key buckets live in the
+database, one ``rate_limit_buckets`` row per key, so every API process and machine draws on
+the same bucket: N processes give a key its limit, not N times it. A request's token is
+taken by one atomic statement (an INSERT ... ON CONFLICT DO UPDATE ... RETURNING that
+refills by the database's clock and takes a token if there is one) on a connection of its
+own in autocommit, outside the request's transaction, so the row is locked for that
+statement only, never while the request works.
+
+Elsewhere (the embedded SQLite default), and for the failed-authentication buckets always,
+the buckets live in this process's memory: the check is a dict lookup and some arithmetic,
+never a database statement, and the limit is enforced per API process: under ``caravan serve
+--workers N`` a key whose connections land on all N processes can get up to N times the limit.
 
 A table holds at most ``rate_limit_max_buckets`` buckets; past that the least recently
 used one goes. A bucket idle for burst/rate seconds is full again, just what a new one
@@ -36,9 +42,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
+from app.db import Base
 from app.errors import TooManyRequests
 
 Clock = Callable[[], float]
@@ -92,6 +104,54 @@ class TokenBuckets:
         return max(0, math.ceil((wanted - tokens) / self.rate))
 
 
+class RateLimitBucket(Base):
+    """A token bucket shared by the API processes (PostgreSQL): ``tokens`` as counted at ``counted_at``."""
+
+    __tablename__ = "rate_limit_buckets"
+
+    bucket: Mapped[str] = mapped_column(String(64), primary_key=True)  # "key:<api key id>"
+    tokens: Mapped[float]
+    counted_at: Mapped[datetime]
+    allowed: Mapped[bool]  # whether the last take found a token
+
+
+# Refill by the database's clock (one clock for every machine), never backwards, then take a
+# token if there is one; autocommit, so the row lock is held for this statement alone.
+_LEVEL = ("LEAST($2::double precision, b.tokens + GREATEST(EXTRACT(EPOCH FROM (now() - b.counted_at))::double precision, 0)"
+          " * $3::double precision)")
+_TAKE = f"""
+INSERT INTO rate_limit_buckets AS b (bucket, tokens, counted_at, allowed)
+VALUES ($1, $2::double precision - 1, now(), true)
+ON CONFLICT (bucket) DO UPDATE SET
+    tokens = CASE WHEN {_LEVEL} >= 1 THEN {_LEVEL} - 1 ELSE {_LEVEL} END,
+    counted_at = GREATEST(b.counted_at, now()),
+    allowed = {_LEVEL} >= 1
+RETURNING allowed, tokens
+"""
+
+
+class SharedTokenBuckets:
+    """Token buckets by key in the database (``rate_limit_buckets``), shared by every process using it."""
+
+    def __init__(self, rate: float, burst: int, engine: AsyncEngine) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.engine = engine
+
+    async def take(self, key: Hashable) -> tuple[bool, float]:
+        """Take a token if ``key`` has one; whether it had one, and the tokens left (as ``TokenBuckets.take``)."""
+        async with self.engine.connect() as connection:
+            # Straight to asyncpg, outside any transaction (asyncpg then commits each statement):
+            # SQLAlchemy's execution layer would cost more than the statement.
+            adapted = (await connection.get_raw_connection()).dbapi_connection
+            async with adapted._execute_mutex:
+                allowed, tokens = await adapted._connection.fetchrow(_TAKE, f"key:{key}", self.burst, self.rate)
+        return bool(allowed), float(tokens)
+
+    def seconds_until(self, tokens: float, wanted: float) -> int:
+        return max(0, math.ceil((wanted - tokens) / self.rate))
+
+
 def _buckets(rate: float, burst: int, max_buckets: int, clock: Clock) -> TokenBuckets | None:
     return TokenBuckets(rate, burst, max_buckets, clock) if rate > 0 else None
 
@@ -105,9 +165,12 @@ def client_address(scope: Scope) -> str:
 class RateLimiter:
     """The app's two limits, either off when its rate is 0; one instance per app, kept in ``app.state``."""
 
-    def __init__(self, settings: Settings, clock: Clock = time.monotonic) -> None:
-        self.keys = _buckets(settings.rate_limit_per_s, settings.rate_limit_burst,
-                             settings.rate_limit_max_buckets, clock)
+    def __init__(self, settings: Settings, clock: Clock = time.monotonic, engine: AsyncEngine | None = None) -> None:
+        """With ``engine``, the per-key buckets are kept in its database (``SharedTokenBuckets``)."""
+        self.keys: TokenBuckets | SharedTokenBuckets | None = _buckets(
+            settings.rate_limit_per_s, settings.rate_limit_burst, settings.rate_limit_max_buckets, clock)
+        if self.keys is not None and engine is not None:
+            self.keys = SharedTokenBuckets(settings.rate_limit_per_s, settings.rate_limit_burst, engine)
         self.addresses = _buckets(settings.rate_limit_auth_failures_per_s, settings.rate_limit_auth_failures_burst,
                                   settings.rate_limit_max_buckets, clock)
         self._limit_field = (b"ratelimit-limit", str(settings.rate_limit_burst).encode())
@@ -118,7 +181,7 @@ class RateLimiter:
         """Whether this request was already counted against its key (by the Idempotency-Key middleware)."""
         return STATE_KEY in scope.get("state", ())
 
-    def admit(self, scope: Scope, api_key_id: int) -> None:
+    async def admit(self, scope: Scope, api_key_id: int) -> None:
         """Count the request against its key, once; TooManyRequests when the key has no request left.
 
         Leaves the RateLimit-* fields in the request's state for ``RateLimitHeaders``.
@@ -130,7 +193,7 @@ class RateLimiter:
         if keys is None:
             state[STATE_KEY] = None
             return
-        allowed, tokens = keys.take(api_key_id)
+        allowed, tokens = await keys.take(api_key_id) if isinstance(keys, SharedTokenBuckets) else keys.take(api_key_id)
         state[STATE_KEY] = [
             self._limit_field,
             (b"ratelimit-remaining", str(max(0, int(tokens))).encode()),

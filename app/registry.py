@@ -1,6 +1,6 @@
 """Imports every domain's models so that ``Base.metadata`` is complete (Alembic, the CLI)."""
 
-from app import idempotency  # noqa: F401
+from app import idempotency, ratelimit  # noqa: F401
 from app.accounts import models as accounts_models  # noqa: F401
 from app.bookings import models as bookings_models  # noqa: F401
 from app.consolidation import models as consolidation_models  # noqa: F401

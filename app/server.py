@@ -57,37 +57,42 @@ def _die_with_parent(parent_pid: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _run_worker(sock: socket.socket, log_level: str, access_log: bool, parent_pid: int) -> None:
+def _run_worker(sock: socket.socket, log_level: str, access_log: bool, parent_pid: int, app: str = APP) -> None:
     _die_with_parent(parent_pid)
-    config = uvicorn.Config(APP, factory=True, log_level=log_level, access_log=access_log)
+    config = uvicorn.Config(app, factory=True, log_level=log_level, access_log=access_log)
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def serve(host: str, port: int, workers: int, log_level: str = "info", access_log: bool = False) -> None:
-    """Serve until interrupted; one process when ``workers`` is 1."""
+def serve(
+    host: str, port: int, workers: int, log_level: str = "info", access_log: bool = False, app: str = APP
+) -> None:
+    """Serve until interrupted; one process when ``workers`` is 1. ``app`` names the app factory
+    (bench/bare_app.py is served the same way, to be measured beside Caravan)."""
     # Only Linux spreads connections over SO_REUSEPORT sockets; elsewhere uvicorn's own way.
     if workers <= 1 or not sys.platform.startswith("linux"):
-        uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level=log_level, access_log=access_log)
+        uvicorn.run(app, factory=True, host=host, port=port, workers=workers, log_level=log_level, access_log=access_log)
         return
     # A plain bind first: it fails when anything already listens on the port, where
     # SO_REUSEPORT alone would quietly share it with another server of the same user.
     _listening_socket(host, port, reuse_port=False).close()
     sockets = [_listening_socket(host, port, reuse_port=True) for _ in range(workers)]
-    Supervisor(sockets, log_level, access_log).run()
+    Supervisor(sockets, log_level, access_log, app).run()
 
 
 class Supervisor:
     """Keeps one worker process per listening socket until told to stop."""
 
-    def __init__(self, sockets: list[socket.socket], log_level: str, access_log: bool) -> None:
+    def __init__(self, sockets: list[socket.socket], log_level: str, access_log: bool, app: str = APP) -> None:
         self.sockets = sockets
         self.worker_args = (log_level, access_log)
+        self.app = app
         self.context = multiprocessing.get_context("spawn")
         self.processes: list[Any] = []
         self.stopping = False
 
     def _start(self, sock: socket.socket) -> Any:
-        process = self.context.Process(target=_run_worker, args=(sock, *self.worker_args, os.getpid()), daemon=False)
+        process = self.context.Process(target=_run_worker, args=(sock, *self.worker_args, os.getpid(), self.app),
+                                            daemon=False)
         process.start()
         return process
 

@@ -183,3 +183,98 @@ def http_request(method: str, path: str, headers: dict[str, str], body: bytes = 
     if body or method in ("POST", "PATCH", "PUT"):
         lines.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+class _Connections:
+    """Idle keep-alive connections for the open-loop client: one request at a time on each, a new one
+    opened when none is idle, at most ``limit`` open (a request past that waits for one: the wait counts)."""
+
+    def __init__(self, port: int, limit: int) -> None:
+        self.port = port
+        self.limit = limit
+        self.opened = 0
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.freed = asyncio.Condition()
+
+    async def get(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        async with self.freed:
+            while not self.idle and self.opened >= self.limit:
+                await self.freed.wait()
+            if self.idle:
+                return self.idle.pop()
+            self.opened += 1
+        try:
+            return await asyncio.open_connection("127.0.0.1", self.port)
+        except OSError:
+            async with self.freed:
+                self.opened -= 1
+                self.freed.notify()
+            raise
+
+    async def put(self, connection, broken: bool = False) -> None:
+        async with self.freed:
+            if broken:
+                self.opened -= 1
+                connection[1].close()
+            else:
+                self.idle.append(connection)
+            self.freed.notify()
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+
+
+async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
+    writer.write(request)
+    await writer.drain()
+    status_line = await reader.readline()
+    if not status_line:
+        raise ConnectionError("closed by the server")
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    if length:
+        await reader.readexactly(length)
+    return int(status_line.split()[1])
+
+
+async def drive_open(port: int, make_request, rate_per_s: float, seconds: float, max_connections: int = 512,
+                     timeout_s: float = 60.0) -> LoadResult:
+    """Open loop: start a request every 1/``rate_per_s`` seconds whether or not earlier ones have been
+    answered, for ``seconds``. Each latency runs from the request's scheduled start (a request that waits
+    for a connection is late, and that counts), so a saturated server shows as growing latencies, not as a
+    slower client. A request with no answer within ``timeout_s`` or a broken connection counts as status 0."""
+    result = LoadResult()
+    pool = _Connections(port, max_connections)
+    interval = 1.0 / rate_per_s
+    count = int(rate_per_s * seconds)
+    tasks = []
+
+    async def one(scheduled: float) -> None:
+        status, connection = 0, None
+        try:
+            async with asyncio.timeout(timeout_s):
+                connection = await pool.get()
+                status = await _exchange(*connection, make_request())
+        except (OSError, ConnectionError, TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError):
+            status = 0
+        finally:
+            if connection is not None:
+                await pool.put(connection, broken=status == 0)
+        result.latencies_ms.append((time.perf_counter() - scheduled) * 1000)
+        result.statuses[status] = result.statuses.get(status, 0) + 1
+        result.requests += 1
+
+    start = time.perf_counter() + 0.05
+    for n in range(count):
+        scheduled = start + n * interval
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(scheduled)))
+    await asyncio.gather(*tasks)
+    result.seconds = time.perf_counter() - start
+    pool.close()
+    return result

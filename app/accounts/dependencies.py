@@ -35,7 +35,7 @@ async def current_caller(request: Request, session: Session) -> Caller:
         limiter.authentication_failed(request.scope)
         raise
     if not admitted:
-        limiter.admit(request.scope, caller.api_key_id)
+        await limiter.admit(request.scope, caller.api_key_id)
     request.state.caller = caller
     return caller
 

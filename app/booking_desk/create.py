@@ -20,7 +20,8 @@ from app.bookings.schemas import BookingCreate
 from app.bookings.status import S, transition
 from app.consolidation import space
 from app.errors import Unprocessable
-from app.network.service import departure_for_booking, route_hubs
+from app.network.service import route_hubs
+from app.routing import rates
 
 
 async def create_booking(session: AsyncSession, caller: Caller, data: BookingCreate) -> Booking:
@@ -29,7 +30,7 @@ async def create_booking(session: AsyncSession, caller: Caller, data: BookingCre
         return await book_quote_option(session, caller, data)
     if data.cargo is None:
         raise Unprocessable("cargo", "give the cargo lines when booking a departure")
-    departure = await departure_for_booking(session, data.departure_id)
+    departure, terms = await rates.departure_with_terms(session, data.departure_id)  # locked, with its rate card
     before_cutoff(departure, "booking")
     service = departure.service
     route = route_hubs(service)
@@ -57,6 +58,7 @@ async def create_booking(session: AsyncSession, caller: Caller, data: BookingCre
     else:
         transition(booking, S.WAITLISTED, f"departure {departure.id} has no room for {booking.chargeable_cbm} CBM")
     booking.departure = target
-    await price_booking(session, booking, target, totals.occupied_cbm, totals.weight_kg)
+    await price_booking(session, booking, target, totals.occupied_cbm, totals.weight_kg,
+                        terms if target is departure else None)
     await insert_new(session, booking)
     return booking

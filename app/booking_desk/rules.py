@@ -39,16 +39,18 @@ async def booking_price(
 
 
 async def price_booking(
-    session: AsyncSession, booking: Booking, departure: Departure, occupied_cbm: float, weight_kg: float
+    session: AsyncSession, booking: Booking, departure: Departure, occupied_cbm: float, weight_kg: float,
+    terms: core.RateTerms | None = None,
 ) -> None:
-    """Price the booking as booked: its amount and its lines."""
-    breakdown = await booking_breakdown(session, booking, departure, occupied_cbm, weight_kg)
+    """Price the booking as booked: its amount and its lines (``terms``: the departure's, when already read)."""
+    breakdown = await booking_breakdown(session, booking, departure, occupied_cbm, weight_kg, terms)
     booking.price_amount = breakdown.total
     booking.price_breakdown = breakdown.as_json()
 
 
 async def booking_breakdown(
-    session: AsyncSession, booking: Booking, departure: Departure, occupied_cbm: float, weight_kg: float
+    session: AsyncSession, booking: Booking, departure: Departure, occupied_cbm: float, weight_kg: float,
+    terms: core.RateTerms | None = None,
 ) -> core.PriceBreakdown:
     """The price of the booking's cargo figures, line by line.
 
@@ -72,7 +74,8 @@ async def booking_breakdown(
             )
         return total
     service = departure.service
-    terms = await rates.terms_for_departure(session, service, departure.departs_at)
+    if terms is None:
+        terms = await rates.terms_for_departure(session, service, departure.departs_at)
     booking.currency = terms.currency
     chargeable = core.chargeable_cbm(occupied_cbm, weight_kg, service.weight_per_cbm_kg)
     ends = core.Ends.of_leg(0, 1, pickup=pickup, delivery=delivery)

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, and_, bindparam, cast, func, select, union_all
+from sqlalchemy import ARRAY, BigInteger, Integer, and_, bindparam, cast, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -62,16 +62,21 @@ async def planner_types(session: AsyncSession, departure: Departure) -> tuple[pl
     return types
 
 
-def _riders():
+def _riders(departures=None):
     """The space-holding bookings riding departure ``:departure_id``, each with the hub it alights at.
 
     A booking rides its own departure to its destination; a booking made from a quote
     also rides the departures of its other legs (road, barge, air feeders), alighting
     at each leg's end. Two indexed branches, disjoint by construction (a feeder leg's
     departure is not the booking's own), rather than one OR, which would scan.
+
+    ``departures`` (a function of the departure id column giving the condition) widens it to
+    several departures; the rows then carry the departure they ride (``departure_id``).
     """
-    own = select(Booking.id.label("booking_id"), Booking.version, Booking.destination_hub_id.label("alight_hub_id")).where(
-        Booking.departure_id == bindparam("departure_id"), Booking.status.in_(SPACE_HOLDING)
+    rides = departures or (lambda column: column == bindparam("departure_id"))
+    own = select(Booking.id.label("booking_id"), Booking.version, Booking.destination_hub_id.label("alight_hub_id"),
+                 Booking.departure_id.label("departure_id")).where(
+        rides(Booking.departure_id), Booking.status.in_(SPACE_HOLDING)
     )
     # Each feeder leg's booking is looked up by primary key in a correlated subquery,
     # which the planner runs per leg and never turns into a join: a prepared statement's
@@ -83,8 +88,8 @@ def _riders():
                Booking.status.in_(SPACE_HOLDING))
         .scalar_subquery()
     )
-    feeder = select(BookingLeg.booking_id, version.label("version"), BookingLeg.to_hub_id).where(
-        BookingLeg.departure_id == bindparam("departure_id"), version.is_not(None)
+    feeder = select(BookingLeg.booking_id, version.label("version"), BookingLeg.to_hub_id, BookingLeg.departure_id).where(
+        rides(BookingLeg.departure_id), version.is_not(None)
     )
     return union_all(own, feeder).subquery("riders")
 
@@ -182,18 +187,36 @@ def _cache_key(departure: Departure) -> tuple:
     return departure.id, departure.created_at, departure.service_id, departure.max_payload_kg
 
 
-_FINGERPRINT_RIDERS = _riders()
-_wide_id = cast(_FINGERPRINT_RIDERS.c.booking_id, BigInteger)
-_FINGERPRINT = DriverStatement(
-    select(func.count(), func.coalesce(func.sum(_wide_id), 0), func.coalesce(func.sum(_wide_id * _wide_id), 0),
-           func.coalesce(func.sum(_wide_id * _FINGERPRINT_RIDERS.c.version), 0))
-    .select_from(_FINGERPRINT_RIDERS)
-)
+def _fingerprint_of(riders, *group_by):
+    wide_id = cast(riders.c.booking_id, BigInteger)
+    return DriverStatement(
+        select(*group_by, func.count(), func.coalesce(func.sum(wide_id), 0),
+               func.coalesce(func.sum(wide_id * wide_id), 0),
+               func.coalesce(func.sum(wide_id * riders.c.version), 0))
+        .select_from(riders)
+        .group_by(*group_by)
+    )
+
+
+_FINGERPRINT = _fingerprint_of(_riders())
+# The fingerprints of several departures in one round trip (PostgreSQL: ``= ANY(:departure_ids)``).
+_MANY_RIDERS = _riders(lambda column: column == func.any(bindparam("departure_ids", type_=ARRAY(Integer))))
+_FINGERPRINTS = _fingerprint_of(_MANY_RIDERS, _MANY_RIDERS.c.departure_id)
 
 
 async def booking_fingerprint_of(session: AsyncSession, departure_id: int) -> tuple[int, ...]:
     row = await _FINGERPRINT.one(session, {"departure_id": departure_id})
     return tuple(int(v) for v in row)
+
+
+async def booking_fingerprints_of(session: AsyncSession, departure_ids: list[int]) -> dict[int, tuple[int, ...]]:
+    """``booking_fingerprint_of`` for several departures: one round trip on PostgreSQL (one each elsewhere)."""
+    if session.bind is None or session.bind.dialect.name != "postgresql":
+        return {departure_id: await booking_fingerprint_of(session, departure_id) for departure_id in departure_ids}
+    found = {departure_id: (0, 0, 0, 0) for departure_id in departure_ids}
+    for departure_id, *figures in await _FINGERPRINTS.rows(session, {"departure_ids": list(departure_ids)}):
+        found[departure_id] = tuple(int(v) for v in figures)
+    return found
 
 
 @dataclass
@@ -313,7 +336,9 @@ async def reserve(session: AsyncSession, departure: Departure, booking: Booking,
     return True
 
 
-async def fits_as_it_stands(session: AsyncSession, departure: Departure, booking: Booking, alight_at: str) -> bool:
+async def fits_as_it_stands(
+    session: AsyncSession, departure: Departure, booking: Booking, alight_at: str, riders: tuple[int, ...] | None = None
+) -> bool:
     """An estimate for quotes, without the row lock: whether the booking would take a place by first fit
     in the departure's projection as it stands now.
 
@@ -324,7 +349,8 @@ async def fits_as_it_stands(session: AsyncSession, departure: Departure, booking
         return False
     key = _cache_key(departure)
     cached = _cache.get(key)
-    riders = await booking_fingerprint_of(session, departure.id)
+    if riders is None:  # the departure's booking_fingerprint_of, when the caller has read it already
+        riders = await booking_fingerprint_of(session, departure.id)
     if cached is not None and cached[0] == riders:
         state = cached[1].fork(departure)
     elif riders[0] == 0:  # nobody rides it yet: the empty projection, exact whenever it was read

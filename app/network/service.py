@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, bindparam, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
@@ -323,6 +324,55 @@ async def departure_for_booking(session: AsyncSession, departure_id: int) -> Dep
     departure = Departure(**dict(zip(_DEPARTURE_COLUMNS, columns)))
     set_committed_value(departure, "service", await _service_snapshot(session, departure.service_id, service_created_at))
     return departure
+
+
+class DepartureForBooking:
+    """``departure_for_booking`` widened with columns of another table (a higher floor's: a rate card),
+    outer-joined on ``onclause``: the departure under its row lock and those values, in one round trip."""
+
+    def __init__(self, table: Any, onclause: Any, columns: list[Any]) -> None:
+        self.width = len(columns)
+        self.statement = DriverStatement(
+            select(*Departure.__table__.columns, Service.created_at.label("service_created_at"), *columns)
+            .join(Service, Service.id == Departure.service_id)
+            .outerjoin(table, onclause)
+            .where(Departure.id == bindparam("departure_id"))
+            .with_for_update(of=Departure)
+        )
+
+    async def __call__(self, session: AsyncSession, departure_id: int) -> tuple[Departure, tuple]:
+        """The departure (a snapshot, as ``departure_for_booking``'s; or 404) and the joined values (None when none joined)."""
+        rows = await self.statement.rows(session, {"departure_id": departure_id})
+        if not rows:
+            raise NotFound(f"departure {departure_id} not found", "departure_id")
+        row = rows[0]
+        *columns, service_created_at = row[:len(row) - self.width]
+        departure = Departure(**dict(zip(_DEPARTURE_COLUMNS, columns)))
+        set_committed_value(
+            departure, "service", await _service_snapshot(session, departure.service_id, service_created_at)
+        )
+        return departure, tuple(row[len(row) - self.width:])
+
+
+async def departure_snapshots(session: AsyncSession, departure_ids: list[int]) -> dict[int, Departure]:
+    """Several departures as read-only snapshots with their services (no locks), as ``departure_for_booking``
+    gives one; ids not found are absent. Transient: nothing done to them is written, and a rollback
+    of the session leaves them as they were, so a cache may keep them."""
+    if not departure_ids:
+        return {}
+    rows = await session.execute(
+        select(*Departure.__table__.columns, Service.created_at.label("service_created_at"))
+        .join(Service, Service.id == Departure.service_id)
+        .where(Departure.id.in_(departure_ids))
+    )
+    found: dict[int, Departure] = {}
+    for *columns, service_created_at in rows:
+        departure = Departure(**dict(zip(_DEPARTURE_COLUMNS, columns)))
+        set_committed_value(
+            departure, "service", await _service_snapshot(session, departure.service_id, service_created_at)
+        )
+        found[departure.id] = departure
+    return found
 
 
 # Every call of every service with its place along the line: origin first, stops by

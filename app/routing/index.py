@@ -10,11 +10,25 @@ the same lead (so a train with a four-day cut-off at Wuhan closes four days
 before it passes each stop).
 
 Building that index for a year of departures takes far longer than a query, so
-it is cached per process and rebuilt when a cheap fingerprint of the network
-(counts, max ids, and ``max(departures.updated_at)``) changes. Things that
-change between queries without touching those tables -- cut-offs passing,
-space filling up, rate cards -- are applied per query (``quotes``), never baked
-into the cache.
+it is cached per process, together with what prices each departure (the rate card
+that covers it, as :class:`RateTerms`), and rebuilt when a cheap fingerprint of the
+rows changes: one statement per quote, read before anything else of the quote.
+
+The fingerprint changes with every committed change of those rows, so a change made
+by another process is seen by the next quote. Hubs, services, container types and
+rate cards are only ever inserted (cards are never edited, a new version supersedes
+them): their count and max id move with every insert, whatever order concurrent
+inserts commit in. Departures are edited too (``updated_at`` is bumped on every
+update): on PostgreSQL the fingerprint holds the exact sum of their ``updated_at``
+instants, which grows with any committed update in whatever order concurrent
+updates commit (``max(updated_at)`` would miss an update that commits after a later
+one). SQLite runs one writing transaction at a time, so there commit order is write
+order and ``max(updated_at)`` is enough. As the fingerprint is read before the rows,
+a cache entry never holds rows older than its key.
+
+Things that change between queries without touching those tables -- cut-offs
+passing, space filling up -- are applied per query (``quotes``), never baked into
+the cache.
 """
 
 from __future__ import annotations
@@ -23,14 +37,15 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Numeric, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import cargo as core
 from app.cargo import RateTerms
-from app.db import utcnow
+from app.db import DriverStatement, utcnow
 from app.network.models import ContainerType, Departure, Hub, Service
 from app.routing import rates
+from app.routing.models import RateCard
 from app.routing.search import Call, Network, Trip
 from app.routing.search import Hub as SearchHub
 
@@ -75,6 +90,9 @@ class BuiltNetwork:
     containers: dict[str, core.ContainerFit]
     hub_ids: dict[str, int]
     places: dict[str, list[str]] = field(default_factory=dict)
+    terms: dict[str, RateTerms] = field(default_factory=dict)  # trip id -> what prices it (its card, or the fallback)
+    # Departure snapshots (``departure_snapshots``) read for packing checks, kept while the network's rows stand.
+    departures: dict[int, Departure] = field(default_factory=dict)
     hub_locodes: dict[str, str] = field(default_factory=dict)
     routes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # service code -> its hubs in calling order
 
@@ -98,22 +116,34 @@ def connected(built: BuiltNetwork, origins: list[str], destinations: list[str]) 
 _CACHE: dict[str, BuiltNetwork] = {}
 
 
-async def fingerprint(session: AsyncSession) -> tuple:
-    """One cheap round trip that changes whenever the network's rows do."""
-    row = (
-        await session.execute(
-            select(
-                select(func.count(Departure.id)).scalar_subquery(),
-                select(func.max(Departure.id)).scalar_subquery(),
-                select(func.max(Departure.updated_at)).scalar_subquery(),
-                select(func.count(Service.id)).scalar_subquery(),
-                select(func.max(Service.id)).scalar_subquery(),
-                select(func.count(Hub.id)).scalar_subquery(),
-                select(func.max(Hub.id)).scalar_subquery(),
-                select(func.count(ContainerType.id)).scalar_subquery(),
-            )
+def _fingerprint_statement(departures_changed) -> DriverStatement:
+    return DriverStatement(
+        select(
+            select(func.count(Departure.id)).scalar_subquery(),
+            select(func.max(Departure.id)).scalar_subquery(),
+            select(departures_changed).scalar_subquery(),
+            select(func.count(Service.id)).scalar_subquery(),
+            select(func.max(Service.id)).scalar_subquery(),
+            select(func.count(Hub.id)).scalar_subquery(),
+            select(func.max(Hub.id)).scalar_subquery(),
+            select(func.count(ContainerType.id)).scalar_subquery(),
+            select(func.count(RateCard.id)).scalar_subquery(),
+            select(func.max(RateCard.id)).scalar_subquery(),
         )
-    ).one()
+    )
+
+
+_FINGERPRINT = {
+    # The exact sum of the departures' updated_at instants (numeric: no rounding can hide a change).
+    "postgresql": _fingerprint_statement(func.sum(cast(func.extract("epoch", Departure.updated_at), Numeric))),
+    "sqlite": _fingerprint_statement(func.max(Departure.updated_at)),
+}
+
+
+async def fingerprint(session: AsyncSession) -> tuple:
+    """One cheap round trip that changes whenever the network's or the rate cards' committed rows do."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    row = await _FINGERPRINT.get(dialect, _FINGERPRINT["sqlite"]).one(session)
     return tuple(str(v) for v in row)
 
 
@@ -150,6 +180,7 @@ async def _build(session: AsyncSession, key: tuple, now: datetime) -> BuiltNetwo
         .where(Departure.status == "OPEN", Departure.cutoff_at > now)
         .order_by(Departure.id)
     )
+    cards = await rates.cards_by_service(session, [s.id for s in services])
     by_id: dict[int, Service] = {s.id: s for s in services}
     service_infos = {
         s.code: ServiceInfo(
@@ -171,6 +202,8 @@ async def _build(session: AsyncSession, key: tuple, now: datetime) -> BuiltNetwo
     }
     trips: list[Trip] = []
     infos: dict[str, TripInfo] = {}
+    terms: dict[str, RateTerms] = {}
+    card_terms: dict[int, RateTerms] = {}  # one RateTerms per card, shared by the departures it prices
     for dep_id, service_id, departs_at, cutoff_at, arrives_at, capacity_teu in departures:
         service = by_id[service_id]
         origin, stops, destination = routes[service_id]
@@ -185,6 +218,13 @@ async def _build(session: AsyncSession, key: tuple, now: datetime) -> BuiltNetwo
         trip_id = str(dep_id)
         trips.append(Trip(trip_id, service.code, service.mode, tuple(calls), price_key=service.code))
         infos[trip_id] = TripInfo(dep_id, service.code, departs_at, cutoff_at, capacity_teu)
+        card = rates.pick_card(cards.get(service_id, ()), departs_at)
+        if card is None:
+            terms[trip_id] = service_infos[service.code].fallback
+        else:
+            if card.id not in card_terms:
+                card_terms[card.id] = rates.terms_of_card(card)
+            terms[trip_id] = card_terms[card.id]
     network = Network.build(
         (SearchHub(h.code, h.timezone, h.handling_hours) for h in hubs),
         trips,
@@ -207,6 +247,7 @@ async def _build(session: AsyncSession, key: tuple, now: datetime) -> BuiltNetwo
         containers=containers,
         hub_ids={h.code: h.id for h in hubs},
         places={place: codes[:MAX_PLACE_HUBS] for place, codes in places.items()},
+        terms=terms,
         hub_locodes={h.code: h.un_locode for h in hubs},
         routes={code: (origin, *(hub for hub, _ in stops), destination) for code, (origin, stops, destination) in (
             (s.code, routes[s.id]) for s in services)},

@@ -14,21 +14,20 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import cargo as core
 from app.accounts.service import Caller
 from app.bookings.cargo import cargo_booking, check_cargo
 from app.bookings.models import Booking
-from app.bookings.records import booked_cbm_by_departure, token
+from app.bookings.records import booked_cbm_cutting_off, token
 from app.bookings.schemas import CargoLineIn
 from app.cargo import CargoFigures, PriceBreakdown, RateTerms, price
 from app.consolidation import space
-from app.db import utcnow
+from app.db import DriverStatement, utcnow
 from app.errors import NotFound, Unprocessable
-from app.network.service import departures_by_id
-from app.routing import rates
+from app.network.service import departure_snapshots
 from app.routing.index import BuiltNetwork, ServiceInfo, network_for
 from app.routing.models import QuoteOption
 from app.routing.no_options import no_options_reason
@@ -133,6 +132,8 @@ def _main_leg(itinerary: Itinerary) -> int:
 
 
 PACKING_ROUNDS = 3
+_OPTION_COLUMNS = [column.key for column in QuoteOption.__table__.columns if column.key != "id"]
+_INSERT_OPTIONS = DriverStatement(insert(QuoteOption.__table__), _OPTION_COLUMNS)
 
 
 async def _unpacked_trips(
@@ -143,12 +144,16 @@ async def _unpacked_trips(
     legs = {leg.trip_id: leg for itinerary in itineraries for leg in itinerary.legs if leg.trip_id not in packs}
     if not legs:
         return {}
-    departures = await departures_by_id(session, [built.trips[trip_id].departure_id for trip_id in legs])
+    departure_ids = [built.trips[trip_id].departure_id for trip_id in legs]
+    departures = built.departures  # snapshots: a change of a departure's row builds a new network
+    missing = [departure_id for departure_id in departure_ids if departure_id not in departures]
+    departures.update(await departure_snapshots(session, missing))
+    riders = await space.booking_fingerprints_of(session, departure_ids)
     unpacked: dict[str, str] = {}
     for trip_id, leg in legs.items():
         info = built.trips[trip_id]
         packs[trip_id] = await space.fits_as_it_stands(
-            session, departures[info.departure_id], cargo, built.hub_locodes[leg.to_hub]
+            session, departures[info.departure_id], cargo, built.hub_locodes[leg.to_hub], riders[info.departure_id]
         )
         if not packs[trip_id]:
             unpacked[trip_id] = (
@@ -192,33 +197,33 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
         for code, service in built.services.items()
         if (verdict := service_verdict(data.cargo, service, built.containers)) is not None
     }
-    cards = await rates.cards_by_service(session, [s.id for s in built.services.values()])
-    terms_cache: dict[str, RateTerms] = {}
-
-    def terms(trip_id: str) -> RateTerms:
-        if trip_id not in terms_cache:
-            info = built.trips[trip_id]
-            service = built.services[info.service_code]
-            card = rates.pick_card(cards.get(service.id, []), info.departs_at)
-            terms_cache[trip_id] = rates.terms_of_card(card) if card else service.fallback
-        return terms_cache[trip_id]
-
-    leg_prices: dict[tuple[str, core.Ends], PriceBreakdown] = {}
+    terms = built.terms.__getitem__  # each departure's rate card (or fallback), found when the network was built
+    asked_terms: dict[str, RateTerms] = {}  # the terms of the trips the search looked at
+    leg_prices: dict[tuple[str, int, core.Ends], PriceBreakdown] = {}
 
     def breakdown(trip_id: str, ends: core.Ends = core.Ends()) -> PriceBreakdown:
-        """The leg's price: its freight, and the ends of the journey it carries (the search ranks by freight)."""
-        if (trip_id, ends) not in leg_prices:
-            service = built.services[built.trips[trip_id].service_code]
-            leg_prices[trip_id, ends] = price(terms(trip_id), figures(service), ends)
-        return leg_prices[trip_id, ends]
+        """The leg's price: its freight, and the ends of the journey it carries (the search ranks by freight).
+        Priced once per service, card and ends: the departures a card covers share one price."""
+        code = built.trips[trip_id].service_code
+        leg_terms = terms(trip_id)
+        key = (code, id(leg_terms), ends)
+        found = leg_prices.get(key)
+        if found is None:
+            found = leg_prices[key] = price(leg_terms, figures(built.services[code]), ends)
+        return found
+
+    freight: dict[str, Decimal] = {}
 
     def price_fn(trip: Trip, _board: str, _alight: str) -> Decimal:
-        return breakdown(trip.id).total
+        found = freight.get(trip.id)
+        if found is None:
+            found = freight[trip.id] = breakdown(trip.id).total
+        return found
 
     # Space: departures that cannot take this cargo's chargeable volume are full for it.
     horizon_end = ready_at + timedelta(days=HORIZON_DAYS)
     candidates = [info for info in built.trips.values() if now < info.cutoff_at <= horizon_end]
-    booked = await booked_cbm_by_departure(session, [info.departure_id for info in candidates])
+    booked = await booked_cbm_cutting_off(session, now, horizon_end)
     full: dict[str, str] = {}  # trip id -> why the departure cannot take this cargo
     for info in candidates:
         free = info.capacity_teu * cbm_per_teu - booked.get(info.departure_id, 0.0)
@@ -236,7 +241,8 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
         code = trip.service_code
         if code in verdicts:
             return code, verdicts[code]
-        currency = terms(trip.id).currency
+        leg_terms = asked_terms[trip.id] = terms(trip.id)
+        currency = leg_terms.currency
         if currency != data.currency:
             return code, Verdict(
                 LeftOutReason.CURRENCY, f"service {code} is priced in {currency}; the quote asks for {data.currency}", "currency"
@@ -263,7 +269,7 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
         itineraries = _search_all(network, origins, destinations, ready_at, price_fn, excluded, data.max_legs)
     # What would have been offered without the cargo, currency and space rules: report what they cost.
     left_out: dict[str, dict] = {}
-    if verdicts or full or any(t.currency != data.currency for t in terms_cache.values()):
+    if verdicts or full or any(t.currency != data.currency for t in asked_terms.values()):
         unconstrained = _search_all(network, origins, destinations, ready_at, price_fn, closed, data.max_legs)
         for itinerary in unconstrained:
             for leg in itinerary.legs:
@@ -294,14 +300,15 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
     quote_id = token("QT", 12)
     fastest = min(itineraries, key=lambda i: (i.arrives_at, i.price), default=None)
     cheapest = min(itineraries, key=lambda i: (door_to_door(i, breakdown, data), i.arrives_at), default=None)
-    options = []
+    options, stored = [], []
     for itinerary in itineraries:
         option = _store_option(
             session, caller, data, quote_id, now, ready_at, totals, itinerary, network, built, terms, breakdown, figures,
             explained,
         )
+        stored.append({column: getattr(option, column) for column in _OPTION_COLUMNS})
         options.append(option_read(option, itinerary is fastest, itinerary is cheapest))
-    await session.flush()
+    await _INSERT_OPTIONS.many(session, stored)  # one round trip for all, without the ORM's unit of work
     return {
         "id": quote_id,
         "origin": data.origin,
@@ -397,9 +404,10 @@ def _store_option(
         price_amount=total.total,
         price=total.as_json(),
         valid_until=min(now + QUOTE_VALIDITY, earliest_cutoff),
+        booking_id=None,
+        created_at=now,
     )
-    session.add(option)
-    return option
+    return option  # written by create_quote, with the quote's other options
 
 
 def door_services(data: QuoteRequest) -> dict[str, Any]:

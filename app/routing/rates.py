@@ -7,6 +7,7 @@ operator publishes a card.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -17,7 +18,8 @@ from app.bookings.models import BookingLeg
 from app.cargo import END_TERMS, RateTerms
 from app.db import DriverStatement, utcnow
 from app.errors import NotFound
-from app.network.models import Service
+from app.network.models import Departure, Service
+from app.network.service import DepartureForBooking
 from app.routing.models import RateCard
 from app.routing.schemas import RateCardCreate
 
@@ -123,6 +125,35 @@ _CARD_TERMS = DriverStatement(
     .order_by(RateCard.version.desc())
     .limit(1)
 )
+
+
+def _card_columns() -> list:
+    return [RateCard.currency, RateCard.rate_per_cbm, RateCard.minimum_charge, RateCard.dg_surcharge_per_cbm,
+            RateCard.reefer_surcharge_per_cbm, RateCard.non_stackable_surcharge_per_m2, RateCard.id, RateCard.version,
+            *(getattr(RateCard, name) for name in END_TERMS)]
+
+
+# The card covering the departure (the highest version valid when it leaves), joined to its locked row.
+_candidate = RateCard.__table__.alias("candidate")
+_COVERING_CARD = (
+    select(_candidate.c.id)
+    .where(_candidate.c.service_id == Departure.service_id, _candidate.c.valid_from <= Departure.departs_at,
+           or_(_candidate.c.valid_to.is_(None), _candidate.c.valid_to > Departure.departs_at))
+    .order_by(_candidate.c.version.desc())
+    .limit(1)
+    .correlate(Departure)
+    .scalar_subquery()
+)
+_DEPARTURE_WITH_CARD = DepartureForBooking(RateCard, RateCard.id == _COVERING_CARD, _card_columns())
+_CardRow = namedtuple("_CardRow", [column.key for column in _card_columns()])  # type: ignore[misc]
+
+
+async def departure_with_terms(session: AsyncSession, departure_id: int) -> tuple[Departure, RateTerms]:
+    """The departure under its row lock (``network.service.departure_for_booking``) and the terms that price it
+    (``terms_for_departure``), read in one statement."""
+    departure, card = await _DEPARTURE_WITH_CARD(session, departure_id)
+    row = _CardRow(*card)
+    return departure, (terms_of_card(row) if row.id is not None else service_terms(departure.service))
 
 
 async def terms_for_departure(session: AsyncSession, service: Service, departs_at: datetime) -> RateTerms:

@@ -1,0 +1,99 @@
+"""The quote's process cache (network, rate terms, departure snapshots) never serves rows older than the
+database's: a rate card, a departure's change or a booking written by ANOTHER process (here: another
+engine writing the rows directly, so nothing of this app's code runs for it) is seen by the next quote."""
+
+import asyncio
+from datetime import timedelta
+from decimal import Decimal
+
+import httpx
+import pytest
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from app.cargo import END_TERMS
+from app.config import async_database_url
+from app.db import utcnow
+from app.main import create_app
+from app.network.models import Departure, Service
+from app.routing.models import RateCard
+from tests import factories
+from tests.conftest import postgres_only
+from tests.factories import line_of_cbm
+from tests.test_quotes import quote
+
+ZERO_TERMS = ("dg_surcharge_per_cbm", "reefer_surcharge_per_cbm", "non_stackable_surcharge_per_m2")
+
+
+@pytest.fixture
+async def elsewhere(database_url):
+    """Another process's engine: its writes reach this app only through the database."""
+    engine = create_async_engine(async_database_url(database_url))
+    yield engine
+    await engine.dispose()
+
+
+def rail_option(body: dict) -> dict:
+    (option,) = [o for o in body["options"] if o["modes"] == ["RAIL"]]
+    return option
+
+
+async def test_a_rate_card_written_elsewhere_prices_the_next_quote(client, operator, exporter, elsewhere):
+    await factories.small_network(client, operator)
+    assert rail_option(await quote(client, exporter))["price"]["total"] == "150.00"  # the service's own minimum
+    async with AsyncSession(elsewhere) as session:
+        service_id = (await session.execute(Service.__table__.select())).first().id
+        session.add(RateCard(service_id=service_id, version=1, currency="EUR", rate_per_cbm=Decimal("100.00"),
+                             minimum_charge=Decimal("400.00"), valid_from=utcnow() - timedelta(days=1),
+                             **{name: Decimal("0") for name in (*ZERO_TERMS, *END_TERMS)}))
+        await session.commit()
+    assert rail_option(await quote(client, exporter))["price"]["total"] == "400.00"
+
+
+async def test_a_departure_closed_elsewhere_is_not_offered_by_the_next_quote(client, operator, exporter, elsewhere):
+    network = await factories.small_network(client, operator)
+    first, second = (d["id"] for d in network["departures"][:2])
+    assert rail_option(await quote(client, exporter))["legs"][0]["departure_id"] == first
+    async with AsyncSession(elsewhere) as session:
+        await session.execute(update(Departure).where(Departure.id == first).values(status="CLOSED"))
+        await session.commit()
+    assert rail_option(await quote(client, exporter))["legs"][0]["departure_id"] == second
+
+
+@postgres_only
+async def test_an_update_committed_after_a_later_one_is_still_seen(client, operator, exporter, elsewhere):
+    """Two departures updated in overlapping transactions: the one stamped EARLIER commits LAST. Its
+    updated_at is below the max the cache already saw, so a max(updated_at) fingerprint would miss it."""
+    network = await factories.small_network(client, operator)
+    first, second, third = (d["id"] for d in network["departures"])
+    stamped_first, stamped_later = utcnow(), utcnow() + timedelta(seconds=1)
+    early, late = AsyncSession(elsewhere), AsyncSession(elsewhere)
+    try:
+        await early.execute(update(Departure).where(Departure.id == first).values(status="CLOSED", updated_at=stamped_first))
+        await late.execute(update(Departure).where(Departure.id == third).values(capacity_teu=3, updated_at=stamped_later))
+        await late.commit()
+        assert rail_option(await quote(client, exporter))["legs"][0]["departure_id"] == first  # the cache is now built
+        await early.commit()
+    finally:
+        await asyncio.gather(early.close(), late.close())
+    assert rail_option(await quote(client, exporter))["legs"][0]["departure_id"] == second
+
+
+async def test_space_booked_elsewhere_is_seen_by_the_next_quote(client, app, operator, exporter, other_exporter, settings):
+    """Bookings are never cached: another app (its own engine and pool) fills the departure between two quotes."""
+    network = await factories.small_network(client, operator)
+    first, second = (d["id"] for d in network["departures"][:2])
+    ten_cbm = factories.cargo_line(packages=100, length_cm=100, width_cm=100, height_cm=10, weight_kg=500)
+    assert rail_option(await quote(client, exporter, cargo=[ten_cbm]))["legs"][0]["departure_id"] == first
+    other = create_app(settings)  # a second API process
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=other), base_url="http://other") as there:
+            for cbm in (40, 20):  # 60 of 66 CBM taken
+                booked = await there.post("/v1/bookings", json=factories.booking_body(first, cargo=[line_of_cbm(cbm)]),
+                                          headers=other_exporter)
+                assert booked.json()["status"] == "CONFIRMED", booked.text
+    finally:
+        await other.state.engine.dispose()
+    body = await quote(client, exporter, cargo=[ten_cbm])
+    assert rail_option(body)["legs"][0]["departure_id"] == second
+    assert [(e["departure_id"], e["reason"]) for e in body["left_out"]] == [(first, "DEPARTURE_FULL")]
