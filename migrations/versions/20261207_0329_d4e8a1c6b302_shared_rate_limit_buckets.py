@@ -5,7 +5,7 @@ its limit, not N times it. The embedded SQLite default keeps its buckets in memo
 never writes here.
 
 Revision ID: d4e8a1c6b302
-Revises: b7d2e5f1c903
+Revises: e3a9c1f0b715
 Create Date: 2026-12-07 03:29:09.796485
 """
 
@@ -18,7 +18,7 @@ import app.db
 
 
 revision: str = 'd4e8a1c6b302'
-down_revision: str | None = 'b7d2e5f1c903'
+down_revision: str | None = 'e3a9c1f0b715'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
