@@ -36,6 +36,7 @@ From the top down:
 0. The pure cores, which import nothing from the database or the web: ``planner``
    (consolidation), ``cargo`` (a cargo line's and a booking's figures, the W/M
    chargeable volume, which way up, whether a package fits a container type,
-   pricing) and ``stuffing`` (3D container loading, its validator, its pictures
-   and printed plan).
+   pricing), ``stuffing`` (3D container loading, its validator, its pictures
+   and printed plan) and ``emissions`` (CO2e by ISO 14083 per leg, hub call and
+   shipment from the versioned factor table; the Pareto front of quote options).
 """

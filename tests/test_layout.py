@@ -17,7 +17,7 @@ APP = Path(__file__).resolve().parents[1] / "app"
 
 # Bottom to top; a domain may import from its own floor's infrastructure and any lower floor.
 FLOORS = [
-    {"planner", "cargo", "stuffing"},  # pure cores
+    {"planner", "cargo", "stuffing", "emissions"},  # pure cores
     {"accounts"},
     {"network"},
     {"bookings"},
@@ -30,7 +30,7 @@ FLOORS = [
 FLOOR = {domain: level for level, domains in enumerate(FLOORS) for domain in domains}
 ENTRY_MODULES = {"main", "cli", "demo", "registry", "server", "idempotency", "stuffing_api"}
 ENTRY_FILES = {"router.py", "worker.py"}
-PURE = {"planner", "cargo", "stuffing"}
+PURE = {"planner", "cargo", "stuffing", "emissions"}
 FORBIDDEN_IN_PURE = {"sqlalchemy", "fastapi", "starlette", "pydantic", "alembic", "uvicorn", "httpx", "asyncpg"}
 
 
