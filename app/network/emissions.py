@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import JSON, Float, String, cast, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.emissions import Footprint, HubCallIn, Intensity, LegIn, factor_table, footprint, leg_distance
-from app.network.models import Hub, Service, ServiceStop
+from app.network.models import Hub, Service
+from app.network.service import route_hubs
 
 
 @dataclass(frozen=True)
@@ -69,45 +70,57 @@ class EmissionsNetwork:
         return footprint(legs, calls)
 
 
-def _service_intensity(service, table) -> Intensity | None:
-    if service.ttw_g_per_tkm is not None and service.wtt_g_per_tkm is not None:
-        return Intensity(f"service:{service.code}", service.ttw_g_per_tkm, service.wtt_g_per_tkm,
-                         service.intensity_source or "")
-    return table.default_for(service.mode)
+async def _one_round_trip(session: AsyncSession, codes: list[str], routes: dict[str, tuple[str, ...]]):
+    """Services' and their hubs' figures in one query (a quote's path: one round trip, not three)."""
+    hub_codes = sorted({hub for code in codes if code in routes for hub in routes[code]})
+    hubs = select(literal("H"), Hub.code, Hub.latitude, Hub.longitude, Hub.handling_ttw_kg_per_t,
+                  Hub.handling_wtt_kg_per_t, cast(null(), JSON), cast(null(), String), cast(null(), String)
+                  ).where(Hub.code.in_(hub_codes))
+    services = select(literal("S"), Service.code, Service.ttw_g_per_tkm, Service.wtt_g_per_tkm, cast(null(), Float),
+                      cast(null(), Float), Service.leg_distances_km, Service.intensity_source, Service.mode
+                      ).where(Service.code.in_(codes))
+    return list(await session.execute(union_all(hubs, services)))
 
 
-async def emissions_network(session: AsyncSession, service_codes: Iterable[str] | None = None) -> EmissionsNetwork:
-    """The figures of every hub and of the services named (all when None)."""
+def _hub_figures(code: str, lat, lon, ttw, wtt) -> HubFigures:
+    return HubFigures(
+        (lat, lon) if lat is not None and lon is not None else None,
+        Intensity(f"hub:{code}", ttw, wtt) if ttw is not None and wtt is not None else None,
+    )
+
+
+def _service_figures(code: str, mode: str, calls, distances, ttw, wtt, source, table) -> ServiceFigures:
+    if ttw is not None and wtt is not None:
+        intensity = Intensity(f"service:{code}", ttw, wtt, source or "")
+    else:
+        intensity = table.default_for(mode)
+    return ServiceFigures(mode, tuple(calls), tuple(distances or ()), intensity)
+
+
+async def emissions_network(
+    session: AsyncSession, service_codes: Iterable[str] | None = None,
+    routes: dict[str, tuple[str, ...]] | None = None,
+) -> EmissionsNetwork:
+    """The figures of the services named (all when None) and of the hubs. ``routes`` (service code ->
+    hub codes in calling order, as the search network holds them) saves reading the stops."""
     table = factor_table()
-    hub_rows = list(await session.execute(select(
-        Hub.id, Hub.code, Hub.latitude, Hub.longitude, Hub.handling_ttw_kg_per_t, Hub.handling_wtt_kg_per_t)))
-    hubs = {
-        row.code: HubFigures(
-            (row.latitude, row.longitude) if row.latitude is not None and row.longitude is not None else None,
-            Intensity(f"hub:{row.code}", row.handling_ttw_kg_per_t, row.handling_wtt_kg_per_t)
-            if row.handling_ttw_kg_per_t is not None and row.handling_wtt_kg_per_t is not None else None,
+    if service_codes is not None and routes is not None and all(code in routes for code in service_codes):
+        codes = sorted(set(service_codes))
+        rows = await _one_round_trip(session, codes, routes)
+        return EmissionsNetwork(
+            {r[1]: _hub_figures(r[1], r[2], r[3], r[4], r[5]) for r in rows if r[0] == "H"},
+            {r[1]: _service_figures(r[1], r[8], routes[r[1]], r[6], r[2], r[3], r[7], table)
+             for r in rows if r[0] == "S"},
         )
-        for row in hub_rows
-    }
-    query = select(Service.__table__)
+    query = select(Service)
     if service_codes is not None:
         query = query.where(Service.code.in_(sorted(set(service_codes))))
-    service_rows = list(await session.execute(query))
-    hub_code = {row.id: row.code for row in hub_rows}
-    stops: dict[int, list[str]] = {}
-    if service_rows:
-        for stop in await session.execute(
-            select(ServiceStop.service_id, ServiceStop.hub_id)
-            .where(ServiceStop.service_id.in_([r.id for r in service_rows])).order_by(ServiceStop.sequence)
-        ):
-            stops.setdefault(stop.service_id, []).append(hub_code[stop.hub_id])
-    services = {
-        row.code: ServiceFigures(
-            row.mode,
-            (hub_code[row.origin_hub_id], *stops.get(row.id, []), hub_code[row.destination_hub_id]),
-            tuple(row.leg_distances_km or ()),
-            _service_intensity(row, table),
-        )
-        for row in service_rows
-    }
-    return EmissionsNetwork(hubs, services)
+    service_rows = list(await session.scalars(query))
+    hub_rows = list(await session.scalars(select(Hub)))
+    return EmissionsNetwork(
+        {h.code: _hub_figures(h.code, h.latitude, h.longitude, h.handling_ttw_kg_per_t, h.handling_wtt_kg_per_t)
+         for h in hub_rows},
+        {s.code: _service_figures(s.code, s.mode, [h.code for h in route_hubs(s)], s.leg_distances_km,
+                                  s.ttw_g_per_tkm, s.wtt_g_per_tkm, s.intensity_source, table)
+         for s in service_rows},
+    )

@@ -1,9 +1,10 @@
-"""Emissions on the network: hub coordinates and handling intensity, service leg distances and intensity
+"""Emissions: hub coordinates and handling intensity, service leg distances and intensity, quote footprints
 
 Hubs gain WGS 84 latitude and longitude (a leg without a distance is estimated from its hubs'
 great circle) and the operator's own handling intensity in kg CO2e per tonne. Services gain the
 distance of each leg between consecutive calls and the operator's own intensity in g CO2e per
-tonne-km, which overrides the factor table. All NULL on existing rows: nothing changes until set.
+tonne-km, which overrides the factor table. Quote options keep their footprint. All NULL on
+existing rows: nothing changes until set.
 
 Revision ID: e3a9c5d71f42
 Revises: b7d2e5f1c903
@@ -34,8 +35,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('wtt_g_per_tkm', sa.Double(), nullable=True))
         batch_op.add_column(sa.Column('intensity_source', sa.String(length=200), nullable=True))
 
+    with op.batch_alter_table('quote_options', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('co2e', sa.JSON(), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('quote_options', schema=None) as batch_op:
+        batch_op.drop_column('co2e')
+
     with op.batch_alter_table('services', schema=None) as batch_op:
         batch_op.drop_column('intensity_source')
         batch_op.drop_column('wtt_g_per_tkm')
