@@ -263,3 +263,53 @@ class DepartureRead(BaseModel):
     available_cbm: float
     max_payload_kg: float | None
     status: DepartureStatus
+
+
+# --- emissions (app.emissions): what a footprint reads like, for quotes, bookings and reports ---------
+
+class Co2eRead(BaseModel):
+    ttw_kg: float = Field(description="Tank-to-wheel kg CO2e")
+    wtt_kg: float = Field(description="Well-to-tank kg CO2e")
+    wtw_kg: float = Field(description="Well-to-wheel kg CO2e: TTW + WTT")
+
+
+class FactorRead(BaseModel):
+    id: str = Field(description="A factor-table id (GET /v1/emissions/factors), or service:CODE / hub:CODE for "
+                                "the operator's own figure")
+    source: str
+    model_config = {"extra": "allow"}
+
+
+class FootprintLegRead(BaseModel):
+    service: str
+    from_hub: str
+    to_hub: str
+    mode: Mode
+    mass_t: float = Field(description="The shipment's gross mass: its share of the vehicle by mass-based allocation")
+    distance_km: float | None
+    distance_basis: str = Field(description="OPERATOR (set on the service), GREAT_CIRCLE (hubs' great circle × "
+                                            "the mode's detour; air: + 95 km) or UNKNOWN")
+    tkm: float | None = Field(description="Transport activity: mass_t × distance_km")
+    factor: FactorRead | None
+    co2e: Co2eRead | None
+    status: str = Field(description="OK, NO_DISTANCE or NO_FACTOR")
+
+
+class FootprintHubRead(BaseModel):
+    hub: str
+    mass_t: float
+    factor: FactorRead | None
+    co2e: Co2eRead | None
+    status: str
+
+
+class FootprintRead(BaseModel):
+    """ISO 14083 emissions of a shipment: per leg and hub call, and totals of what could be computed."""
+
+    allocation: str = Field(description="MASS: an LCL shipment's share of a vehicle is by its gross mass")
+    complete: bool = Field(description="Every leg had a distance and a factor")
+    ttw_kg: float
+    wtt_kg: float
+    wtw_kg: float
+    legs: list[FootprintLegRead]
+    hubs: list[FootprintHubRead]
