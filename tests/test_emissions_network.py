@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.demo import seed_demo
+from app.emissions import Intensity
+from app.network.emissions import EmissionsNetwork, HubFigures, Ride, ServiceFigures
 from app.network.models import Hub, Service
 from tests import factories
 
@@ -75,3 +77,17 @@ async def test_the_demo_seeds_real_coordinates_and_line_distances(app):
     # Wuhan – Duisburg via Alashankou, Dostyk, Brest and Małaszewicze: some 10 600 km of track.
     assert sum(services["WUH-DUI-AKL"].leg_distances_km) == 4000 + 12 + 5450 + 10 + 1170
     assert services["WUH-FRA-AIR"].leg_distances_km is None  # air: great circle + 95 km
+
+
+def test_a_ride_between_hubs_off_the_services_calls_uses_their_great_circle():
+    network = EmissionsNetwork(
+        {"CNWUH-HOC": HubFigures((30.66, 114.14), None), "CNWUH-WJS": HubFigures((30.66, 114.14), None),
+         "DEDUI": HubFigures((51.43, 6.75), None)},
+        {"WUH-DUI": ServiceFigures("RAIL", ("CNWUH-WJS", "DEDUI"), (10_630.0,), Intensity("x", 27.8, 6.91))},
+    )
+    on_calls = network.leg(Ride("WUH-DUI", "CNWUH-WJS", "DEDUI", {}), 1.0)
+    assert (on_calls.distance_km, on_calls.distance_basis) == (10_630.0, "OPERATOR")
+    off_calls = network.leg(Ride("WUH-DUI", "CNWUH-HOC", "DEDUI", {}), 1.0)  # a CFS standing for its terminal
+    assert off_calls.distance_basis == "GREAT_CIRCLE" and 9_000 < off_calls.distance_km < 11_000
+    fp = network.footprint([Ride("WUH-DUI", "CNWUH-HOC", "DEDUI", {})], 500)
+    assert fp.complete and [h.call.hub for h in fp.hubs] == ["CNWUH-HOC", "DEDUI"]

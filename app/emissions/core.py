@@ -36,8 +36,8 @@ class LegIn:
     def __post_init__(self) -> None:
         if not (0 <= self.mass_t <= 1e6):
             raise ValueError(f"mass_t must be in [0, 1e6], got {self.mass_t!r}")
-        if self.distance_km is not None and not (0 <= self.distance_km <= 50_000):
-            raise ValueError(f"distance_km must be in [0, 50000], got {self.distance_km!r}")
+        if self.distance_km is not None and not (0 <= self.distance_km <= 1_000_000):
+            raise ValueError(f"distance_km must be in [0, 1e6], got {self.distance_km!r}")
 
 
 @dataclass(frozen=True, slots=True)

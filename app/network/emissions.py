@@ -48,6 +48,13 @@ class EmissionsNetwork:
 
     def leg(self, ride: Ride, mass_t: float) -> LegIn:
         svc = self.services[ride.service]
+        echo = {"service": ride.service, "from_hub": ride.from_hub, "to_hub": ride.to_hub, **ride.echo}
+        if ride.from_hub not in svc.calls or ride.to_hub not in svc.calls:
+            # A ride between hubs the service does not call at (a CFS standing for its terminal): the hubs' own
+            # great circle, as no set distance applies.
+            from_hub, to_hub = self.hubs.get(ride.from_hub), self.hubs.get(ride.to_hub)
+            km, basis = leg_distance(svc.mode, None, from_hub and from_hub.coordinates, to_hub and to_hub.coordinates)
+            return LegIn(svc.mode, mass_t, km, svc.intensity, basis, echo)
         start, end = svc.calls.index(ride.from_hub), svc.calls.index(ride.to_hub)
         total, bases = 0.0, set()
         for i in range(start, end):
@@ -58,8 +65,7 @@ class EmissionsNetwork:
             bases.add(basis)
             total += km or 0.0
         basis = "UNKNOWN" if "UNKNOWN" in bases else "GREAT_CIRCLE" if "GREAT_CIRCLE" in bases else "OPERATOR"
-        return LegIn(svc.mode, mass_t, None if basis == "UNKNOWN" else total, svc.intensity, basis,
-                     {"service": ride.service, "from_hub": ride.from_hub, "to_hub": ride.to_hub, **ride.echo})
+        return LegIn(svc.mode, mass_t, None if basis == "UNKNOWN" else total, svc.intensity, basis, echo)
 
     def footprint(self, rides: list[Ride], mass_kg: float) -> Footprint:
         """The shipment's footprint over its rides, and the hubs where it is handled (origin, transfers, destination)."""

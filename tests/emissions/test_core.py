@@ -85,7 +85,7 @@ def test_bad_inputs_are_refused():
     with pytest.raises(ValueError):
         LegIn("RAIL", -1.0, 10, RAIL)
     with pytest.raises(ValueError):
-        LegIn("RAIL", 1.0, 60_000, RAIL)
+        LegIn("RAIL", 1.0, 2_000_000, RAIL)
     with pytest.raises(ValueError):
         Intensity("x", -1.0, 0.0)
 
