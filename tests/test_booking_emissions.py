@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from app.bookings import emissions
 from tests import factories
 
 RAIL = {"distances_km": [4000, 5460, 1170], "intensity": {"ttw_g_per_tkm": 27.8, "wtt_g_per_tkm": 6.91,
@@ -117,3 +118,18 @@ async def test_the_factor_table_is_published(client, exporter):
     body = (await client.get("/v1/emissions/factors", headers=exporter)).json()
     rail = next(f for f in body["factors"] if f["id"] == "DESNZ-2025-RAIL-FREIGHT")
     assert rail["wtt_g_per_tkm"] == 6.91 and rail["usable"] is False and rail["licence"] == "OGL-3.0"
+
+
+async def test_a_cancelled_booking_leaves_the_report(client, operator, exporter, network):
+    reference = await _booked(client, operator, exporter, network)
+    assert (await client.post(f"/v1/bookings/{reference}/cancel", headers=exporter)).status_code == 200
+    body = (await client.get("/v1/emissions/report", params=_window(), headers=exporter)).json()
+    assert body["shipments"] == [] and body["totals_by_mode"] == {}
+
+
+async def test_a_report_over_too_many_bookings_asks_for_a_narrower_window(client, operator, exporter, network,
+                                                                          monkeypatch):
+    await _booked(client, operator, exporter, network)
+    monkeypatch.setattr(emissions, "MAX_REPORT_BOOKINGS", 0)
+    response = await client.get("/v1/emissions/report", params=_window(), headers=exporter)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "to"

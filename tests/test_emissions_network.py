@@ -56,6 +56,8 @@ async def test_hubs_carry_coordinates_and_handling(client, operator, exporter, n
     assert (hub["latitude"], hub["longitude"], hub["handling_ttw_kg_per_t"]) == (30.6537, 114.2431, 0.5)
     half = await client.put("/v1/hubs/CNWUH-WJS/emissions", json={"latitude": 30.6}, headers=operator)
     assert half.status_code == 422
+    half = await client.put("/v1/hubs/CNWUH-WJS/emissions", json={"handling_ttw_kg_per_t": 0.5}, headers=operator)
+    assert half.status_code == 422
     off_earth = await client.put("/v1/hubs/CNWUH-WJS/emissions", json={"latitude": 95, "longitude": 0},
                                  headers=operator)
     assert off_earth.status_code == 422 and off_earth.json()["errors"][0]["field"] == "latitude"
