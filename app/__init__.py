@@ -40,6 +40,8 @@ From the top down:
    (consolidation), ``cargo`` (a cargo line's and a booking's figures, the W/M
    chargeable volume, which way up, whether a package fits a container type,
    pricing, China Railway's rules by UN number and weight), ``stuffing`` (3D
-   container loading, its validator, its pictures and printed plan) and
-   ``consist`` (a train's containers on flat wagons: pairs, balance, limits).
+   container loading, its validator, its pictures and printed plan),
+   ``consist`` (a train's containers on flat wagons: pairs, balance, limits) and
+   ``emissions`` (CO2e by ISO 14083 per leg, hub call and shipment from the
+   versioned factor table; the Pareto front of quote options).
 """

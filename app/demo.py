@@ -18,7 +18,7 @@ from app.accounts.models import ApiKey, Organization
 from app.accounts.schemas import ALL_SCOPES, EXPORTER_SCOPES, PARTNER_SCOPES, Role
 from app.db import utcnow
 from app.network import service as network
-from app.network.models import Hub
+from app.network.models import Hub, Service
 from app.network.schemas import (
     ContainerTypeCreate,
     DepartureCreate,
@@ -304,6 +304,48 @@ def demo_key_name(label: str) -> str:
     return f"demo {label} key"
 
 
+# --- emissions: where the hubs are and how far the lines run ---------------------------------
+# WGS 84 coordinates of the terminals (to about 0.01°, i.e. within a km or so; the border stations
+# at their towns' stations). Legs without a set distance are estimated from these (app.emissions).
+HUB_COORDINATES = {
+    "CNWUH-WJS": (30.66, 114.14), "CNWUH-HOC": (30.66, 114.14), "CNWUH-YLP": (30.69, 114.55),
+    "CNWUH-WUH": (30.78, 114.21), "CNAKL": (45.17, 82.57), "KZDOS": (45.25, 82.48), "CNHRS": (44.21, 80.42),
+    "KZHOR": (44.23, 80.34), "CNERC": (43.65, 111.98), "MNZUU": (43.72, 111.90), "CNMLX": (49.60, 117.43),
+    "RUZBK": (49.65, 117.33), "BYBQT": (52.10, 23.73), "PLMAA": (52.03, 23.53), "DEDUI": (51.43, 6.75),
+    "DEHAM": (53.51, 10.10), "PLLOD": (51.74, 19.55), "ESMAD": (40.38, -3.67), "ITMIL": (45.50, 9.42),
+    "HUBUD": (47.40, 19.10), "KZALA": (43.24, 76.95), "UZTAS": (41.36, 69.21), "CNXGN": (30.92, 113.92),
+    "CNHSI": (30.20, 115.04), "CNEZH": (30.39, 114.89), SHANGHAI_PORT: (31.36, 121.60),
+    "DEHAM-CTA": (53.50, 9.94), "DEFRA": (50.05, 8.58), "PLWAW": (52.26, 21.05),
+}
+# Approximate route km between consecutive calls, summed from the lines' sections (Wuhan – Xi'an –
+# Lanzhou – Ürümqi – Alashankou, the Kazakh and Russian main lines to Brest, the Trans-Siberian from
+# Zabaikalsk, and so on); demo figures to a few per cent, not a railway's timetable distances.
+SECTION_KM = {
+    ("CNWUH-WJS", "CNAKL"): 4000, ("CNAKL", "KZDOS"): 12, ("KZDOS", "BYBQT"): 5450, ("BYBQT", "PLMAA"): 10,
+    ("PLMAA", "DEDUI"): 1170, ("PLMAA", "ESMAD"): 3050, ("PLMAA", "ITMIL"): 1750, ("PLMAA", "HUBUD"): 850,
+    ("CNWUH-WJS", "CNHRS"): 4300, ("CNHRS", "KZHOR"): 8, ("KZHOR", "BYBQT"): 5600, ("KZHOR", "KZALA"): 380,
+    ("KZHOR", "UZTAS"): 1300, ("CNWUH-WJS", "CNERC"): 1950, ("CNERC", "MNZUU"): 9, ("MNZUU", "BYBQT"): 7000,
+    ("PLMAA", "DEHAM"): 1000, ("CNWUH-WJS", "CNMLX"): 3400, ("CNMLX", "RUZBK"): 10, ("RUZBK", "BYBQT"): 7800,
+    ("PLMAA", "PLLOD"): 280, ("CNWUH-YLP", SHANGHAI_PORT): 1125, ("DEHAM-CTA", "DEDUI"): 370,
+    ("DEHAM-CTA", "PLWAW"): 880, ("DEFRA", "DEDUI"): 230, ("PLMAA", "PLWAW"): 190,
+}
+
+
+async def seed_emissions(session: AsyncSession) -> None:
+    """Coordinates on every demo hub and distances on every demo line that has none yet."""
+    for hub in await session.scalars(select(Hub).where(Hub.latitude.is_(None))):
+        if hub.code in HUB_COORDINATES:
+            hub.latitude, hub.longitude = HUB_COORDINATES[hub.code]
+    for service in await session.scalars(select(Service)):
+        if service.leg_distances_km:  # (JSON: a stored null reads as None, whichever way it was stored)
+            continue
+        calls = [hub.code for hub in network.route_hubs(service)]
+        sections = [SECTION_KM.get((a, b)) for a, b in zip(calls, calls[1:])]
+        if any(km is not None for km in sections):
+            service.leg_distances_km = sections
+    await session.flush()
+
+
 async def seed_demo(session: AsyncSession, *, fresh_keys: bool = False) -> dict[str, str]:
     """Seed the network and the demo organisations; return the keys minted, by role.
 
@@ -313,6 +355,7 @@ async def seed_demo(session: AsyncSession, *, fresh_keys: bool = False) -> dict[
     """
     await seed_network(session)
     await seed_multimodal(session)
+    await seed_emissions(session)
     keys = {}
     for label, name, role, scopes in DEMO_ORGS:
         org = await session.scalar(select(Organization).where(Organization.name == name).order_by(Organization.id))

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.accounts.dependencies import authenticate_first, unparseable_body
 from app.accounts.router import router as accounts_router
+from app.bookings.router import emissions_router
 from app.bookings.router import router as bookings_router
 from app.config import Settings, get_settings
 from app.console import console_error, install_console, is_console
@@ -248,7 +249,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_console(app)
     for router in (
         accounts_router, network_router, bookings_router, consolidation_router, tracking_router, webhooks_router,
-        routing_router, dcsa_router, stuffing_router, papers_router,
+        routing_router, dcsa_router, stuffing_router, papers_router, emissions_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
 

@@ -5,12 +5,14 @@ from typing import Annotated
 from typing import Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
+from fastapi.responses import PlainTextResponse
 
 from app.accounts.dependencies import Session, requires
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
 from app.booking_desk import change, create, receipt
-from app.bookings import records
+from app.bookings import emissions, records
+from app.bookings.emissions_schemas import BookingEmissionsRead, EmissionsReportRead, ReportFormat
 from app.bookings.schemas import (
     BookingCreate,
     BookingMergePatch,
@@ -22,7 +24,8 @@ from app.bookings.schemas import (
     RejectIn,
 )
 from app.errors import Problem
-from app.fields import MAX_ID
+from app.emissions import factor_table
+from app.fields import MAX_ID, DayEndOrTimestamp, DayOrTimestamp
 from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
 
 router = APIRouter(prefix="/v1/bookings", tags=["bookings"])
@@ -126,6 +129,19 @@ async def get_booking(
     return _respond(response, await records.get_booking(session, caller, reference))
 
 
+@router.get("/{reference}/emissions", response_model=BookingEmissionsRead, tags=["emissions"],
+            summary="A booking's emissions")
+async def get_booking_emissions(
+    reference: Reference, caller: Annotated[Caller, requires(Scope.BOOKINGS_READ)], session: Session
+):
+    """The booking's CO2e by ISO 14083 (WTW and TTW, kg), per leg and hub call, in total and per mode:
+    recomputed on every read from its legs as they stand and from its weight, measured at the CFS once
+    received (declared until then). Mass-based allocation: its share of a vehicle is its gross mass.
+    Owner or operator; another organisation's booking is 404.
+    """
+    return await emissions.booking_emissions(session, await records.get_booking(session, caller, reference))
+
+
 @router.patch("/{reference}", response_model=BookingRead, responses=AMENDMENT, summary="Amend a booking",
               openapi_extra=AMEND_BODY)
 async def amend_booking(
@@ -215,3 +231,39 @@ async def receive_cargo(
     """
     booking = await receipt.receive_cargo(session, caller, reference, body, _settings(request).measurement_tolerance)
     return _respond(response, booking)
+
+
+emissions_router = APIRouter(prefix="/v1/emissions", tags=["emissions"])
+OrganizationQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Operator: one organisation's bookings")]
+
+
+@emissions_router.get(
+    "/report", response_model=EmissionsReportRead, summary="Emissions report",
+    responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}},
+)
+async def emissions_report(
+    caller: Annotated[Caller, requires(Scope.BOOKINGS_READ)],
+    session: Session,
+    from_: Annotated[DayOrTimestamp, Query(alias="from", description="First departure instant (a date: 00:00 UTC)")],
+    to: Annotated[DayEndOrTimestamp, Query(description="End, exclusive (a date: that day included)")],
+    format: ReportFormat = ReportFormat.JSON,
+    organization_id: OrganizationQuery = None,
+):
+    """The footprints of the bookings whose departure leaves in [from, to) and whose cargo moves
+    (cancelled, rejected and waitlisted ones are left out): an exporter's own, an operator's all or
+    one organisation's. Per booking as an iLEAP ShipmentFootprint (one element per leg and hub call,
+    numbers as decimal strings), totals per mode and overall. `format=csv`: one row per element, then
+    the totals. At most 366 days and 2000 bookings.
+    """
+    body = await emissions.report(session, caller, from_, to, organization_id)
+    if format is ReportFormat.CSV:
+        return PlainTextResponse(emissions.report_csv(body), media_type="text/csv")
+    return body
+
+
+@emissions_router.get("/factors", summary="The emission factor table")
+async def emission_factors(caller: Annotated[Caller, requires(Scope.BOOKINGS_READ)]) -> dict:
+    """The versioned factor table the footprints use: each factor's TTW and WTT g CO2e per t·km, its
+    source, table, row, year and licence. A row without both figures is listed but not used."""
+    table = factor_table()
+    return {"version": table.version, "factors": [f.as_json() for f in table.factors.values()]}

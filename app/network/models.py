@@ -25,6 +25,12 @@ class Hub(Base):
     handling_hours: Mapped[float]
     # The station's code in the railways' own lists (ESR/OSJD code on a CIM/SMGS consignment note); None off rail.
     railway_station_code: Mapped[str | None] = mapped_column(String(16))
+    # WGS 84 degrees; a leg with no distance set is estimated from its hubs' great circle (app.emissions).
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    # The operator's own figure for handling here, kg CO2e per tonne (tank-to-wheel and well-to-tank).
+    handling_ttw_kg_per_t: Mapped[float | None]
+    handling_wtt_kg_per_t: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -65,6 +71,12 @@ class Service(Base):
     minimum_charge: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     # China Railway's container rules (app.cargo.rail.RailRules as JSON); None: not under rail rules.
     rail_rules: Mapped[dict[str, Any] | None]
+    # Emissions (app.emissions): km between consecutive calls (origin, stops…, destination; None where
+    # unknown), and the operator's own intensity in g CO2e per tonne-km, overriding the factor table.
+    leg_distances_km: Mapped[list[Any] | None]
+    ttw_g_per_tkm: Mapped[float | None]
+    wtt_g_per_tkm: Mapped[float | None]
+    intensity_source: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     origin: Mapped[Hub] = relationship(foreign_keys=[origin_hub_id], lazy="joined")

@@ -20,10 +20,12 @@ from app.network.schemas import (
     DepartureStatus,
     DepartureUpdate,
     HubCreate,
+    HubEmissions,
     HubKind,
     HubRead,
     Mode,
     ServiceCreate,
+    ServiceEmissions,
     ServiceRead,
 )
 from app.pagination import Cursor, Limit, Page, decode_cursor, page_of
@@ -69,6 +71,19 @@ async def get_hub(code: HubCodeInPath, caller: CurrentCaller, session: Session):
     share is a 422 listing them). Any key.
     """
     return await service.get_hub(session, code, field=None)
+
+
+@router.put("/hubs/{code}/emissions", response_model=HubRead, summary="Set a hub's coordinates and handling intensity")
+async def set_hub_emissions(
+    code: HubCodeInPath, body: HubEmissions, caller: Annotated[Caller, requires(Scope.NETWORK_WRITE, operator=True)],
+    session: Session,
+):
+    """Operator (`network:write`): where the hub is (WGS 84; legs without a set distance are estimated
+    from the great circle between their hubs) and the operator's own kg CO2e per tonne handled there.
+    Fields left out are cleared.
+    """
+    hub = await service.get_hub(session, code, field=None)
+    return await service.set_hub_emissions(session, hub, body)
 
 
 @router.get("/container-types", response_model=Page[ContainerTypeRead], summary="List container types")
@@ -117,6 +132,19 @@ async def create_service(
 async def get_service(code: ServiceCodeInPath, caller: CurrentCaller, session: Session):
     """One service by its code. Any key."""
     return service.service_read(await service.get_service(session, code, field=None))
+
+
+@router.put("/services/{code}/emissions", response_model=ServiceRead, summary="Set a service's distances and intensity")
+async def set_service_emissions(
+    code: ServiceCodeInPath, body: ServiceEmissions,
+    caller: Annotated[Caller, requires(Scope.NETWORK_WRITE, operator=True)], session: Session,
+):
+    """Operator (`network:write`): the km of each leg between the service's calls and, optionally, the
+    operator's own measured g CO2e per tonne-km, which the service's emissions use instead of the
+    factor table. Fields left out are cleared.
+    """
+    found = await service.get_service(session, code, field=None)
+    return service.service_read(await service.set_service_emissions(session, found, body))
 
 
 @router.get("/departures", response_model=Page[DepartureRead], summary="List departures")

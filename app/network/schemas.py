@@ -50,7 +50,31 @@ class DepartureStatus(StrEnum):
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("10000000"), max_digits=12, decimal_places=2)]
 
 
-class HubCreate(RequestBody):
+Latitude = Annotated[float, Field(ge=-90, le=90, description="WGS 84 degrees north")]
+Longitude = Annotated[float, Field(ge=-180, le=180, description="WGS 84 degrees east")]
+HubIntensity = Annotated[float, Field(ge=0, le=1000, description="kg CO2e per tonne handled")]
+LegIntensity = Annotated[float, Field(ge=0, le=10000, description="g CO2e per tonne-km")]
+LegKm = Annotated[float, Field(gt=0, le=30000, description="km")]
+
+
+class HubEmissions(RequestBody):
+    """Where a hub is, and the operator's own figure for handling there (both parts or neither)."""
+
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    handling_ttw_kg_per_t: HubIntensity | None = Field(default=None, description="Tank-to-wheel kg CO2e per tonne handled")
+    handling_wtt_kg_per_t: HubIntensity | None = Field(default=None, description="Well-to-tank kg CO2e per tonne handled")
+
+    @model_validator(mode="after")
+    def _pairs(self) -> HubEmissions:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("give latitude and longitude together")
+        if (self.handling_ttw_kg_per_t is None) != (self.handling_wtt_kg_per_t is None):
+            raise ValueError("give handling_ttw_kg_per_t and handling_wtt_kg_per_t together")
+        return self
+
+
+class HubCreate(HubEmissions):
     code: HubCode = Field(description="UN/LOCODE, optionally with a facility suffix: CNWUH-WJS")
     name: Name
     kind: HubKind
@@ -81,6 +105,10 @@ class HubRead(BaseModel):
     timezone: str
     handling_hours: float
     railway_station_code: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    handling_ttw_kg_per_t: float | None = None
+    handling_wtt_kg_per_t: float | None = None
 
 
 class ContainerTypeCreate(RequestBody):
@@ -164,6 +192,25 @@ class RailRulesIn(RequestBody):
         return self
 
 
+class IntensityIn(RequestBody):
+    """An operator's own emission intensity for a service (its measured figure), overriding the factor table."""
+
+    ttw_g_per_tkm: LegIntensity = Field(description="Tank-to-wheel g CO2e per tonne-km")
+    wtt_g_per_tkm: LegIntensity = Field(description="Well-to-tank g CO2e per tonne-km")
+    source: Name = Field(description="Where the figure comes from, e.g. the operator's 2025 energy report")
+
+
+class ServiceEmissions(RequestBody):
+    """A service's distances and, optionally, its own intensity."""
+
+    distances_km: list[LegKm | None] | None = Field(
+        default=None, max_length=31, description="km of each leg between consecutive calls (origin, stops…, "
+                                                 "destination): one more than the stops; null where unknown "
+                                                 "(estimated from the hubs' coordinates)")
+    intensity: IntensityIn | None = Field(default=None, description="The operator's own figure; null: the factor "
+                                                                    "table's default for the mode")
+
+
 class ServiceCreate(RequestBody):
     code: ServiceCode
     name: Name | None = Field(default=None, description="Display name; the code when left out")
@@ -181,9 +228,14 @@ class ServiceCreate(RequestBody):
     rail_rules: RailRulesIn | None = Field(
         default=None, description="China Railway's container rules (RAIL only); {} takes every default, left out: none",
     )
+    distances_km: list[LegKm | None] | None = Field(
+        default=None, max_length=31, description="km of each leg between consecutive calls: one more than the stops")
+    intensity: IntensityIn | None = Field(default=None, description="The operator's own g CO2e per tonne-km")
 
     @model_validator(mode="after")
     def _stops_in_order(self) -> ServiceCreate:
+        if self.distances_km is not None and len(self.distances_km) != len(self.stops) + 1:
+            raise ValueError("distances_km needs one entry per leg: one more than the stops")
         if self.origin == self.destination:
             raise ValueError("origin and destination must differ")
         offsets = [s.offset_hours for s in self.stops]
@@ -211,6 +263,8 @@ class ServiceRead(BaseModel):
     rate_per_cbm: Decimal
     minimum_charge: Decimal
     rail_rules: dict | None = None
+    distances_km: list[float | None] | None = Field(default=None, description="km of each leg between calls")
+    intensity: dict | None = Field(default=None, description="The operator's own intensity, if set")
 
 
 class DepartureCreate(RequestBody):
@@ -268,3 +322,53 @@ class DepartureRead(BaseModel):
     max_cargo_kg: float | None = None
     max_train_length_m: float | None = None
     status: DepartureStatus
+
+
+# --- emissions (app.emissions): what a footprint reads like, for quotes, bookings and reports ---------
+
+class Co2eRead(BaseModel):
+    ttw_kg: float = Field(description="Tank-to-wheel kg CO2e")
+    wtt_kg: float = Field(description="Well-to-tank kg CO2e")
+    wtw_kg: float = Field(description="Well-to-wheel kg CO2e: TTW + WTT")
+
+
+class FactorRead(BaseModel):
+    id: str = Field(description="A factor-table id (GET /v1/emissions/factors), or service:CODE / hub:CODE for "
+                                "the operator's own figure")
+    source: str
+    model_config = {"extra": "allow"}
+
+
+class FootprintLegRead(BaseModel):
+    service: str
+    from_hub: str
+    to_hub: str
+    mode: Mode
+    mass_t: float = Field(description="The shipment's gross mass: its share of the vehicle by mass-based allocation")
+    distance_km: float | None
+    distance_basis: str = Field(description="OPERATOR (set on the service), GREAT_CIRCLE (hubs' great circle × "
+                                            "the mode's detour; air: + 95 km) or UNKNOWN")
+    tkm: float | None = Field(description="Transport activity: mass_t × distance_km")
+    factor: FactorRead | None
+    co2e: Co2eRead | None
+    status: str = Field(description="OK, NO_DISTANCE or NO_FACTOR")
+
+
+class FootprintHubRead(BaseModel):
+    hub: str
+    mass_t: float
+    factor: FactorRead | None
+    co2e: Co2eRead | None
+    status: str
+
+
+class FootprintRead(BaseModel):
+    """ISO 14083 emissions of a shipment: per leg and hub call, and totals of what could be computed."""
+
+    allocation: str = Field(description="MASS: an LCL shipment's share of a vehicle is by its gross mass")
+    complete: bool = Field(description="Every leg had a distance and a factor")
+    ttw_kg: float
+    wtt_kg: float
+    wtw_kg: float
+    legs: list[FootprintLegRead]
+    hubs: list[FootprintHubRead]

@@ -22,7 +22,9 @@ from app.network.schemas import (
     DepartureStatus,
     DepartureUpdate,
     HubCreate,
+    HubEmissions,
     ServiceCreate,
+    ServiceEmissions,
 )
 
 # Which status a departure may move to from each status.
@@ -140,6 +142,10 @@ async def create_service(session: AsyncSession, data: ServiceCreate) -> Service:
         rate_per_cbm=data.rate_per_cbm,
         minimum_charge=data.minimum_charge,
         rail_rules=service_rail_rules(data),
+        leg_distances_km=data.distances_km,
+        ttw_g_per_tkm=data.intensity.ttw_g_per_tkm if data.intensity else None,
+        wtt_g_per_tkm=data.intensity.wtt_g_per_tkm if data.intensity else None,
+        intensity_source=data.intensity.source if data.intensity else None,
         stops=[
             ServiceStop(sequence=i + 1, hub=hub, offset_hours=stop.offset_hours)
             for i, (stop, hub) in enumerate(zip(data.stops, stop_hubs))
@@ -184,7 +190,33 @@ def service_read(service: Service) -> dict:
         "rate_per_cbm": service.rate_per_cbm,
         "minimum_charge": service.minimum_charge,
         "rail_rules": service.rail_rules,
+        "distances_km": service.leg_distances_km,
+        "intensity": None if service.ttw_g_per_tkm is None else {
+            "ttw_g_per_tkm": service.ttw_g_per_tkm, "wtt_g_per_tkm": service.wtt_g_per_tkm,
+            "source": service.intensity_source,
+        },
     }
+
+
+async def set_service_emissions(session: AsyncSession, service: Service, data: ServiceEmissions) -> Service:
+    """Operator: the service's leg distances and own intensity (each left out: cleared)."""
+    if data.distances_km is not None and len(data.distances_km) != len(service.stops) + 1:
+        raise Unprocessable("distances_km", f"needs {len(service.stops) + 1} entries: one per leg between the "
+                                            f"service's calls")
+    service.leg_distances_km = data.distances_km
+    service.ttw_g_per_tkm = data.intensity.ttw_g_per_tkm if data.intensity else None
+    service.wtt_g_per_tkm = data.intensity.wtt_g_per_tkm if data.intensity else None
+    service.intensity_source = data.intensity.source if data.intensity else None
+    await session.flush()
+    return service
+
+
+async def set_hub_emissions(session: AsyncSession, hub: Hub, data: HubEmissions) -> Hub:
+    """Operator: the hub's coordinates and own handling intensity (each left out: cleared)."""
+    for name, value in data.model_dump().items():
+        setattr(hub, name, value)
+    await session.flush()
+    return hub
 
 
 def route_hubs(service: Service) -> list[Hub]:

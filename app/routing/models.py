@@ -71,5 +71,7 @@ class QuoteOption(Base):
     price_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     price: Mapped[dict[str, Any]]
     valid_until: Mapped[datetime]
+    # The option's footprint (app.emissions: totals, legs, hubs), null on options quoted before it was given.
+    co2e: Mapped[dict[str, Any] | None]
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -28,6 +28,7 @@ from app.consolidation import space
 from app.db import DriverStatement, utcnow
 from app.errors import NotFound, Unprocessable
 from app.network.service import departure_snapshots
+from app.routing import emissions
 from app.routing.index import BuiltNetwork, ServiceInfo, network_for
 from app.routing.models import QuoteOption
 from app.routing.no_options import no_options_reason
@@ -296,7 +297,10 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
         reason = await no_options_reason(
             session, built, data, origins, destinations, ready_at, now, HORIZON_DAYS, left_out_list, legs_needed
         )
-    itineraries = itineraries[:MAX_OPTIONS]
+    ranked = await emissions.rank(session, itineraries, totals.weight_kg, lambda i: door_to_door(i, breakdown, data),
+                                  data.sort, built.routes)
+    itineraries = [itinerary for itinerary, _ in ranked][:MAX_OPTIONS]
+    footprint_of = {id(itinerary): fp for itinerary, fp in ranked}
     quote_id = token("QT", 12)
     fastest = min(itineraries, key=lambda i: (i.arrives_at, i.price), default=None)
     cheapest = min(itineraries, key=lambda i: (door_to_door(i, breakdown, data), i.arrives_at), default=None)
@@ -306,6 +310,7 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
             session, caller, data, quote_id, now, ready_at, totals, itinerary, network, built, terms, breakdown, figures,
             explained,
         )
+        option.co2e = footprint_of[id(itinerary)].as_json()
         stored.append({column: getattr(option, column) for column in _OPTION_COLUMNS})
         options.append(option_read(option, itinerary is fastest, itinerary is cheapest))
     await _INSERT_OPTIONS.many(session, stored)  # one round trip for all, without the ORM's unit of work
@@ -435,12 +440,19 @@ def option_read(option: QuoteOption, fastest: bool = False, cheapest: bool = Fal
                 "mode", "service", "departure_id", "from_hub", "to_hub", "cutoff_at", "departs_at", "arrives_at",
                 "local", "chargeable_cbm", "chargeable_explained", "price",
             )}
-            for leg in option.legs
+            | {"co2e": _leg_co2e(option, index)}
+            for index, leg in enumerate(option.legs)
         ],
         "price": option.price,
+        "co2e": option.co2e,
         "valid_until": option.valid_until,
         "booking_reference": booking_reference,
     }
+
+
+def _leg_co2e(option: QuoteOption, index: int) -> dict | None:
+    legs = (option.co2e or {}).get("legs") or []
+    return legs[index]["co2e"] if index < len(legs) else None
 
 
 # --- booking from an option ------------------------------------------------------------

@@ -51,7 +51,9 @@ async def create_rate_card(
 async def create_quote(
     request: Request, body: QuoteRequest, caller: Annotated[Caller, requires(Scope.BOOKINGS_WRITE)], session: Session
 ):
-    """Priced itineraries (fastest, cheapest and the trade-offs between), each bookable until valid_until."""
+    """Priced itineraries (fastest, cheapest and the trade-offs between), each bookable until valid_until,
+    each with its CO2e by ISO 14083 (WTW and TTW kg, per leg and hub call). Only options that no other
+    beats on door-to-door price, arrival and CO2e together are offered, ordered by `sort`."""
     return await quotes.create_quote(session, caller, body, request.app.state.settings.cbm_per_teu)
 
 

@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field, model_validator
 
 from app.bookings.schemas import DELIVERED_RULES, CargoLineIn, ChargeableExplainedRead, Incoterm, PriceBreakdownRead
 from app.fields import Currency, DayEndOrTimestamp, DayOrTimestamp, HubCode, RequestBody, text
-from app.network.schemas import Mode
+from app.network.schemas import Co2eRead, FootprintRead, Mode
+from app.routing.emissions import QuoteSort
 
 Rate = Annotated[Decimal, Field(ge=0, le=Decimal("1000000"), max_digits=12, decimal_places=2)]
 
@@ -102,6 +103,8 @@ class QuoteRequest(RequestBody):
     )
     incoterm: Incoterm | None = Field(default=None, description="The Incoterms 2020 rule the exporter sells under; "
                                                                 "a booking of an option keeps it")
+    sort: QuoteSort = Field(default=QuoteSort.ARRIVAL, description="Order of the options: price (door to door), "
+                                                                   "arrival, or co2e (well-to-wheel kg)")
 
     @model_validator(mode="after")
     def _delivery_by_incoterm(self) -> QuoteRequest:
@@ -132,6 +135,7 @@ class QuoteLegRead(BaseModel):
                                   "(null on options quoted before it was given)"
     )
     price: PriceBreakdownRead
+    co2e: Co2eRead | None = Field(default=None, description="This leg's kg CO2e (null: no distance or no factor)")
 
 
 class QuoteOptionRead(BaseModel):
@@ -152,6 +156,8 @@ class QuoteOptionRead(BaseModel):
     cheapest: bool
     legs: list[QuoteLegRead]
     price: PriceBreakdownRead
+    co2e: FootprintRead | None = Field(default=None, description="The option's emissions by ISO 14083 (null on "
+                                                                 "options quoted before they were given)")
     valid_until: datetime
     booking_reference: str | None = None
 
