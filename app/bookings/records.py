@@ -13,6 +13,7 @@ from app.accounts.service import Caller
 from app.bookings.models import Booking, BookingLeg
 from app.bookings.schemas import SPACE_HOLDING
 from app.cargo import vertical_sides
+from app.cargo.packages import package_code
 from app.errors import NotFound
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -178,6 +179,7 @@ def booking_read(booking: Booking) -> dict:
                 "hs_code": line.hs_code,
                 "packages": line.packages,
                 "package_type": line.package_type,
+                "package_code": package_code(line.package_type),
                 "length_cm": line.length_cm,
                 "width_cm": line.width_cm,
                 "height_cm": line.height_cm,

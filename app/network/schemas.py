@@ -18,6 +18,7 @@ from app.fields import (
     Timestamp,
     TimeZone,
     UnLocode,
+    money,
 )
 
 
@@ -46,7 +47,7 @@ class DepartureStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
-Money = Annotated[Decimal, Field(ge=0, le=Decimal("10000000"), max_digits=12, decimal_places=2)]
+Money = money("10000000")
 
 
 class HubCreate(RequestBody):
