@@ -22,6 +22,8 @@ from app.consolidation.router import router as consolidation_router
 from app.db import make_engine, make_sessionmaker
 from app.dcsa.router import not_routed as dcsa_not_routed
 from app.dcsa.router import router as dcsa_router
+from app.dcsa_booking.router import not_routed as dcsa_booking_not_routed
+from app.dcsa_booking.router import router as dcsa_booking_router
 from app.docs import install_docs
 from app.errors import PROBLEM_MEDIA_TYPE, AppError, FieldError, Problem, problem
 from app.idempotency import IdempotencyMiddleware
@@ -126,6 +128,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if request.url.path.startswith("/dcsa/bkg/"):
+            return await dcsa_booking_not_routed(request, exc)  # the Booking 2.0 ErrorResponse shape
         if request.url.path.startswith("/dcsa/"):
             return await dcsa_not_routed(request, exc)  # the DCSA shape for anything under /dcsa/
         if (why := unparseable_body(exc)) is not None:
@@ -232,7 +236,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     for router in (
         accounts_router, network_router, bookings_router, consolidation_router, tracking_router, webhooks_router,
-        routing_router, dcsa_router, stuffing_router,
+        routing_router, dcsa_router, dcsa_booking_router, stuffing_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
 
