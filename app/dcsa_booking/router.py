@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.accounts.dependencies import Session, authenticate_first, requires, unparseable_body
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
-from app.dcsa_booking import service
+from app.dcsa_booking import notifications, service
 from app.dcsa_booking.mapping import BadRequest, spec
 from app.errors import AppError
 
@@ -140,6 +140,35 @@ async def cancel_booking(request: Request, bookingReference: str, body: JsonBody
     _check(request, bookingReference)
     await service.cancel(session, caller, bookingReference, body)
     return Response(status_code=202)
+
+
+# --- notification subscriptions (the spec leaves signing up to the provider) -----------------------
+
+Subscriber = Annotated[Caller, requires(Scope.WEBHOOKS_WRITE)]
+
+
+@router.post("/notification-subscriptions", status_code=201)
+async def subscribe(request: Request, body: JsonBody, caller: Subscriber, session: Session) -> dict[str, Any]:
+    """Booking notifications (CloudEvents ``org.dcsa.booking.v2``) to ``callbackUrl``, signed with
+    the secret in this answer only (Standard Webhooks headers)."""
+    _check(request)
+    row, secret = await notifications.subscribe(session, caller, body, request.app.state.settings)
+    return {**notifications.subscription_read(row), "secret": secret}
+
+
+@router.get("/notification-subscriptions/{subscriptionReference}")
+async def get_subscription(request: Request, subscriptionReference: str,  # noqa: N803
+                           caller: Subscriber, session: Session) -> dict[str, Any]:
+    _check(request)
+    return notifications.subscription_read(await notifications.get(session, caller, subscriptionReference))
+
+
+@router.delete("/notification-subscriptions/{subscriptionReference}", status_code=204)
+async def unsubscribe(request: Request, subscriptionReference: str,  # noqa: N803
+                      caller: Subscriber, session: Session) -> Response:
+    _check(request)
+    await notifications.unsubscribe(session, caller, subscriptionReference)
+    return Response(status_code=204)
 
 
 def bkg_openapi() -> dict[str, Any]:
