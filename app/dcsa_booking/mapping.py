@@ -311,6 +311,7 @@ def map_equipment(request: dict[str, Any], mapped: Mapped) -> None:
     if not cargo:
         raise BadRequest("$.requestedEquipments[0].commodities", "Caravan needs the commodities to book LCL space")
     mapped.body["cargo"] = cargo
+    mapped.paths["cargo"] = "$.requestedEquipments"
 
 
 def map_consignee(request: dict[str, Any], mapped: Mapped) -> None:
@@ -328,6 +329,7 @@ def map_consignee(request: dict[str, Any], mapped: Mapped) -> None:
     street = " ".join(part for part in (address["street"], address.get("streetNumber")) if part)
     city = " ".join(part for part in (address.get("postCode"), address["city"]) if part)
     contact = (consignee.get("partyContactDetails") or [{}])[0]
+    mapped.paths["consignee"] = path
     mapped.body["consignee"] = {"name": consignee["partyName"], "address": street, "city": city,
                                 "country": address["countryCode"], "email": contact.get("email"),
                                 "phone": contact.get("phone")}
