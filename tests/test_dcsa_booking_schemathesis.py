@@ -11,8 +11,13 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings as hypothesis_settings
-from schemathesis.checks import not_a_server_error, response_headers_conformance, response_schema_conformance
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from schemathesis.checks import (
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+)
 
 from app.dcsa_booking.mapping import spec
 from app.main import create_app

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.cargo.packages import CODE_OF_NAME, NAME_OF_CODE, package_code, package_name
 from app.bookings.schemas import PackageType
+from app.cargo.packages import CODE_OF_NAME, NAME_OF_CODE, package_code, package_name
 from tests import factories
 from tests.factories import booking_body, cargo_line
 

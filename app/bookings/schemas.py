@@ -18,7 +18,6 @@ from pydantic import (
 )
 
 from app.cargo.packages import NAME_OF_CODE, package_name
-
 from app.fields import (
     CountryCode,
     DgClass,

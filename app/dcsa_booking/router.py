@@ -14,7 +14,7 @@ import copy
 import logging
 import re
 from collections.abc import Callable, Coroutine
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -24,7 +24,12 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.accounts.dependencies import Session, authenticate_first, requires, unparseable_body
+from app.accounts.dependencies import (
+    Session,
+    authenticate_first,
+    requires,
+    unparseable_body,
+)
 from app.accounts.schemas import Scope
 from app.accounts.service import Caller
 from app.dcsa_booking import notifications, service
@@ -54,7 +59,7 @@ def bkg_error(request: Request, status: int, message: str, headers: dict[str, st
         "statusCode": status,
         "statusCodeText": HTTPStatus(status).phrase[:50],
         "statusCodeMessage": message[:200],
-        "errorDateTime": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+        "errorDateTime": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "errors": [detail],
     }
     return JSONResponse(body, status_code=status, headers={**(headers or {}), "API-Version": API_VERSION})
@@ -117,8 +122,8 @@ async def create_booking(request: Request, body: JsonBody, caller: Writer, sessi
 
 
 @router.get("/bookings/{bookingReference}")
-async def get_booking(request: Request, bookingReference: str, caller: Reader, session: Session,  # noqa: N803
-                      amendedContent: Annotated[str, Query()] = "false") -> JSONResponse:  # noqa: N803
+async def get_booking(request: Request, bookingReference: str, caller: Reader, session: Session,
+                      amendedContent: Annotated[str, Query()] = "false") -> JSONResponse:
     _check(request, bookingReference)
     if amendedContent not in ("true", "false"):
         raise BadRequest("amendedContent", "true or false")
@@ -127,7 +132,7 @@ async def get_booking(request: Request, bookingReference: str, caller: Reader, s
 
 
 @router.put("/bookings/{bookingReference}", status_code=202)
-async def update_booking(request: Request, bookingReference: str, body: JsonBody,  # noqa: N803
+async def update_booking(request: Request, bookingReference: str, body: JsonBody,
                          caller: Writer, session: Session) -> Response:
     _check(request, bookingReference)
     await service.update(session, caller, bookingReference, body)
@@ -135,7 +140,7 @@ async def update_booking(request: Request, bookingReference: str, body: JsonBody
 
 
 @router.patch("/bookings/{bookingReference}", status_code=202)
-async def cancel_booking(request: Request, bookingReference: str, body: JsonBody,  # noqa: N803
+async def cancel_booking(request: Request, bookingReference: str, body: JsonBody,
                          caller: Writer, session: Session) -> Response:
     _check(request, bookingReference)
     await service.cancel(session, caller, bookingReference, body)
@@ -157,14 +162,14 @@ async def subscribe(request: Request, body: JsonBody, caller: Subscriber, sessio
 
 
 @router.get("/notification-subscriptions/{subscriptionReference}")
-async def get_subscription(request: Request, subscriptionReference: str,  # noqa: N803
+async def get_subscription(request: Request, subscriptionReference: str,
                            caller: Subscriber, session: Session) -> dict[str, Any]:
     _check(request)
     return notifications.subscription_read(await notifications.get(session, caller, subscriptionReference))
 
 
 @router.delete("/notification-subscriptions/{subscriptionReference}", status_code=204)
-async def unsubscribe(request: Request, subscriptionReference: str,  # noqa: N803
+async def unsubscribe(request: Request, subscriptionReference: str,
                       caller: Subscriber, session: Session) -> Response:
     _check(request)
     await notifications.unsubscribe(session, caller, subscriptionReference)

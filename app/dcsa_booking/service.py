@@ -25,7 +25,14 @@ from app.bookings import records
 from app.bookings.models import Booking
 from app.bookings.schemas import BookingCreate
 from app.db import utcnow
-from app.dcsa_booking.mapping import MAX_FEEDBACKS, BadRequest, Mapped, feedback, judge, map_request
+from app.dcsa_booking.mapping import (
+    MAX_FEEDBACKS,
+    BadRequest,
+    Mapped,
+    feedback,
+    judge,
+    map_request,
+)
 from app.dcsa_booking.models import DcsaBooking
 from app.dcsa_booking.view import NOT_CONFIRMED, booking_status, dcsa_booking
 from app.errors import AppError, Conflict, NotFound, PreconditionFailed, Unprocessable
