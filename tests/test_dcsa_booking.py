@@ -170,6 +170,13 @@ async def test_properties_caravan_does_not_use_get_a_will_be_ignored_feedback(cl
     assert all(f["severity"] == "WARN" for f in answer["feedbacks"] if f["code"] == "PROPERTY_WILL_BE_IGNORED")
 
 
+async def test_an_ignored_property_s_name_is_repeated_printable_and_bounded(client, exporter, network):
+    body = request_body(network["departure_id"], **{"x\u0000\u202e" + "y" * 500: 1})
+    answer = await get(client, exporter, await book(client, exporter, network["departure_id"], **body))
+    ignored = [f for f in answer["feedbacks"] if f["code"] == "PROPERTY_WILL_BE_IGNORED"]
+    assert ignored[0]["jsonPath"] == "$.x??" + "y" * 97
+
+
 async def test_pounds_inches_and_a_reefer_setpoint_in_fahrenheit_are_converted(client, operator, exporter, network):
     body = request_body(network["departure_id"])
     equipment = body["requestedEquipments"][0]
@@ -242,6 +249,12 @@ async def test_dangerous_goods_map_to_caravan_s_and_the_service_s_rules_apply(cl
     (lambda b: b["shipmentLocations"][1]["location"].update(UNLocationCode="NLRTM"),
      "$.shipmentLocations[1].location"),
     (lambda b: b["requestedEquipments"][0].update(units="one"), "$.requestedEquipments[0].units"),
+    (lambda b: b["requestedEquipments"][0].update(units=10_001), "$.requestedEquipments[0].units"),
+    (lambda b: b["requestedEquipments"][0].update(ISOEquipmentCode="2\u00012"),
+     "$.requestedEquipments[0].ISOEquipmentCode"),
+    (lambda b: b.update(requestedEquipments=b["requestedEquipments"] * 51), "$.requestedEquipments"),
+    (lambda b: b["requestedEquipments"][0]["commodities"][0].update(commodityType="Deko\u202eexe"),
+     "$.requestedEquipments[0].commodities[0].commodityType"),
 ])
 async def test_a_request_caravan_cannot_take_is_a_400_naming_the_property(client, exporter, network, change, path):
     body = request_body(network["departure_id"])

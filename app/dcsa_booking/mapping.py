@@ -131,11 +131,18 @@ HUB_CODE = re.compile(r"^[A-Za-z]{2}[A-Za-z2-9]{3}-[A-Za-z0-9]{2,6}$")
 PACKING_GROUPS = {1: "I", 2: "II", 3: "III"}
 
 
+def printable(name: str) -> str:
+    """A property name as a feedback may repeat it: printable ASCII, at most 100 characters (a member's
+    name is the sender's free text, and feedbacks are stored and answered)."""
+    return re.sub(r"[^\x20-\x7e]", "?", name[:100])
+
+
 def _ignored(document: dict[str, Any], used: set[str], path: str, feedbacks: list[dict[str, Any]]) -> None:
     for name in document:
-        if name not in used:
-            feedbacks.append(feedback("PROPERTY_WILL_BE_IGNORED", f"{path}.{name}",
-                                      f"Caravan does not use {name}; it is not kept"))
+        if name not in used and len(feedbacks) < MAX_FEEDBACKS:
+            shown = printable(name)
+            feedbacks.append(feedback("PROPERTY_WILL_BE_IGNORED", f"{path}.{shown}",
+                                      f"Caravan does not use {shown}; it is not kept"))
 
 
 class Mapped:
@@ -175,8 +182,8 @@ def map_locations(request: dict[str, Any], mapped: Mapped) -> None:
         path = f"$.shipmentLocations[{index}]"
         code = entry["locationTypeCode"]
         if code not in ORIGIN_TYPES + DESTINATION_TYPES or code in found:
-            mapped.feedbacks.append(feedback("PROPERTY_WILL_BE_IGNORED", path,
-                                             f"Caravan reads one POL (or PRE) and one POD (or PDE); {code} is not used"))
+            mapped.feedbacks.append(feedback("PROPERTY_WILL_BE_IGNORED", path, "Caravan reads one POL (or PRE) and one "
+                                             f"POD (or PDE); {printable(code)} is not used"))
             continue
         place = _place(entry, path, mapped.feedbacks)
         if place is None:
@@ -289,11 +296,21 @@ def _commodity(commodity: dict[str, Any], path: str, reefer: dict[str, float] | 
     return line
 
 
+MAX_EQUIPMENTS = 50
+EQUIPMENT_CODE = re.compile(r"^[A-Z0-9]{1,4}$")
+
+
 def map_equipment(request: dict[str, Any], mapped: Mapped) -> None:
     cargo: list[dict[str, Any]] = []
+    if len(request["requestedEquipments"]) > MAX_EQUIPMENTS:
+        raise BadRequest("$.requestedEquipments", f"at most {MAX_EQUIPMENTS} entries")
     for index, equipment in enumerate(request["requestedEquipments"]):
         path = f"$.requestedEquipments[{index}]"
         _ignored(equipment, USED_EQUIPMENT, path, mapped.feedbacks)
+        if not EQUIPMENT_CODE.match(equipment["ISOEquipmentCode"]):
+            raise BadRequest(f"{path}.ISOEquipmentCode", "an ISO 6346 size and type code: capitals and digits (22G1)")
+        if not 0 <= equipment["units"] <= 10_000:
+            raise BadRequest(f"{path}.units", "0 to 10000")
         mapped.equipments.append({"ISOEquipmentCode": equipment["ISOEquipmentCode"], "units": equipment["units"],
                                   "isShipperOwned": equipment["isShipperOwned"],
                                   "commodities": len(equipment.get("commodities") or [])})
