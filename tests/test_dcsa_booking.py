@@ -18,6 +18,7 @@ from app.dcsa_booking.mapping import spec
 from app.network.models import Departure
 from tests import factories
 from tests.factories import line_of_cbm
+from tests.test_quotes import by_modes, multimodal_network, quote
 
 BASE = "/dcsa/bkg/v2/bookings"
 
@@ -168,6 +169,29 @@ async def test_properties_caravan_does_not_use_get_a_will_be_ignored_feedback(cl
     assert {"$.serviceContractReference", "$.transportDocumentTypeCode", "$.documentParties.bookingAgent",
             "$.requestedEquipments[0].commodities[0].cargoNetWeight"} <= ignored
     assert all(f["severity"] == "WARN" for f in answer["feedbacks"] if f["code"] == "PROPERTY_WILL_BE_IGNORED")
+
+
+async def test_a_quote_option_is_booked_by_its_contract_quotation_reference(client, operator, exporter):
+    await multimodal_network(client, operator)
+    rail = by_modes(await quote(client, exporter))[("RAIL",)]
+    body = request_body(0, contractQuotationReference=rail["id"], incoTerms="FCA",
+                        references=[{"type": "SI", "value": "S-9"}, {"type": "ZZZ", "value": "misc"}])
+    del body["carrierExportVoyageNumber"]
+    made = await client.post(BASE, json=body, headers=exporter)
+    assert made.status_code == 202, made.text
+    answer = await get(client, exporter, made.json()["carrierBookingRequestReference"])
+    caravan = (await client.get(f"/v1/bookings/{answer['carrierBookingReference']}", headers=exporter)).json()
+    option = (await client.get(f"/v1/quote-options/{rail['id']}", headers=exporter)).json()
+    assert option["booking_reference"] == caravan["reference"] and caravan["incoterm"] == "FCA"
+    assert caravan["references"] == [{"kind": "SHIPPER_REFERENCE", "value": "S-9"}, {"kind": "OTHER", "value": "misc"}]
+    assert answer["references"] == [{"type": "SI", "value": "S-9"}, {"type": "CR", "value": "misc"}]
+    assert answer["incoTerms"] == "FCA"
+    assert any(f["jsonPath"] == "$.shipmentLocations" for f in answer["feedbacks"])
+    # Both a departure and a quote option, or neither: a 400 naming the departure.
+    both = dict(body, carrierExportVoyageNumber="1")
+    assert_error(await client.post(BASE, json=both, headers=exporter), 400, "$.carrierExportVoyageNumber")
+    bad_term = dict(body, incoTerms="XYZ")
+    assert_error(await client.post(BASE, json=bad_term, headers=exporter), 400, "$.incoTerms")
 
 
 async def test_an_ignored_property_s_name_is_repeated_printable_and_bounded(client, exporter, network):

@@ -379,10 +379,12 @@ def map_request(request: dict[str, Any], *, updating: bool = False) -> Mapped:
                 raise BadRequest("$.carrierExportVoyageNumber", "a Caravan departure id (digits)")
             mapped.body["departure_id"] = int(voyage)
             mapped.paths["departure_id"] = "$.carrierExportVoyageNumber"
+            map_locations(request, mapped)
         else:
             mapped.body["quote_option_id"] = quotation
             mapped.paths["quote_option_id"] = "$.contractQuotationReference"
-        map_locations(request, mapped)
+            mapped.feedbacks.append(feedback("PROPERTY_WILL_BE_IGNORED", "$.shipmentLocations",
+                                             "a quote option is booked from and to the places it was quoted for"))
     else:
         for name in ("carrierExportVoyageNumber", "contractQuotationReference"):
             if name in request:
