@@ -15,6 +15,8 @@ services as the routers). Under every floor lies the infrastructure: ``config``,
 From the top down:
 
 8. ``dcsa``: the DCSA Track & Trace view of the events, and its event subscriptions.
+   ``dcsa_booking``: the DCSA Booking 2.0 view of the bookings (book, read, update or
+   amend, cancel through the booking desk).
 7. ``booking_desk``: what happens to a booking: create it on a departure or from a
    quote option, amend, cancel, reject, roll over, waitlist, the CFS receipt and the
    delivery, and the bookings of a departure the hub cancelled. It tells tracking of

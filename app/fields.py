@@ -199,6 +199,20 @@ IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdField = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
+# --- money -----------------------------------------------------------------------------
+
+def money(maximum: str) -> object:
+    """An amount of money as taken in a request body: a string (``"118.00"``), never a JSON number
+    (a binary float cannot hold every amount in cents), 0 to ``maximum``, at most two decimals."""
+    return Annotated[
+        Decimal,
+        Field(ge=0, le=Decimal(maximum), max_digits=12, decimal_places=2),
+        WithJsonSchema({"type": "string", "pattern": r"^[0-9]{1,10}(\.[0-9]{1,2})?$", "examples": ["118.00"],
+                        "description": f"An amount as a string, 0 to {maximum}, at most two decimals"},
+                       mode="validation"),
+    ]
+
+
 # --- ISO 6346 container numbers -------------------------------------------------
 
 def _iso6346_letter_values() -> dict[str, int]:
@@ -250,7 +264,7 @@ def _json_kinds(annotation: Any) -> frozenset[str] | None:
     if annotation in (int, float):
         return frozenset({"number"})
     if annotation is Decimal:
-        return frozenset({"number", "string"})  # money is sent as a string, also accepted as a number
+        return frozenset({"string"})  # money is sent as a string ("118.00"): a JSON number is refused
     if annotation is AwareDatetime or (isinstance(annotation, type) and issubclass(annotation, (str, datetime, Enum))):
         return frozenset({"string"})
     origin = get_origin(annotation)

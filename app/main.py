@@ -25,6 +25,8 @@ from app.consolidation.warm import warm as warm_space
 from app.db import make_engine, make_sessionmaker
 from app.dcsa.router import not_routed as dcsa_not_routed
 from app.dcsa.router import router as dcsa_router
+from app.dcsa_booking.router import not_routed as dcsa_booking_not_routed
+from app.dcsa_booking.router import router as dcsa_booking_router
 from app.docs import install_docs
 from app.errors import PROBLEM_MEDIA_TYPE, AppError, FieldError, Problem, problem
 from app.idempotency import IdempotencyMiddleware
@@ -136,6 +138,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if is_console(request):
             return await console_error(request, exc)
+        if request.url.path.startswith("/dcsa/bkg/"):
+            return await dcsa_booking_not_routed(request, exc)  # the Booking 2.0 ErrorResponse shape
         if request.url.path.startswith("/dcsa/"):
             return await dcsa_not_routed(request, exc)  # the DCSA shape for anything under /dcsa/
         if (why := unparseable_body(exc)) is not None:
@@ -249,7 +253,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_console(app)
     for router in (
         accounts_router, network_router, bookings_router, consolidation_router, tracking_router, webhooks_router,
-        routing_router, dcsa_router, stuffing_router, papers_router, emissions_router,
+        routing_router, dcsa_router, dcsa_booking_router, stuffing_router, papers_router, emissions_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
 

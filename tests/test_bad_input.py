@@ -29,7 +29,7 @@ BAD_LINES = [
     ({"packages": 1.5}, "cargo.0.packages"),
     ({"hs_code": "95051"}, "cargo.0.hs_code"),
     ({"hs_code": "95051012345"}, "cargo.0.hs_code"),
-    ({"package_type": "SACK"}, "cargo.0.package_type"),
+    ({"package_type": "HAMPER"}, "cargo.0.package_type"),
     ({"description": "x" * 201}, "cargo.0.description"),
     ({"description": "nul\u0000byte"}, "cargo.0.description"),
     ({"description": "\ud800"}, "cargo.0.description"),

@@ -9,7 +9,6 @@ ODD_PATHS = [
     "/dcsa/tnt/v2/nothing%0Ahere",
     "/dcsa/tnt/v2/event-subscriptions/a%0Ab/secret/x",
     "/dcsa/tnt/v1/events",
-    "/dcsa/bkg/v2/bookings",
     "/dcsa/%0A",
 ]
 
@@ -43,3 +42,21 @@ async def test_other_methods_on_unknown_dcsa_paths_authenticate_first_too(client
     # /v1 keeps its own shape.
     response = await client.get("/v1/nothing%0Ahere", headers=operator)
     assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json"
+
+
+# DCSA Booking 2.0 (issue 17) is served at /dcsa/bkg/v2: its paths answer in that spec's ErrorResponse shape.
+BKG_PATHS = ["/dcsa/bkg/v2/bookings", "/dcsa/bkg/v2/nothing%0Ahere", "/dcsa/bkg/v1/bookings"]
+
+
+def assert_bkg_error(response, status: int) -> None:
+    assert "problem" not in response.headers["content-type"]
+    assert response.status_code == status, response.text
+    assert response.headers["api-version"] == "2.0.0"
+    body = response.json()
+    assert body["statusCode"] == status and body["errors"][0]["errorCodeText"] and "type" not in body
+
+
+@pytest.mark.parametrize("path", BKG_PATHS)
+async def test_booking_paths_authenticate_first_and_answer_in_their_spec_s_shape(client, operator, path):
+    assert_bkg_error(await client.get(path), 401)
+    assert_bkg_error(await client.get(path, headers=operator), 405 if path == "/dcsa/bkg/v2/bookings" else 404)

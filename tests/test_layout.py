@@ -25,7 +25,7 @@ FLOORS = [
     {"webhooks", "routing", "papers"},
     {"tracking"},
     {"booking_desk"},
-    {"dcsa"},
+    {"dcsa", "dcsa_booking"},
 ]
 FLOOR = {domain: level for level, domains in enumerate(FLOORS) for domain in domains}
 ENTRY_MODULES = {"main", "cli", "demo", "registry", "server", "idempotency", "stuffing_api"}

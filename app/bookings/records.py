@@ -15,6 +15,7 @@ from app.bookings.models import Booking, BookingLeg
 from app.bookings.schemas import SPACE_HOLDING
 from app.cargo import vertical_sides
 from app.db import DriverStatement
+from app.cargo.packages import package_code
 from app.errors import NotFound
 from app.network.models import Departure
 
@@ -213,6 +214,7 @@ def booking_read(booking: Booking) -> dict:
                 "hs_code": line.hs_code,
                 "packages": line.packages,
                 "package_type": line.package_type,
+                "package_code": package_code(line.package_type),
                 "length_cm": line.length_cm,
                 "width_cm": line.width_cm,
                 "height_cm": line.height_cm,

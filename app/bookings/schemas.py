@@ -3,9 +3,21 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    WithJsonSchema,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
+from app.cargo.packages import NAME_OF_CODE, package_name
 from app.fields import (
     CountryCode,
     HsCode,
@@ -57,6 +69,21 @@ class PackageType(StrEnum):
     ROLL = "ROLL"
     COIL = "COIL"
     PIECE = "PIECE"
+    PACKAGE = "PACKAGE"
+    BOX = "BOX"
+    SACK = "SACK"
+
+
+def _package_name(value: object) -> object:
+    return package_name(value) if isinstance(value, str) else value
+
+
+# A package type as taken: Caravan's name or its UN/ECE Recommendation 21 code ("CT" is a CARTON).
+PackageTypeIn = Annotated[PackageType, BeforeValidator(_package_name), WithJsonSchema({
+    "type": "string", "enum": [*PackageType, *sorted(NAME_OF_CODE)],
+    "description": "The kind of package: a name (CARTON, PALLET…) or its UN/ECE Recommendation 21 code "
+                   "(" + ", ".join(f"{code} {name.lower()}" for code, name in sorted(NAME_OF_CODE.items())) + ")",
+})]
 
 
 class Side(StrEnum):
@@ -119,7 +146,7 @@ class CargoLineIn(RequestBody):
     description: Name
     hs_code: HsCode
     packages: int = Field(ge=1, le=10_000)
-    package_type: PackageType
+    package_type: PackageTypeIn
     length_cm: float = Field(gt=0, le=1300)
     width_cm: float = Field(gt=0, le=1300)
     height_cm: float = Field(gt=0, le=1300)
@@ -329,6 +356,7 @@ class CargoLineRead(BaseModel):
     hs_code: str
     packages: int
     package_type: PackageType
+    package_code: str = Field(description="The package type's UN/ECE Recommendation 21 code (CARTON: CT)")
     length_cm: float
     width_cm: float
     height_cm: float

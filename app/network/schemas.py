@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -19,6 +18,7 @@ from app.fields import (
     TimeZone,
     UnLocode,
     UnNumber,
+    money,
 )
 
 
@@ -47,7 +47,7 @@ class DepartureStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
-Money = Annotated[Decimal, Field(ge=0, le=Decimal("10000000"), max_digits=12, decimal_places=2)]
+Money = money("10000000")
 
 
 Latitude = Annotated[float, Field(ge=-90, le=90, description="WGS 84 degrees north")]

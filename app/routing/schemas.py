@@ -8,11 +8,11 @@ from typing import Annotated
 from pydantic import BaseModel, Field, model_validator
 
 from app.bookings.schemas import DELIVERED_RULES, CargoLineIn, ChargeableExplainedRead, Incoterm, PriceBreakdownRead
-from app.fields import Currency, DayEndOrTimestamp, DayOrTimestamp, HubCode, RequestBody, text
+from app.fields import Currency, DayEndOrTimestamp, DayOrTimestamp, HubCode, RequestBody, money, text
 from app.network.schemas import Co2eRead, FootprintRead, Mode
 from app.routing.emissions import QuoteSort
 
-Rate = Annotated[Decimal, Field(ge=0, le=Decimal("1000000"), max_digits=12, decimal_places=2)]
+Rate = money("1000000")
 
 
 class RateCardCreate(RequestBody):

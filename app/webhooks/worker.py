@@ -11,8 +11,9 @@ itself (``PinnedBackend``), so a callback host cannot pass the URL check with a
 public address and then be reached at a private one.
 
 A subscription's ``format`` decides what is POSTed: Caravan's own (``body_for``, Standard
-Webhooks headers) or a DCSA Track & Trace notification (``app.dcsa.subscriptions``:
-the event in the DCSA view's form, ``Notification-Signature``). Everything else (claims,
+Webhooks headers), a DCSA Track & Trace notification (``app.dcsa.subscriptions``:
+the event in the DCSA view's form, ``Notification-Signature``) or a DCSA Booking 2.0
+notification (``app.dcsa_booking.notifications``: a CloudEvent, Standard Webhooks headers). Everything else (claims,
 leases, retries, back-off, 410, the URL rule and the pinned connections) is the same.
 
 Being the service's background process, each worker also purges every ``purge_seconds``:
@@ -38,6 +39,7 @@ from app import idempotency
 from app.config import Settings
 from app.db import utcnow
 from app.dcsa import subscriptions as dcsa
+from app.dcsa_booking import notifications as dcsa_booking
 from app.webhooks import deliveries, signing, subscriptions, urls
 
 log = logging.getLogger("caravan.webhooks")
@@ -227,10 +229,13 @@ class Worker:
         """The notification body of each DCSA delivery, None for one its subscription's filters do not
         match (withdrawn here, never POSTed). Built when claimed, the events being committed by then."""
         wanted = [row for row in rows if row.format == subscriptions.DCSA]
-        if not wanted:
+        bookings = [row for row in rows if row.format == dcsa_booking.DCSA_BKG]
+        if not wanted and not bookings:
             return {}
         async with self.sessionmaker() as session:
-            bodies = await dcsa.notification_bodies(session, wanted)
+            bodies = await dcsa.notification_bodies(session, wanted) if wanted else {}
+            if bookings:  # DCSA booking notifications (CloudEvents), signed as Caravan's own webhooks
+                bodies.update(await dcsa_booking.notification_bodies(session, bookings))
             await deliveries.withdraw(session, token, [delivery for delivery, body in bodies.items() if body is None])
             await session.commit()
         return bodies
@@ -261,7 +266,7 @@ class Worker:
             return {"status_code": None, "latency_ms": 0.0, "response_body": None, "error": SECRET_UNAVAILABLE}
         if refusal := await self._refusal(row.url):
             return {"status_code": None, "latency_ms": 0.0, "response_body": None, "error": f"refused: {refusal}"[:300]}
-        body = body_for(row)
+        body = dcsa_body if dcsa_body is not None and row.format == dcsa_booking.DCSA_BKG else body_for(row)
         message_id = signing.webhook_id(row.id)
         timestamp = int(time.time())
         headers = {
@@ -271,7 +276,9 @@ class Worker:
             "webhook-timestamp": str(timestamp),
             "webhook-signature": signing.signatures(keys, message_id, timestamp, body),
         }
-        if dcsa_body is not None:  # a DCSA subscription's notification (see _dcsa_bodies) replaces all of it
+        if row.format == dcsa_booking.DCSA_BKG:
+            headers["api-version"] = "2.0.0"
+        elif dcsa_body is not None:  # a DCSA subscription's notification (see _dcsa_bodies) replaces all of it
             # DCSA signs with one secret: the current one (its PUT .../secret replaces it at once).
             body, headers = dcsa_body, dcsa.notification_headers(keys[0], row.subscription_id, dcsa_body)
         try:
