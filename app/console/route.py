@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.network.service import departures_by_id, list_hubs
+from app.network.service import list_hubs
+from app.network.snapshots import departures_by_id
 
 MODE_COLOURS = {"RAIL": "#0b6e99", "WATER": "#2a9d8f", "AIR": "#8e6bbf", "ROAD": "#b7791f"}
 WIDTH, MARGIN, LINE_Y = 960, 60, 70

@@ -27,7 +27,7 @@ from app.bookings.models import Booking
 from app.consolidation import space
 from app.db import utcnow
 from app.network.models import Departure
-from app.network.service import departure_snapshots
+from app.network.snapshots import departure_snapshots
 
 logger = logging.getLogger("caravan.space")
 

@@ -27,7 +27,7 @@ from app.cargo import CargoFigures, PriceBreakdown, RateTerms, price
 from app.consolidation import space
 from app.db import DriverStatement, utcnow
 from app.errors import NotFound, Unprocessable
-from app.network.service import departure_snapshots
+from app.network.snapshots import departure_snapshots
 from app.routing import emissions
 from app.routing.index import BuiltNetwork, ServiceInfo, network_for
 from app.routing.models import QuoteOption

@@ -19,7 +19,7 @@ from app.cargo import END_TERMS, RateTerms
 from app.db import DriverStatement, utcnow
 from app.errors import NotFound
 from app.network.models import Departure, Service
-from app.network.service import DepartureForBooking
+from app.network.snapshots import DepartureForBooking
 from app.routing.models import RateCard
 from app.routing.schemas import RateCardCreate
 
@@ -149,7 +149,7 @@ _CardRow = namedtuple("_CardRow", [column.key for column in _card_columns()])  #
 
 
 async def departure_with_terms(session: AsyncSession, departure_id: int) -> tuple[Departure, RateTerms]:
-    """The departure under its row lock (``network.service.departure_for_booking``) and the terms that price it
+    """The departure under its row lock (``network.snapshots.departure_for_booking``) and the terms that price it
     (``terms_for_departure``), read in one statement."""
     departure, card = await _DEPARTURE_WITH_CARD(session, departure_id)
     row = _CardRow(*card)

@@ -24,7 +24,7 @@ from app.events.schemas import (
     EventType,
 )
 from app.network.models import Departure
-from app.network.service import departures_by_id
+from app.network.snapshots import departures_by_id
 from app.pagination import encode_cursor
 from app.tracking.legs import RIDING, booking_legs
 from app.tracking.models import Leg
