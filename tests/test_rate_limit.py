@@ -19,6 +19,7 @@ from app.errors import PROBLEM_MEDIA_TYPE, TooManyRequests
 from app.idempotency import IdempotencyRecord
 from app.main import create_app
 from app.ratelimit import RateLimiter, TokenBuckets
+from tests.console_helpers import key_of, sign_in
 from tests.factories import booking_body
 
 
@@ -227,3 +228,18 @@ def test_the_openapi_document_declares_429_on_authenticated_routes(app):
     assert PROBLEM_MEDIA_TYPE in response["content"] and "Retry-After" in response["headers"]
     assert "429" in paths["/v1/bookings"]["get"]["responses"]
     assert "429" not in paths["/healthz"]["get"]["responses"]
+
+
+async def test_console_pages_count_against_the_signed_in_keys_limit(limited_app, connect, exporter):
+    """The console's pages draw on the same bucket as the key's API requests (its sign-in is not counted)."""
+    app = limited_app()
+    client = connect(app)
+    signed = await sign_in(client, key_of(exporter))
+    assert signed.status_code in (302, 303), signed.text
+    client.cookies.update(signed.cookies)
+    for _ in range(3):
+        assert (await client.get("/console/bookings")).status_code == 200
+    page = await client.get("/console/bookings")
+    assert page.status_code == 429
+    # The API and the console share the key's one bucket.
+    assert_throttled(await client.get("/v1/bookings", headers=exporter), retry_after=1)

@@ -202,7 +202,7 @@ async def signed_in(request: Request, session: Session) -> User:
     if found is None:
         raise NotSignedIn()
     caller, _row = found
-    request.app.state.rate_limiter.admit(request.scope, caller.api_key_id)
+    await request.app.state.rate_limiter.admit(request.scope, caller.api_key_id)
     request.state.caller = caller
     user = User(caller, token)
     request.state.console_user = user
