@@ -383,3 +383,23 @@ async def test_the_operator_numbers_and_seals_a_container(client, operator, expo
     plan = (await client.get(f"/v1/departures/{departure_id}/plan", headers=operator)).json()
     assert plan["containers"][0]["container_number"] == "CSQU3054383" and plan["containers"][0]["seal_number"] == "SEAL-1"
     assert 'value="CSQU3054383"' in (await client.get(page_path)).text
+
+
+async def test_quote_options_show_their_co2e_once_every_leg_has_a_factor(client, operator, exporter, network):
+    form = quote_form(ready_at=factories.future(1).date().isoformat())
+    await sign_in(client, key_of(exporter))
+    quoted = await post_form(client, "/console/quote", "/console/quote", form)
+    assert quoted.status_code == 201, quoted.text
+    assert 'class="co2e"' not in quoted.text  # no factor for the line yet: no figure rather than a wrong one
+    response = await client.put("/v1/services/WUH-DUI/emissions", headers=operator, json={
+        "distances_km": [4000, 5460, 1170],
+        "intensity": {"ttw_g_per_tkm": 27.8, "wtt_g_per_tkm": 6.91, "source": "test operator figure"}})
+    assert response.status_code == 200, response.text
+    api = await client.post("/v1/quotes", headers=exporter, json={
+        "origin": form["origin"], "destination": form["destination"], "ready_at": form["ready_at"],
+        "cargo": [factories.cargo_line(description="Festive lanterns", hs_code="950510", packages=20,
+                                       length_cm=60, width_cm=40, height_cm=50, weight_kg=300)]})
+    wtw_kg = api.json()["options"][0]["co2e"]["wtw_kg"]
+    quoted = await post_form(client, "/console/quote", "/console/quote", form)
+    shown = re.search(r'class="co2e">([^<]+) kg<', quoted.text)
+    assert shown and float(shown.group(1).replace(",", "")) == pytest.approx(wtw_kg, abs=0.05)
