@@ -1,6 +1,6 @@
 """Caravan's tracking events as DCSA Track & Trace 2.2.0 events.
 
-What maps to what (the official spec, shared/standards/dcsa-tnt-v2.2.0.yaml, is the contract):
+What maps to what (the official spec, app/dcsa/spec/dcsa-tnt-v2.2.0.yaml, is the contract):
 
 - eventID: a UUID (the spec says format uuid) that carries our integer id, so it can be
   taken back on ``/v2/events/{eventID}`` without storing anything: RFC 9562 version 8
