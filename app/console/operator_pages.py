@@ -4,6 +4,7 @@ and the CFS receipt. The same services, scopes and operator role as the API's ro
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -95,14 +96,8 @@ async def departure_page(request: Request, departure_id: DepartureId, user: View
 async def plan_departure(request: Request, departure_id: DepartureId, user: Planner, session: Session) -> Response:
     """The same planning as POST /v1/departures/{id}/plan (a new plan version; locked containers kept)."""
     await read_form(request)
-    try:
-        await plans.plan_departure(session, user.caller, departure_id, 5.0)
-    except AppError as error:
-        await session.rollback()
-        if error.status == 404:
-            raise
-        return await _departure_page(request, user, session, departure_id, error.detail, error.status)
-    return redirect(request, f"/console/departures/{departure_id}#plan")
+    return await _change_departure(request, user, session, departure_id, "plan",
+                                   plans.plan_departure(session, user.caller, departure_id, 5.0))
 
 
 @router.post("/departures/{departure_id}/lock")
@@ -112,16 +107,12 @@ async def lock_plan(request: Request, departure_id: DepartureId, user: Planner, 
     container = forms.number(form.get("container"))
     body = {"containers": [container]} if container is not None else {"all": True}
     try:
-        await plans.lock_containers(session, departure_id, LockIn.model_validate(body))
+        lock = LockIn.model_validate(body)
     except ValidationError:
         return await _departure_page(request, user, session, departure_id,
                                      formats(request).gettext("Which container?"), 422)
-    except AppError as error:
-        await session.rollback()
-        if error.status == 404:
-            raise
-        return await _departure_page(request, user, session, departure_id, error.detail, error.status)
-    return redirect(request, f"/console/departures/{departure_id}#plan")
+    return await _change_departure(request, user, session, departure_id, "plan",
+                                   plans.lock_containers(session, departure_id, lock))
 
 
 @router.post("/containers/{container_id}")
@@ -132,17 +123,27 @@ async def number_container(request: Request, container_id: ContainerId, user: Pl
     departure_id = container.plan.departure_id
     body = {name: form.get(name) for name in ("container_number", "seal_number") if form.get(name)}
     try:
-        await plans.update_container(session, container_id, ContainerUpdate.model_validate(body))
+        update = ContainerUpdate.model_validate(body)
     except ValidationError as error:
         errors = forms.from_validation(error, formats(request))
         message = "; ".join(f"{name}: {text}" for name, text in errors.fields.items()) or "; ".join(errors.general)
         return await _departure_page(request, user, session, departure_id, message, 422)
+    return await _change_departure(request, user, session, departure_id, f"container-{container_id}",
+                                   plans.update_container(session, container_id, update))
+
+
+async def _change_departure(request: Request, user: User, session: Session, departure_id: int, anchor: str,
+                            change: Awaitable[Any]) -> Response:
+    """Make ``change``; a refusal rolls it back and shows the departure page again with the reason (a 404 stays
+    a 404), else back to the departure at ``anchor``."""
+    try:
+        await change
     except AppError as error:
         await session.rollback()
         if error.status == 404:
             raise
         return await _departure_page(request, user, session, departure_id, error.detail, error.status)
-    return redirect(request, f"/console/departures/{departure_id}#container-{container_id}")
+    return redirect(request, f"/console/departures/{departure_id}#{anchor}")
 
 
 @router.get("/containers/{container_id}/stuffing.svg")
