@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from app.config import get_settings
 
@@ -126,42 +127,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """Plan one instance file; the plan goes to standard output, errors to standard error."""
-    import json
+    from app import planner
 
-    from app.planner import PlannerInputError, instance_from_dict, plan_to_dict, solve
-
-    try:
-        with open(args.instance, encoding="utf-8") as handle:
-            document = json.load(handle)
-        instance = instance_from_dict(document)
-    except (OSError, ValueError) as error:
-        if isinstance(error, PlannerInputError):
-            print(f"caravan plan: invalid instance: {error.field}: {error.message}", file=sys.stderr)
-        else:
-            print(f"caravan plan: cannot read {args.instance}: {error}", file=sys.stderr)
-        return 2
-    json.dump(plan_to_dict(solve(instance, time_limit_s=args.time_limit)), sys.stdout, indent=1)
-    sys.stdout.write("\n")
-    return 0
+    return _solve_file("plan", args, planner.PlannerInputError, planner.instance_from_dict, planner.solve,
+                       planner.plan_to_dict)
 
 
 def cmd_stuff(args: argparse.Namespace) -> int:
     """Stuff one instance file; the plan goes to standard output, errors to standard error."""
-    import json
+    from app import stuffing
 
-    from app.stuffing import StuffingInputError, instance_from_dict, plan_to_dict, solve
+    return _solve_file("stuff", args, stuffing.StuffingInputError, stuffing.instance_from_dict, stuffing.solve,
+                       stuffing.plan_to_dict)
+
+
+def _solve_file(command: str, args: argparse.Namespace, input_error: type[Exception], read: Any, solve: Any,
+                write: Any) -> int:
+    """Read ``args.instance`` as JSON, solve it within ``args.time_limit`` and print the plan; 2 on a bad file."""
+    import json
 
     try:
         with open(args.instance, encoding="utf-8") as handle:
             document = json.load(handle)
-        instance = instance_from_dict(document)
+        instance = read(document)
     except (OSError, ValueError) as error:
-        if isinstance(error, StuffingInputError):
-            print(f"caravan stuff: invalid instance: {error.field}: {error.message}", file=sys.stderr)
+        if isinstance(error, input_error):
+            print(f"caravan {command}: invalid instance: {error.field}: {error.message}", file=sys.stderr)
         else:
-            print(f"caravan stuff: cannot read {args.instance}: {error}", file=sys.stderr)
+            print(f"caravan {command}: cannot read {args.instance}: {error}", file=sys.stderr)
         return 2
-    json.dump(plan_to_dict(solve(instance, time_limit_s=args.time_limit)), sys.stdout, indent=1)
+    json.dump(write(solve(instance, time_limit_s=args.time_limit)), sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0
 
