@@ -117,7 +117,10 @@ async def test_bad_report_parameters_are_422_naming_the_field(client, exporter):
 async def test_the_factor_table_is_published(client, exporter):
     body = (await client.get("/v1/emissions/factors", headers=exporter)).json()
     rail = next(f for f in body["factors"] if f["id"] == "DESNZ-2025-RAIL-FREIGHT")
-    assert rail["wtt_g_per_tkm"] == 6.91 and rail["usable"] is False and rail["licence"] == "OGL-3.0"
+    assert (rail["ttw_g_per_tkm"], rail["wtt_g_per_tkm"]) == (27.79, 6.91) and rail["usable"] is True
+    assert rail["licence"] == "OGL-3.0" and body["version"].startswith("2026-12-07")
+    ship = next(f for f in body["factors"] if f["mode"] == "WATER")
+    assert ship["usable"] is False  # no inland-waterway row: a barge needs its operator's figure
 
 
 async def test_a_cancelled_booking_leaves_the_report(client, operator, exporter, network):

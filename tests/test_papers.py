@@ -56,7 +56,8 @@ async def test_booking_confirmation_pdf_for_its_owner_and_the_operator(client, o
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     text = text_of(response.content, tmp_path, "confirmation")
     for key in (reference, "Booking confirmation", "Rhein Deko GmbH", "Power tools with batteries", "846721",
-                "UN3481", "CNWUH-WJS", "DEDUI", "Cut-off", "Total", "EUR", "Conditions", "chargeable"):
+                "UN3481", "CNWUH-WJS", "DEDUI", "Cut-off", "Total", "EUR", "Conditions", "chargeable",
+                "Emissions (ISO 14083", "kg CO2e WTW", "NO_DISTANCE"):
         assert key in text, key
     assert (await client.get(f"/v1/bookings/{reference}/confirmation.pdf", headers=operator)).status_code == 200
     assert (await client.get(f"/v1/bookings/{reference}/confirmation.pdf", headers=other_exporter)).status_code == 404

@@ -109,6 +109,16 @@ async def test_without_a_factor_the_leg_says_so_and_the_quote_still_answers(clie
     assert co2e["wtw_kg"] == 0.0
 
 
+async def test_without_the_operators_figure_the_modes_published_factor_applies(client, operator, exporter, network):
+    response = await client.put("/v1/services/WUH-DUI/emissions", json={"distances_km": RAIL_KM}, headers=operator)
+    assert response.status_code == 200, response.text
+    response = await client.post("/v1/quotes", json=_quote_body(), headers=exporter)
+    co2e = response.json()["options"][0]["co2e"]
+    # DESNZ 2025 freight train, 27.79 g TTW + 6.91 g WTT per t·km: 5 315 t·km -> 147.704 + 36.727 kg.
+    assert co2e["complete"] and co2e["legs"][0]["factor"]["id"] == "DESNZ-2025-RAIL-FREIGHT"
+    assert (co2e["ttw_kg"], co2e["wtt_kg"], co2e["wtw_kg"]) == (147.704, 36.727, 184.431)
+
+
 async def test_an_unknown_sort_is_a_422_naming_the_field(client, exporter, network):
     response = await client.post("/v1/quotes", json=_quote_body(sort="greenest"), headers=exporter)
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "sort"

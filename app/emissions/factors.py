@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FACTORS_FILE = Path(__file__).with_name("factors.csv")
-FACTOR_TABLE_VERSION = "2026-12-07.1"
+FACTOR_TABLE_VERSION = "2026-12-07.2"
 MODES = ("RAIL", "ROAD", "AIR", "WATER")
 
 

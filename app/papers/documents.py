@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import cargo as core
 from app.accounts.models import ApiKey, Organization
 from app.bookings.cargo import counted_figures
+from app.bookings.emissions import booking_emissions
 from app.bookings.models import Booking
 from app.bookings.records import booking_read
 from app.consolidation.models import PlanConsist, PlanContainer
@@ -35,10 +36,11 @@ async def _organization_name(session: AsyncSession, organization_id: int | None)
 
 
 async def confirmation(session: AsyncSession, booking: Booking) -> dict[str, Any]:
-    """The booking confirmation: the booking as read, its shipper and the conditions."""
+    """The booking confirmation: the booking as read, its shipper, its footprint now and the conditions."""
     return {
         **booking_read(booking),
         "shipper": await _organization_name(session, booking.organization_id),
+        "emissions": await booking_emissions(session, booking),
         "conditions": list(CONDITIONS),
     }
 

@@ -116,11 +116,38 @@ def confirmation_pdf(doc: dict[str, Any]) -> bytes:
     _table(pdf, ("", "Amount"), rows, (60, 40))
     if doc.get("incoterm"):
         pdf.cell(0, 5, f"Incoterm: {doc['incoterm']}", new_x="LMARGIN", new_y="NEXT")
+    if doc.get("emissions"):
+        _emissions(pdf, doc["emissions"])
     _heading(pdf, "Conditions")
     pdf.set_font(FAMILY, "", 8)
     for index, text in enumerate(doc.get("conditions") or [], start=1):
         pdf.multi_cell(0, 4.2, f"{index}. {text}", new_x="LMARGIN", new_y="NEXT", align="L")
     return bytes(pdf.output())
+
+
+_CO2E_GAPS = {"NO_DISTANCE": "no distance: NO_DISTANCE", "NO_FACTOR": "no factor: NO_FACTOR"}
+
+
+def _emissions(pdf: FPDF, fp: dict[str, Any]) -> None:
+    """The footprint as it stands: one row per leg and hub call, kg CO2e tank-to-wheel and well-to-wheel."""
+    _heading(pdf, f"Emissions (ISO 14083, mass-based) · {_kg(fp['weight_kg'])} {fp['weight_basis'].lower()}")
+
+    def basis(part: dict) -> str:
+        return _CO2E_GAPS.get(part["status"]) or (part.get("factor") or {}).get("id") or part["status"]
+
+    def kg(co2e: dict | None, key: str) -> str:
+        return f"{co2e[key]:,.1f}" if co2e else "—"
+
+    rows = [(f"{leg['from_hub']} → {leg['to_hub']}", leg["mode"],
+             f"{leg['distance_km']:,.0f} km" if leg.get("distance_km") is not None else "—",
+             basis(leg), kg(leg["co2e"], "ttw_kg"), kg(leg["co2e"], "wtw_kg"))
+            for leg in fp["legs"]]
+    rows += [(f"Handling at {hub['hub']}", "HUB", "", basis(hub), kg(hub["co2e"], "ttw_kg"), kg(hub["co2e"], "wtw_kg"))
+             for hub in fp["hubs"]]
+    rows.append(("Total of what could be computed" if not fp["complete"] else "Total", "", "", "",
+                 f"{fp['ttw_kg']:,.1f}", f"{fp['wtw_kg']:,.1f}"))
+    _table(pdf, ("Leg / hub", "Mode", "Distance", "Factor", "kg CO2e TTW", "kg CO2e WTW"), rows,
+           (52, 14, 22, 50, 26, 26))
 
 
 # --- CIM/SMGS consignment note ----------------------------------------------------------------
