@@ -285,7 +285,6 @@ class _Search:
     def free(self, st: _State, x: float, y: float, z: float, b: Block) -> bool:
         """May block ``b`` stand at (x, y, z) beside what is placed: no overlap, rule 5 both ways."""
         x2, y2, z2 = x + b.dx, y + b.dy, z + b.dz
-        stackable = self.stackable
         for pb, px, py, pz in st.placed:
             if px + pb.dx <= x + EPS or px >= x2 - EPS or py + pb.dy <= y + EPS or py >= y2 - EPS:
                 continue  # footprints apart
