@@ -187,21 +187,33 @@ def http_request(method: str, path: str, headers: dict[str, str], body: bytes = 
 
 class _Connections:
     """Idle keep-alive connections for the open-loop client: one request at a time on each, a new one
-    opened when none is idle, at most ``limit`` open (a request past that waits for one: the wait counts)."""
+    opened when none is idle, at most ``limit`` open (a request past that waits for one: the wait counts).
 
-    def __init__(self, port: int, limit: int) -> None:
+    A connection idle for longer than ``max_idle_s`` is closed rather than reused: the server closes
+    idle keep-alive connections after its own timeout (uvicorn's 5 s), and a request sent on one it has
+    just closed would count as broken although the server never saw it."""
+
+    def __init__(self, port: int, limit: int, max_idle_s: float = 3.0) -> None:
         self.port = port
         self.limit = limit
+        self.max_idle_s = max_idle_s
         self.opened = 0
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
         self.freed = asyncio.Condition()
 
     async def get(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         async with self.freed:
-            while not self.idle and self.opened >= self.limit:
+            while True:
+                stale = time.monotonic() - self.max_idle_s
+                while self.idle and self.idle[0][2] < stale:  # oldest first: close what the server may have closed
+                    self.idle.pop(0)[1].close()
+                    self.opened -= 1
+                if self.idle or self.opened < self.limit:
+                    break
                 await self.freed.wait()
             if self.idle:
-                return self.idle.pop()
+                reader, writer, _ = self.idle.pop()
+                return reader, writer
             self.opened += 1
         try:
             return await asyncio.open_connection("127.0.0.1", self.port)
@@ -217,11 +229,11 @@ class _Connections:
                 self.opened -= 1
                 connection[1].close()
             else:
-                self.idle.append(connection)
+                self.idle.append((*connection, time.monotonic()))
             self.freed.notify()
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for _, writer, _ in self.idle:
             writer.close()
 
 

@@ -144,22 +144,26 @@ def run(database_url: str, args: argparse.Namespace) -> None:
         print(f"{'endpoint':<21}{'mode':<7}{'offered':>8}{'req/s':>7}{'2xx/s':>7}{'p50 ms':>8}{'p99 ms':>8}"
               f"{'max ms':>8}   CPU ms/request: API  PostgreSQL  client   statuses", flush=True)
 
-        measure("GET /healthz", caravan, caravan_port, lambda: trivial)
-        bare_result = measure("POST /insert (peer)", bare, bare_port, lambda: next(inserts))
-        booking_result = measure("POST /v1/bookings", caravan, caravan_port, lambda: next(bookings))
+        if "bookings" in args.phases:
+            measure("GET /healthz", caravan, caravan_port, lambda: trivial)
+            bare_result = measure("POST /insert (peer)", bare, bare_port, lambda: next(inserts))
+            booking_result = measure("POST /v1/bookings", caravan, caravan_port, lambda: next(bookings))
         # Longer warm-up: each worker builds its search network on its first quote.
         quote_result = measure("POST /v1/quotes", caravan, caravan_port, lambda: next(quotes), warmup_s=3.0)
-        measure("POST /v1/bookings", caravan, caravan_port, lambda: next(bookings), args.booking_rate)
-        for rate in args.quote_rates:
-            measure("POST /v1/quotes", caravan, caravan_port, lambda: next(quotes), rate)
+        if "bookings" in args.phases:
+            measure("POST /v1/bookings", caravan, caravan_port, lambda: next(bookings), args.booking_rate)
+        if "quotes" in args.phases:
+            for rate in args.quote_rates:
+                measure("POST /v1/quotes", caravan, caravan_port, lambda: next(quotes), rate)
         overload_rate = max(1, round(args.overload * quote_result.rate))
         overload = measure("POST /v1/quotes", caravan, caravan_port, lambda: next(quotes), overload_rate)
     finally:
         stop(caravan)
         stop(bare)
 
-    print(f"ratio bookings/s ÷ peer inserts/s: {booking_result.rate / bare_result.rate:.3f}  "
-          f"(departures used: {len(departure_ids)})")
+    if "bookings" in args.phases:
+        print(f"ratio bookings/s ÷ peer inserts/s: {booking_result.rate / bare_result.rate:.3f}  "
+              f"(departures used: {len(departure_ids)})")
     slow = sum(1 for ms in overload.latencies_ms if ms > 2000)
     print(f"overload: quotes offered at {overload_rate}/s ({args.overload:g}× the closed-loop {quote_result.rate:.0f}/s): "
           f"{overload.statuses.get(500, 0)} answered 500, {overload.statuses.get(0, 0)} unanswered or broken, "
@@ -177,7 +181,11 @@ def main() -> None:
                         help="quotes/s offered in the open loop, one phase each")
     parser.add_argument("--overload", type=float, default=3.0, help="overload phase: this many × the quotes' saturation")
     parser.add_argument("--timeout", type=float, default=60.0, help="open loop: seconds before a request counts unanswered")
+    parser.add_argument("--phases", default="bookings,quotes",
+                        help="what to run beside the quotes' saturation and overload: bookings (healthz, the peer, "
+                             "bookings closed and open loop), quotes (the open-loop quote rates)")
     args = parser.parse_args()
+    args.phases = {phase.strip() for phase in args.phases.split(",")}
     args.quote_rates = [float(rate) for rate in args.quote_rates.split(",") if rate.strip()]
     if args.database_url:
         run(args.database_url, args)

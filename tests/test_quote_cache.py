@@ -15,7 +15,7 @@ from app.cargo import END_TERMS
 from app.config import async_database_url
 from app.db import utcnow
 from app.main import create_app
-from app.network.models import Departure, Service
+from app.network.models import Departure, Hub, Service
 from app.routing.models import RateCard
 from tests import factories
 from tests.conftest import postgres_only
@@ -97,3 +97,31 @@ async def test_space_booked_elsewhere_is_seen_by_the_next_quote(client, app, ope
     body = await quote(client, exporter, cargo=[ten_cbm])
     assert rail_option(body)["legs"][0]["departure_id"] == second
     assert [(e["departure_id"], e["reason"]) for e in body["left_out"]] == [(first, "DEPARTURE_FULL")]
+
+
+async def test_emission_figures_set_elsewhere_count_in_the_next_quote(client, operator, exporter, elsewhere):
+    """The quote's emissions come with its cached network: a service's intensity or distances and a hub's
+    coordinates changed in place (neither count nor max id moves) are seen all the same."""
+    await factories.small_network(client, operator)
+    assert rail_option(await quote(client, exporter))["co2e"]["legs"][0]["status"] == "NO_DISTANCE"
+    response = await client.put("/v1/services/WUH-DUI/emissions", json={"distances_km": [4000, 5460, 1170]},
+                                headers=operator)
+    assert response.status_code == 200, response.text
+    leg = rail_option(await quote(client, exporter))["co2e"]["legs"][0]
+    assert leg["factor"]["id"] == "DESNZ-2025-RAIL-FREIGHT" and leg["distance_km"] == 10630
+    async with AsyncSession(elsewhere) as session:
+        await session.execute(update(Service).where(Service.code == "WUH-DUI")
+                              .values(ttw_g_per_tkm=20.0, wtt_g_per_tkm=5.0, intensity_source="measured"))
+        await session.commit()
+    leg = rail_option(await quote(client, exporter))["co2e"]["legs"][0]
+    assert leg["factor"]["id"] == "service:WUH-DUI" and leg["distance_km"] == 10630
+    async with AsyncSession(elsewhere) as session:
+        await session.execute(update(Service).where(Service.code == "WUH-DUI").values(leg_distances_km=[4000, 5460, 1000]))
+        await session.commit()
+    assert rail_option(await quote(client, exporter))["co2e"]["legs"][0]["distance_km"] == 10460
+    async with AsyncSession(elsewhere) as session:
+        await session.execute(update(Service).where(Service.code == "WUH-DUI").values(leg_distances_km=None))
+        await session.execute(update(Hub).values(latitude=30.0, longitude=114.0))  # every hub in one place
+        await session.commit()
+    leg = rail_option(await quote(client, exporter))["co2e"]["legs"][0]
+    assert leg["distance_basis"] == "GREAT_CIRCLE" and leg["distance_km"] == 0

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import update
 
+from app.routing import quotes
 from app.routing.models import QuoteOption
 from tests import factories
 from tests.factories import cargo_line, line_of_cbm
@@ -158,6 +159,25 @@ async def test_a_full_departure_is_not_offered(client, operator, exporter, other
     rail = by_modes(body)[("RAIL",)]
     assert rail["legs"][0]["departure_id"] == second
     assert [(e["departure_id"], e["reason"]) for e in body["left_out"]] == [(first, "DEPARTURE_FULL")]
+
+
+async def test_when_the_rounds_run_out_no_unchecked_departure_is_offered(client, operator, exporter, other_exporter,
+                                                                        monkeypatch):
+    """Departures are checked for space as the search offers them, a few rounds at most: what the last
+    search offers is checked too, and a full departure found then is dropped, not offered."""
+    monkeypatch.setattr(quotes, "CHECK_ROUNDS", 1)
+    network = await multimodal_network(client, operator)
+    first, second = network["departures"][0]["id"], network["departures"][1]["id"]
+    for departure_id in (first, second):
+        for cbm in (40, 20):  # 60 of 66 CBM taken
+            booked = await client.post("/v1/bookings", headers=other_exporter,
+                                       json=factories.booking_body(departure_id, cargo=[line_of_cbm(cbm)]))
+            assert booked.json()["status"] == "CONFIRMED"
+    ten_cbm = cargo_line(packages=100, length_cm=100, width_cm=100, height_cm=10, weight_kg=500)
+    body = await quote(client, exporter, cargo=[ten_cbm])
+    offered = {leg["departure_id"] for option in body["options"] for leg in option["legs"]}
+    assert not offered & {first, second}
+    assert {(e["departure_id"], e["reason"]) for e in body["left_out"]} >= {(first, "DEPARTURE_FULL")}
 
 
 async def test_a_departure_past_its_cutoff_is_not_offered(client, operator, exporter):

@@ -4,9 +4,9 @@ the space they hold on departures; new references."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, union_all
+from sqlalchemy import Integer, bindparam, func, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import cargo as core
@@ -14,10 +14,9 @@ from app.accounts.service import Caller
 from app.bookings.models import Booking, BookingLeg
 from app.bookings.schemas import SPACE_HOLDING
 from app.cargo import vertical_sides
-from app.db import DriverStatement
 from app.cargo.packages import package_code
+from app.db import DriverStatement
 from app.errors import NotFound
-from app.network.models import Departure
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -63,61 +62,63 @@ async def list_bookings(
 
 
 
-async def booked_cbm_by_departure(session: AsyncSession, departure_ids: list[int]) -> dict[int, float]:
-    """Chargeable CBM held by space-holding bookings, per departure: its own bookings, and
-    quoted bookings riding it on a feeder leg (charged by that leg's service's W/M ratio)."""
-    if not departure_ids:
-        return {}
-    holding = [s.value for s in SPACE_HOLDING]
-    own = await session.execute(
-        select(Booking.departure_id, func.sum(Booking.chargeable_cbm))
-        .where(Booking.departure_id.in_(departure_ids), Booking.status.in_(holding))
-        .group_by(Booking.departure_id)
-    )
-    feeders = await session.execute(
-        select(BookingLeg.departure_id, func.sum(BookingLeg.chargeable_cbm))
-        .join(Booking, Booking.id == BookingLeg.booking_id)
-        .where(BookingLeg.departure_id.in_(departure_ids), BookingLeg.departure_id != Booking.departure_id,
-               Booking.status.in_(holding))
-        .group_by(BookingLeg.departure_id)
-    )
-    booked: dict[int, float] = {}
-    for departure_id, total in [*own, *feeders]:
-        booked[departure_id] = booked.get(departure_id, 0.0) + float(total or 0.0)
-    return booked
+def _booked_cbm_of_many() -> DriverStatement:
+    """``booked_cbm_by_departure`` in one round trip on PostgreSQL (``= ANY(:departure_ids)``).
 
-
-def _booked_cbm_cutting_off() -> DriverStatement:
-    """``booked_cbm_by_departure`` for every departure whose cut-off falls in (``after``, ``until``]:
-    one precompiled statement (a window, not a list of ids), the two sums in one round trip."""
+    Each feeder leg's booking is looked up by primary key in a correlated subquery, as the
+    space riders are (``app.consolidation.space``): never a join that a generic plan could
+    turn into a scan of every booking."""
     holding = [s.value for s in SPACE_HOLDING]
-    window = select(Departure.id).where(Departure.cutoff_at > bindparam("after"), Departure.cutoff_at <= bindparam("until"))
+    wanted = func.any(bindparam("departure_ids", type_=ARRAY(Integer)))
     own = (
         select(Booking.departure_id.label("departure_id"), func.sum(Booking.chargeable_cbm).label("cbm"))
-        .where(Booking.departure_id.in_(window), Booking.status.in_(holding))
+        .where(Booking.departure_id == wanted, Booking.status.in_(holding))
         .group_by(Booking.departure_id)
+    )
+    holds = (
+        select(Booking.id)
+        .where(Booking.id == BookingLeg.booking_id, Booking.departure_id != BookingLeg.departure_id,
+               Booking.status.in_(holding))
+        .exists()
     )
     feeders = (
         select(BookingLeg.departure_id, func.sum(BookingLeg.chargeable_cbm))
-        .join(Booking, Booking.id == BookingLeg.booking_id)
-        .where(BookingLeg.departure_id.in_(window), BookingLeg.departure_id != Booking.departure_id,
-               Booking.status.in_(holding))
+        .where(BookingLeg.departure_id == wanted, holds)
         .group_by(BookingLeg.departure_id)
     )
     return DriverStatement(union_all(own, feeders))
 
 
-_BOOKED_CUTTING_OFF = _booked_cbm_cutting_off()
+_BOOKED_OF_MANY = _booked_cbm_of_many()
 
 
-async def booked_cbm_cutting_off(session: AsyncSession, after: datetime, until: datetime) -> dict[int, float]:
-    """Chargeable CBM held per departure (as ``booked_cbm_by_departure``), for the departures whose
-    cut-off is after ``after`` and no later than ``until``; departures nobody holds space on are absent."""
+async def booked_cbm_by_departure(session: AsyncSession, departure_ids: list[int]) -> dict[int, float]:
+    """Chargeable CBM held by space-holding bookings, per departure: its own bookings, and
+    quoted bookings riding it on a feeder leg (charged by that leg's service's W/M ratio).
+    Departures nobody holds space on are absent."""
+    if not departure_ids:
+        return {}
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        rows = await _BOOKED_OF_MANY.rows(session, {"departure_ids": list(departure_ids)})
+    else:
+        holding = [s.value for s in SPACE_HOLDING]
+        own = await session.execute(
+            select(Booking.departure_id, func.sum(Booking.chargeable_cbm))
+            .where(Booking.departure_id.in_(departure_ids), Booking.status.in_(holding))
+            .group_by(Booking.departure_id)
+        )
+        feeders = await session.execute(
+            select(BookingLeg.departure_id, func.sum(BookingLeg.chargeable_cbm))
+            .join(Booking, Booking.id == BookingLeg.booking_id)
+            .where(BookingLeg.departure_id.in_(departure_ids), BookingLeg.departure_id != Booking.departure_id,
+                   Booking.status.in_(holding))
+            .group_by(BookingLeg.departure_id)
+        )
+        rows = [*own, *feeders]
     booked: dict[int, float] = {}
-    for departure_id, total in await _BOOKED_CUTTING_OFF.rows(session, {"after": after, "until": until}):
+    for departure_id, total in rows:
         booked[departure_id] = booked.get(departure_id, 0.0) + float(total or 0.0)
     return booked
-
 
 
 def difference_pct(measured: float, declared: float) -> float:

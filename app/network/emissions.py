@@ -1,7 +1,8 @@
 """The network as emissions see it: hub coordinates and handling figures, service distances and intensities.
 
-Read per request (two small queries), so an operator's change counts at once; the footprint of
-a ride on a service between two of its calls is the sum of the service's legs between them.
+Read per request (two small queries), so an operator's change counts at once; a quote's comes
+with its search network (``app.routing.index``), whose fingerprint covers these figures. The
+footprint of a ride on a service between two of its calls is the sum of the service's legs between them.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import JSON, Float, String, cast, literal, null, select, union_all
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.emissions import Footprint, HubCallIn, Intensity, LegIn, factor_table, footprint, leg_distance
@@ -76,18 +77,6 @@ class EmissionsNetwork:
         return footprint(legs, calls)
 
 
-async def _one_round_trip(session: AsyncSession, codes: list[str], routes: dict[str, tuple[str, ...]]):
-    """Services' and their hubs' figures in one query (a quote's path: one round trip, not three)."""
-    hub_codes = sorted({hub for code in codes if code in routes for hub in routes[code]})
-    hubs = select(literal("H"), Hub.code, Hub.latitude, Hub.longitude, Hub.handling_ttw_kg_per_t,
-                  Hub.handling_wtt_kg_per_t, cast(null(), JSON), cast(null(), String), cast(null(), String)
-                  ).where(Hub.code.in_(hub_codes))
-    services = select(literal("S"), Service.code, Service.ttw_g_per_tkm, Service.wtt_g_per_tkm, cast(null(), Float),
-                      cast(null(), Float), Service.leg_distances_km, Service.intensity_source, Service.mode
-                      ).where(Service.code.in_(codes))
-    return list(await session.execute(union_all(hubs, services)))
-
-
 def _hub_figures(code: str, lat, lon, ttw, wtt) -> HubFigures:
     return HubFigures(
         (lat, lon) if lat is not None and lon is not None else None,
@@ -103,30 +92,25 @@ def _service_figures(code: str, mode: str, calls, distances, ttw, wtt, source, t
     return ServiceFigures(mode, tuple(calls), tuple(distances or ()), intensity)
 
 
-async def emissions_network(
-    session: AsyncSession, service_codes: Iterable[str] | None = None,
-    routes: dict[str, tuple[str, ...]] | None = None,
-) -> EmissionsNetwork:
-    """The figures of the services named (all when None) and of the hubs. ``routes`` (service code ->
-    hub codes in calling order, as the search network holds them) saves reading the stops."""
-    table = factor_table()
-    if service_codes is not None and routes is not None and all(code in routes for code in service_codes):
-        codes = sorted(set(service_codes))
-        rows = await _one_round_trip(session, codes, routes)
-        return EmissionsNetwork(
-            {r[1]: _hub_figures(r[1], r[2], r[3], r[4], r[5]) for r in rows if r[0] == "H"},
-            {r[1]: _service_figures(r[1], r[8], routes[r[1]], r[6], r[2], r[3], r[7], table)
-             for r in rows if r[0] == "S"},
-        )
+async def emissions_network(session: AsyncSession, service_codes: Iterable[str] | None = None) -> EmissionsNetwork:
+    """The figures of the services named (all when None) and of the hubs."""
     query = select(Service)
     if service_codes is not None:
         query = query.where(Service.code.in_(sorted(set(service_codes))))
     service_rows = list(await session.scalars(query))
     hub_rows = list(await session.scalars(select(Hub)))
+    return emissions_network_of(hub_rows, service_rows, {s.code: tuple(h.code for h in route_hubs(s)) for s in service_rows})
+
+
+def emissions_network_of(
+    hub_rows: Iterable[Hub], service_rows: Iterable[Service], routes: dict[str, tuple[str, ...]]
+) -> EmissionsNetwork:
+    """The figures of rows already read (``routes``: each service's hub codes in calling order)."""
+    table = factor_table()
     return EmissionsNetwork(
         {h.code: _hub_figures(h.code, h.latitude, h.longitude, h.handling_ttw_kg_per_t, h.handling_wtt_kg_per_t)
          for h in hub_rows},
-        {s.code: _service_figures(s.code, s.mode, [h.code for h in route_hubs(s)], s.leg_distances_km,
+        {s.code: _service_figures(s.code, s.mode, routes[s.code], s.leg_distances_km,
                                   s.ttw_g_per_tkm, s.wtt_g_per_tkm, s.intensity_source, table)
          for s in service_rows},
     )

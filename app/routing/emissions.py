@@ -1,6 +1,6 @@
 """A quote's emissions: each itinerary's footprint, and the options on the front over price, arrival and CO2e.
 
-One call from the quote (:func:`rank`): the footprints of the itineraries the search found (the
+One call from the quote (:func:`rank`, over the emissions network built with the search network): the footprints of the itineraries the search found (the
 declared gross weight, mass-based allocation), the options no other beats on all of door-to-door
 price, arrival and well-to-wheel CO2e, in the order the quote asks for. An option whose footprint
 is incomplete (a leg without a distance or a factor) counts as emitting more than any complete one.
@@ -13,10 +13,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.emissions import Footprint, front
-from app.network.emissions import Ride, emissions_network
+from app.network.emissions import EmissionsNetwork, Ride
 from app.routing.search import Itinerary
 
 
@@ -31,15 +29,13 @@ def co2e_kg(fp: Footprint) -> float:
     return fp.total.wtw_kg if fp.complete else math.inf
 
 
-async def rank(
-    session: AsyncSession, itineraries: list[Itinerary], weight_kg: float,
-    price_of: Callable[[Itinerary], Decimal], sort: QuoteSort, routes: dict[str, tuple[str, ...]] | None = None,
+def rank(
+    network: EmissionsNetwork, itineraries: list[Itinerary], weight_kg: float,
+    price_of: Callable[[Itinerary], Decimal], sort: QuoteSort,
 ) -> list[tuple[Itinerary, Footprint]]:
     """The itineraries on the (price, arrival, CO2e) front with their footprints, sorted by ``sort``."""
     if not itineraries:
         return []
-    services = {leg.service_code for it in itineraries for leg in it.legs}
-    network = await emissions_network(session, services, routes)
     footprints = [
         network.footprint([Ride(leg.service_code, leg.from_hub, leg.to_hub, {}) for leg in it.legs], weight_kg)
         for it in itineraries

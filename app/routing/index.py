@@ -37,12 +37,14 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Numeric, cast, func, select
+from sqlalchemy import Numeric, String, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import cargo as core
 from app.cargo import RateTerms
 from app.db import DriverStatement, utcnow
+from app.network.emissions import EmissionsNetwork, emissions_network_of
 from app.network.models import ContainerType, Departure, Hub, Service
 from app.routing import rates
 from app.routing.models import RateCard
@@ -95,6 +97,7 @@ class BuiltNetwork:
     departures: dict[int, Departure] = field(default_factory=dict)
     hub_locodes: dict[str, str] = field(default_factory=dict)
     routes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # service code -> its hubs in calling order
+    emissions: EmissionsNetwork = field(default_factory=lambda: EmissionsNetwork({}, {}))  # the figures for CO2e
 
 
 def connected(built: BuiltNetwork, origins: list[str], destinations: list[str]) -> bool:
@@ -116,7 +119,23 @@ def connected(built: BuiltNetwork, origins: list[str], destinations: list[str]) 
 _CACHE: dict[str, BuiltNetwork] = {}
 
 
-def _fingerprint_statement(departures_changed) -> DriverStatement:
+def _figures_text(*columns):
+    """One row's emission figures as text (``-`` for none), to be aggregated into the fingerprint."""
+    text = None
+    for column in columns:
+        part = func.coalesce(cast(column, String), "-")
+        text = part if text is None else text + "|" + part
+    return text
+
+
+# Hubs' and services' emission figures (set in place by the operator, so neither count nor max id
+# moves): every figure of every row, joined, so that any change of one changes the fingerprint.
+_HUB_FIGURES = _figures_text(Hub.id, Hub.latitude, Hub.longitude, Hub.handling_ttw_kg_per_t, Hub.handling_wtt_kg_per_t)
+_SERVICE_FIGURES = _figures_text(Service.id, Service.ttw_g_per_tkm, Service.wtt_g_per_tkm, Service.intensity_source,
+                                 Service.leg_distances_km)
+
+
+def _fingerprint_statement(departures_changed, joined) -> DriverStatement:
     return DriverStatement(
         select(
             select(func.count(Departure.id)).scalar_subquery(),
@@ -129,14 +148,20 @@ def _fingerprint_statement(departures_changed) -> DriverStatement:
             select(func.count(ContainerType.id)).scalar_subquery(),
             select(func.count(RateCard.id)).scalar_subquery(),
             select(func.max(RateCard.id)).scalar_subquery(),
+            select(joined(_HUB_FIGURES, Hub.id)).scalar_subquery(),
+            select(joined(_SERVICE_FIGURES, Service.id)).scalar_subquery(),
         )
     )
 
 
 _FINGERPRINT = {
-    # The exact sum of the departures' updated_at instants (numeric: no rounding can hide a change).
-    "postgresql": _fingerprint_statement(func.sum(cast(func.extract("epoch", Departure.updated_at), Numeric))),
-    "sqlite": _fingerprint_statement(func.max(Departure.updated_at)),
+    # The exact sum of the departures' updated_at instants (numeric: no rounding can hide a change);
+    # the emission figures joined in id order and hashed.
+    "postgresql": _fingerprint_statement(
+        func.sum(cast(func.extract("epoch", Departure.updated_at), Numeric)),
+        lambda text, order: func.md5(func.string_agg(text, aggregate_order_by(literal(";"), order))),
+    ),
+    "sqlite": _fingerprint_statement(func.max(Departure.updated_at), lambda text, _order: func.group_concat(text, ";")),
 }
 
 
@@ -229,6 +254,7 @@ async def _build(session: AsyncSession, key: tuple, now: datetime) -> BuiltNetwo
         (SearchHub(h.code, h.timezone, h.handling_hours) for h in hubs),
         trips,
     )
+    calling_order = {s.code: (routes[s.id][0], *(hub for hub, _ in routes[s.id][1]), routes[s.id][2]) for s in services}
     places: dict[str, list[str]] = {}
     for h in hubs:  # a UN/LOCODE stands for every hub there; a hub code with a suffix for itself
         places.setdefault(h.un_locode, []).append(h.code)
@@ -249,7 +275,7 @@ async def _build(session: AsyncSession, key: tuple, now: datetime) -> BuiltNetwo
         places={place: codes[:MAX_PLACE_HUBS] for place, codes in places.items()},
         terms=terms,
         hub_locodes={h.code: h.un_locode for h in hubs},
-        routes={code: (origin, *(hub for hub, _ in stops), destination) for code, (origin, stops, destination) in (
-            (s.code, routes[s.id]) for s in services)},
+        routes=calling_order,
+        emissions=emissions_network_of(hubs, services, calling_order),
     )
 

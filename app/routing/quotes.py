@@ -9,7 +9,7 @@ Booking an option is the booking desk's (``app.booking_desk.quoted``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,7 +21,7 @@ from app import cargo as core
 from app.accounts.service import Caller
 from app.bookings.cargo import cargo_booking, check_cargo
 from app.bookings.models import Booking
-from app.bookings.records import booked_cbm_cutting_off, token
+from app.bookings.records import booked_cbm_by_departure, token
 from app.bookings.schemas import CargoLineIn
 from app.cargo import CargoFigures, PriceBreakdown, RateTerms, price
 from app.consolidation import space
@@ -132,36 +132,51 @@ def _main_leg(itinerary: Itinerary) -> int:
     return durations.index(max(durations))
 
 
-PACKING_ROUNDS = 3
+CHECK_ROUNDS = 4
 _OPTION_COLUMNS = [column.key for column in QuoteOption.__table__.columns if column.key != "id"]
 _INSERT_OPTIONS = DriverStatement(insert(QuoteOption.__table__), _OPTION_COLUMNS)
 
 
-async def _unpacked_trips(
-    session: AsyncSession, built: BuiltNetwork, itineraries: list[Itinerary], cargo: Booking, packs: dict[str, bool]
-) -> dict[str, str]:
-    """The legs' departures that would not take the cargo by the packing as it stands (``packs`` remembers
-    each departure's answer across rounds), with the reason a quote gives for leaving them out."""
-    legs = {leg.trip_id: leg for itinerary in itineraries for leg in itinerary.legs if leg.trip_id not in packs}
-    if not legs:
-        return {}
-    departure_ids = [built.trips[trip_id].departure_id for trip_id in legs]
-    departures = built.departures  # snapshots: a change of a departure's row builds a new network
-    missing = [departure_id for departure_id in departure_ids if departure_id not in departures]
-    departures.update(await departure_snapshots(session, missing))
-    riders = await space.booking_fingerprints_of(session, departure_ids)
-    unpacked: dict[str, str] = {}
-    for trip_id, leg in legs.items():
-        info = built.trips[trip_id]
-        packs[trip_id] = await space.fits_as_it_stands(
-            session, departures[info.departure_id], cargo, built.hub_locodes[leg.to_hub], riders[info.departure_id]
-        )
-        if not packs[trip_id]:
-            unpacked[trip_id] = (
-                f"departure {info.departure_id} of {info.service_code} cannot pack the cargo into the "
-                f"containers its {info.capacity_teu} TEU leave"
-            )
-    return unpacked
+@dataclass
+class _SpaceCheck:
+    """What the quote learnt of the departures its options ride: whether each takes the cargo (by trip id)."""
+
+    built: BuiltNetwork
+    cargo: Booking
+    cbm_per_teu: float
+    need_cbm: Callable[[str], float]  # the cargo's chargeable CBM on a trip's service
+    checked: dict[str, bool] = field(default_factory=dict)
+
+    async def unfit(self, session: AsyncSession, itineraries: list[Itinerary]) -> dict[str, str]:
+        """The legs' departures, not checked before, that would not take the cargo as they stand, with why.
+
+        Volume first (the departure's capacity less the chargeable CBM its space-holding bookings hold),
+        then, for those with the volume, the packing as space control packs it. Read for these
+        departures only, in two round trips: not for every departure the search might have looked at."""
+        built = self.built
+        legs = {leg.trip_id: leg for itinerary in itineraries for leg in itinerary.legs if leg.trip_id not in self.checked}
+        if not legs:
+            return {}
+        departure_ids = [built.trips[trip_id].departure_id for trip_id in legs]
+        booked = await booked_cbm_by_departure(session, departure_ids)
+        departures = built.departures  # snapshots: a change of a departure's row builds a new network
+        missing = [departure_id for departure_id in departure_ids if departure_id not in departures]
+        departures.update(await departure_snapshots(session, missing))
+        riders = await space.booking_fingerprints_of(session, departure_ids)
+        unfit: dict[str, str] = {}
+        for trip_id, leg in legs.items():
+            info = built.trips[trip_id]
+            free = info.capacity_teu * self.cbm_per_teu - booked.get(info.departure_id, 0.0)
+            need = self.need_cbm(trip_id)
+            if free + 1e-9 < need:
+                unfit[trip_id] = (f"departure {info.departure_id} of {info.service_code} has {max(free, 0.0):.3f} CBM "
+                                  f"free; the cargo needs {need} CBM")
+            elif not await space.fits_as_it_stands(session, departures[info.departure_id], self.cargo,
+                                                   built.hub_locodes[leg.to_hub], riders[info.departure_id]):
+                unfit[trip_id] = (f"departure {info.departure_id} of {info.service_code} cannot pack the cargo into "
+                                  f"the containers its {info.capacity_teu} TEU leave")
+            self.checked[trip_id] = trip_id not in unfit
+        return unfit
 
 
 async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest, cbm_per_teu: float) -> dict:
@@ -221,19 +236,9 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
             found = freight[trip.id] = breakdown(trip.id).total
         return found
 
-    # Space: departures that cannot take this cargo's chargeable volume are full for it.
-    horizon_end = ready_at + timedelta(days=HORIZON_DAYS)
-    candidates = [info for info in built.trips.values() if now < info.cutoff_at <= horizon_end]
-    booked = await booked_cbm_cutting_off(session, now, horizon_end)
+    # Space: departures that cannot take this cargo are full for it; found for the legs the search
+    # offers (below), as reading every departure's booked space would cost a scan of the bookings.
     full: dict[str, str] = {}  # trip id -> why the departure cannot take this cargo
-    for info in candidates:
-        free = info.capacity_teu * cbm_per_teu - booked.get(info.departure_id, 0.0)
-        need = figures(built.services[info.service_code]).chargeable_cbm
-        if free + 1e-9 < need:
-            full[str(info.departure_id)] = (
-                f"departure {info.departure_id} of {info.service_code} has {max(free, 0.0):.3f} CBM free; "
-                f"the cargo needs {need} CBM"
-            )
 
     def closed(trip: Trip) -> bool:
         return built.trips[trip.id].cutoff_at <= now
@@ -257,17 +262,20 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
 
     network = built.network
     itineraries = _search_all(network, origins, destinations, ready_at, price_fn, excluded, data.max_legs)
-    # Volume is a first cut: each offered leg must also still pack into its departure as space
-    # control packs it, or the booking would be waitlisted or refused. A departure that does
-    # not is left out and the search runs again, a few rounds at most.
-    cargo = cargo_booking(totals, lines)
-    packs: dict[str, bool] = {}
-    for _ in range(PACKING_ROUNDS):
-        unpacked = await _unpacked_trips(session, built, itineraries[:MAX_OPTIONS], cargo, packs)
-        if not unpacked:
+    # Each offered leg's departure must have the cargo's chargeable volume free and still pack it as
+    # space control packs it, or the booking would be waitlisted or refused. A departure that does
+    # not is left out and the search runs again, a few rounds at most; what is offered is checked.
+    checks = _SpaceCheck(built, cargo_booking(totals, lines), cbm_per_teu,
+                         lambda trip_id: figures(built.services[built.trips[trip_id].service_code]).chargeable_cbm)
+    for _ in range(CHECK_ROUNDS):
+        unfit = await checks.unfit(session, itineraries)
+        if not unfit:
             break
-        full.update(unpacked)
+        full.update(unfit)
         itineraries = _search_all(network, origins, destinations, ready_at, price_fn, excluded, data.max_legs)
+    else:
+        full.update(await checks.unfit(session, itineraries))
+        itineraries = [it for it in itineraries if not any(leg.trip_id in full for leg in it.legs)]
     # What would have been offered without the cargo, currency and space rules: report what they cost.
     left_out: dict[str, dict] = {}
     if verdicts or full or any(t.currency != data.currency for t in asked_terms.values()):
@@ -297,8 +305,8 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
         reason = await no_options_reason(
             session, built, data, origins, destinations, ready_at, now, HORIZON_DAYS, left_out_list, legs_needed
         )
-    ranked = await emissions.rank(session, itineraries, totals.weight_kg, lambda i: door_to_door(i, breakdown, data),
-                                  data.sort, built.routes)
+    ranked = emissions.rank(built.emissions, itineraries, totals.weight_kg, lambda i: door_to_door(i, breakdown, data),
+                            data.sort)
     itineraries = [itinerary for itinerary, _ in ranked][:MAX_OPTIONS]
     footprint_of = {id(itinerary): fp for itinerary, fp in ranked}
     quote_id = token("QT", 12)
