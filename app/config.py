@@ -36,6 +36,9 @@ def _cursor_key(material: str) -> bytes:
     return hmac.new(b"caravan list cursors v1", material.encode(), hashlib.sha256).digest()
 
 
+ADMISSION_CPU_LIMIT = 8
+
+
 class Settings(BaseSettings):
     """Runtime configuration. Every field can be set as ``CARAVAN_<NAME>``."""
 
@@ -43,7 +46,7 @@ class Settings(BaseSettings):
 
     @property
     def requests_in_flight(self) -> int:
-        return self.admission_limit or max(1, self.db_pool_size * 3 // 2)
+        return self.admission_limit or max(1, min(ADMISSION_CPU_LIMIT, self.db_pool_size * 3 // 2))
 
     database_url: str = "sqlite+aiosqlite:///./var/caravan.db"
     db_pool_size: int = 10
@@ -53,10 +56,15 @@ class Settings(BaseSettings):
     # A request waits at most this long for a pooled connection, then gets a 503 (never a 30 s wait).
     db_pool_timeout_s: float = 5.0
     # Requests one process works on at once (0: one and a half times the pool, which a request and
-    # the Idempotency-Key middleware's short reads share with the webhook worker); one that finds
-    # no place within admission_wait_s is answered 503 with Retry-After.
+    # the Idempotency-Key middleware's short reads share with the webhook worker, but at most
+    # ADMISSION_CPU_LIMIT: a process has one core's worth of Python, and more requests in flight
+    # only share it more thinly); one that finds no place within admission_wait_s is answered 503
+    # with Retry-After. bench/api.py's overload phase measured the choice (README).
     admission_limit: int = 0
-    admission_wait_s: float = 0.5
+    admission_wait_s: float = 0.1
+    # Shrink that bound while the event loop runs late (the CPU is short), grow it back when it keeps
+    # time (app/overload.py); off, the bound is fixed.
+    admission_adaptive: bool = True
     # At start, load the space projection of every open departure holding at least this many
     # bookings (0: none), so that no first booking after a restart pays for it (app/consolidation/warm.py);
     # for at most space_warm_budget_s seconds, before the process takes requests.

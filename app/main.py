@@ -273,7 +273,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     if settings.rate_limit_per_s > 0:
         app.add_middleware(RateLimitHeaders)
-    app.add_middleware(Admission, limit=settings.requests_in_flight, wait_s=settings.admission_wait_s)
+    app.add_middleware(Admission, limit=settings.requests_in_flight, wait_s=settings.admission_wait_s,
+                       adaptive=settings.admission_adaptive)
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_body_bytes,

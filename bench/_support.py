@@ -118,6 +118,7 @@ class LoadResult:
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
+    slowest_ms_by_status: dict[int, float] = field(default_factory=dict)
     connection_means_ms: list[float] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -275,7 +276,9 @@ async def drive_open(port: int, make_request, rate_per_s: float, seconds: float,
         finally:
             if connection is not None:
                 await pool.put(connection, broken=status == 0)
-        result.latencies_ms.append((time.perf_counter() - scheduled) * 1000)
+        latency_ms = (time.perf_counter() - scheduled) * 1000
+        result.latencies_ms.append(latency_ms)
+        result.slowest_ms_by_status[status] = max(latency_ms, result.slowest_ms_by_status.get(status, 0.0))
         result.statuses[status] = result.statuses.get(status, 0) + 1
         result.requests += 1
 

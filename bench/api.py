@@ -162,12 +162,14 @@ def run(database_url: str, args: argparse.Namespace) -> None:
         stop(bare)
 
     if "bookings" in args.phases:
-        print(f"ratio bookings/s ÷ peer inserts/s: {booking_result.rate / bare_result.rate:.3f}  "
+        booked = sum(n for status, n in booking_result.statuses.items() if 200 <= status < 300) / booking_result.seconds
+        print(f"ratio bookings/s ÷ peer inserts/s (answered 2xx): {booked / bare_result.rate:.3f}  "
               f"(departures used: {len(departure_ids)})")
     slow = sum(1 for ms in overload.latencies_ms if ms > 2000)
     print(f"overload: quotes offered at {overload_rate}/s ({args.overload:g}× the closed-loop {quote_result.rate:.0f}/s): "
           f"{overload.statuses.get(500, 0)} answered 500, {overload.statuses.get(0, 0)} unanswered or broken, "
-          f"{slow} slower than 2 s, slowest {max(overload.latencies_ms, default=0):.0f} ms")
+          f"{slow} slower than 2 s, slowest {max(overload.latencies_ms, default=0):.0f} ms "
+          f"(by status: {', '.join(f'{k}: {v:.0f} ms' for k, v in sorted(overload.slowest_ms_by_status.items()))})")
 
 
 def main() -> None:

@@ -73,10 +73,12 @@ def settings(database_url: str) -> Settings:
     """The shared app's settings: rate limits off, since every test of the session shares its
     buckets (tests/test_rate_limit.py builds its own apps with tiny limits)."""
     # The race tests queue 30-50 requests on this one process at once: they wait for a place as long
-    # as they need (tests/test_overload.py drives a server of its own past a tight limit).
+    # as they need, 15 at once (the pool and a half), and the bound stays there, so that they race that many, however
+    # late a busy test machine runs the loop (tests/test_overload.py drives a server of its own past a
+    # tight limit, and the adaptive bound on an Admission of its own).
     return Settings(database_url=database_url, rate_limit_per_s=0, rate_limit_auth_failures_per_s=0,
                     webhook_require_https=False,  # the receivers are on http://127.0.0.1 (test_https_callbacks.py: on)
-                    admission_wait_s=60,
+                    admission_wait_s=60, admission_adaptive=False, admission_limit=15,
                     # Tests change keys behind the app's back (expiry, revocation in the database): look each up.
                     # tests/test_api_key_cache.py tests the cache on an app of its own.
                     api_key_cache_s=0)
@@ -140,3 +142,11 @@ async def partner(client, operator) -> dict[str, str]:
 async def network(client, operator) -> dict:
     """A small network: Wuhan rail terminal, two border crossings, Duisburg, one line, one departure."""
     return await factories.small_network(client, operator)
+
+
+@pytest.fixture
+async def elsewhere(database_url):
+    """Another process's engine: its writes reach this app only through the database."""
+    engine = create_async_engine(async_database_url(database_url))
+    yield engine
+    await engine.dispose()

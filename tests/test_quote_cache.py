@@ -7,12 +7,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import httpx
-import pytest
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cargo import END_TERMS
-from app.config import async_database_url
 from app.db import utcnow
 from app.main import create_app
 from app.network.models import Departure, Hub, Service
@@ -23,14 +21,6 @@ from tests.factories import line_of_cbm
 from tests.test_quotes import quote
 
 ZERO_TERMS = ("dg_surcharge_per_cbm", "reefer_surcharge_per_cbm", "non_stackable_surcharge_per_m2")
-
-
-@pytest.fixture
-async def elsewhere(database_url):
-    """Another process's engine: its writes reach this app only through the database."""
-    engine = create_async_engine(async_database_url(database_url))
-    yield engine
-    await engine.dispose()
 
 
 def rail_option(body: dict) -> dict:

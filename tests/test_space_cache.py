@@ -2,9 +2,13 @@
 never when the database holds other bookings or other figures than the cached packing."""
 
 import pytest
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.bookings.models import Booking
 from app.consolidation import space
 from tests.factories import booking_body, line_of_cbm
+from tests.test_quotes import quote
 
 
 @pytest.fixture
@@ -84,3 +88,31 @@ async def test_refusals_are_forgotten_when_a_booking_leaves(client, exporter, ne
     # The waitlisted 30 CBM was promoted into the room; another 30 fits beside it.
     later = await book(client, exporter, departure_id, 30)
     assert later.json()["status"] == "CONFIRMED"
+
+
+async def test_a_quote_loads_a_projection_once_and_again_only_when_its_riders_change(
+        client, exporter, network, monkeypatch, elsewhere):
+    """A process that did not make the bookings loads the departure's projection for the first quote
+    that asks, and keeps it for the next; a change of its riders committed elsewhere loads it anew."""
+    departure_id = network["departure_id"]
+    booked = await book(client, exporter, departure_id, 20)
+    space._cache.clear()  # as in another process: nothing of this departure is cached
+    loads: list[int] = []
+    original = space._load
+
+    async def counting_load(*args, **kwargs):
+        loads.append(args[1].id)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(space, "_load", counting_load)
+    five = [line_of_cbm(5)]
+    first = await quote(client, exporter, cargo=five)
+    assert first["options"][0]["legs"][0]["departure_id"] == departure_id and loads == [departure_id]
+    await quote(client, exporter, cargo=five)
+    assert loads == [departure_id]  # the second quote packs from the cache
+    async with AsyncSession(elsewhere) as session:  # another process amends the booking behind this one's back
+        await session.execute(update(Booking).where(Booking.reference == booked.json()["reference"])
+                              .values(weight_kg=Booking.weight_kg + 100, version=Booking.version + 1))
+        await session.commit()
+    await quote(client, exporter, cargo=five)
+    assert loads == [departure_id, departure_id]

@@ -27,7 +27,17 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from sqlalchemy import ARRAY, BigInteger, Integer, and_, bindparam, cast, func, select, union_all
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Integer,
+    and_,
+    bindparam,
+    cast,
+    func,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -96,7 +106,7 @@ def _riders(departures=None):
 
 _PLACED_RIDERS = _riders()
 _PLACED_BOOKINGS = DriverStatement(
-    select(Booking.id, Booking.weight_kg, Booking.volume_cbm, Booking.measured_weight_kg,
+    select(Booking.id, _PLACED_RIDERS.c.version, Booking.weight_kg, Booking.volume_cbm, Booking.measured_weight_kg,
            Booking.measured_volume_cbm, Booking.footprint_m2, Booking.dg_classes, Booking.temperature_min_c,
            Booking.temperature_max_c, Hub.un_locode,
            SpaceSlot.slot, SpaceSlot.container_type, SpaceSlot.fingerprint, SpaceSlot.footprint_m2.label("slot_fp"))
@@ -111,13 +121,23 @@ _PLACED_BOOKINGS = DriverStatement(
 
 async def load_state(session: AsyncSession, departure: Departure, exclude_id: int | None = None) -> SpaceState | None:
     """The departure's projection, every space-holding booking placed; None when they no longer fit at all."""
+    return (await _load(session, departure, exclude_id))[0]
+
+
+async def _load(
+    session: AsyncSession, departure: Departure, exclude_id: int | None = None
+) -> tuple[SpaceState | None, tuple[int, ...] | None]:
+    """``load_state``, and the riders' fingerprint (``booking_fingerprint_of``) of exactly the rows it was
+    built from when one statement's rows built it all (every booking in its saved slot); else None."""
     types = await planner_types(session, departure)
     state = SpaceState(departure, list(types), min((t.inner_height_m for t in types), default=2.39))
     if not types:
-        return state
+        return state, None
     by_code = {t.code: t for t in types}
     loose: dict[int, str] = {}  # booking id -> where it alights from this departure
     placed = await _PLACED_BOOKINGS.named_rows(session, {"departure_id": departure.id, "exclude_id": exclude_id or 0})
+    read = (len(placed), sum(row.id for row in placed), sum(row.id * row.id for row in placed),
+            sum(row.id * row.version for row in placed))
     for row in placed:
         print_ = fingerprint(row.weight_kg, row.volume_cbm, row.measured_weight_kg, row.measured_volume_cbm,
                              row.footprint_m2, row.dg_classes, row.temperature_min_c, row.temperature_max_c,
@@ -154,12 +174,13 @@ async def load_state(session: AsyncSession, departure: Departure, exclude_id: in
             try:
                 entry = entry_for(booking, loose[booking.id], state.min_height_m, booking.id)
             except Unprocessable:  # classes that may not travel together: no packing holds it
-                return None
+                return None, None
             if not state.first_fit(booking.id, entry):
                 extra[booking.id] = entry
         if extra and not await state.replan(extra):
-            return None
-    return state
+            return None, None
+        return state, None  # loose bookings were read by a second statement: not one snapshot
+    return state, read
 
 
 # --- the per-process cache of projections --------------------------------------------
@@ -342,8 +363,10 @@ async def fits_as_it_stands(
     """An estimate for quotes, without the row lock: whether the booking would take a place by first fit
     in the departure's projection as it stands now.
 
-    Nothing is written or cached, and the planner is not run: a departure that only
-    a replan could still fit counts as full here (a booking would try the replan).
+    Nothing is written, and the planner is not run: a departure that only a replan could
+    still fit counts as full here (a booking would try the replan). A projection loaded here
+    is cached when the rows it was built from are exactly those fingerprinted, so that the
+    next quote in this process does not load it again.
     """
     if not departure.service.container_types:
         return False
@@ -361,7 +384,12 @@ async def fits_as_it_stands(
             _cache.popitem(last=False)
         state = empty.fork(departure)
     else:
-        state = await load_state(session, departure)
+        state, read = await _load(session, departure)
+        if state is not None and read == riders:  # exactly the riders fingerprinted: later quotes may use it
+            _cache[key] = (riders, state)
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+            state = state.fork(departure)
     if state is None or not state.types:
         return False
     try:
