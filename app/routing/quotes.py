@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -319,7 +320,7 @@ async def create_quote(session: AsyncSession, caller: Caller, data: QuoteRequest
             explained,
         )
         option.co2e = footprint_of[id(itinerary)].as_json()
-        stored.append({column: getattr(option, column) for column in _OPTION_COLUMNS})
+        stored.append(vars(option))
         options.append(option_read(option, itinerary is fastest, itinerary is cheapest))
     await _INSERT_OPTIONS.many(session, stored)  # one round trip for all, without the ORM's unit of work
     return {
@@ -366,7 +367,7 @@ def _store_option(
     breakdown: Callable[..., PriceBreakdown],
     figures: Callable[[ServiceInfo], CargoFigures],
     explained: Callable[[ServiceInfo], dict],
-) -> QuoteOption:
+) -> SimpleNamespace:
     legs = []
     total = PriceBreakdown.zero(data.currency)
     for index, leg in enumerate(itinerary.legs):
@@ -399,7 +400,9 @@ def _store_option(
             }
         )
     earliest_cutoff = min(built.trips[leg.trip_id].cutoff_at for leg in itinerary.legs)
-    option = QuoteOption(
+    # The row's columns (QuoteOption's, read back as one by ``option_read``), without an ORM instance:
+    # written in one statement with the quote's other options.
+    option = SimpleNamespace(
         public_id=token("QO", 12),
         quote_id=quote_id,
         organization_id=caller.organization_id,
@@ -419,8 +422,9 @@ def _store_option(
         valid_until=min(now + QUOTE_VALIDITY, earliest_cutoff),
         booking_id=None,
         created_at=now,
+        co2e=None,
     )
-    return option  # written by create_quote, with the quote's other options
+    return option
 
 
 def door_services(data: QuoteRequest) -> dict[str, Any]:
