@@ -34,7 +34,7 @@ from app.routing.index import BuiltNetwork, ServiceInfo, network_for
 from app.routing.models import QuoteOption
 from app.routing.no_options import no_options_reason
 from app.routing.schemas import LeftOutReason, QuoteRequest
-from app.routing.search import Itinerary, Network, Trip, search
+from app.routing.search import Itinerary, Network, Trip, search, search_many
 
 QUOTE_VALIDITY = timedelta(hours=24)
 HORIZON_DAYS = 60.0
@@ -116,14 +116,14 @@ def _pareto(itineraries: list[Itinerary]) -> list[Itinerary]:
 def _search_all(
     network: Network, origins: list[str], destinations: list[str], ready_at: datetime, price_fn, exclude, max_legs: int
 ) -> list[Itinerary]:
+    kw = dict(price_fn=price_fn, exclude=exclude, max_legs=max_legs, horizon_days=HORIZON_DAYS)
+    if not set(origins) & set(destinations):  # one pass from every origin hub to every destination hub
+        return search_many(network, origins, destinations, ready_at, **kw)
     found: list[Itinerary] = []
     for origin in origins:
         for destination in destinations:
             if origin != destination:
-                found += search(
-                    network, origin, destination, ready_at, price_fn=price_fn, exclude=exclude,
-                    max_legs=max_legs, horizon_days=HORIZON_DAYS,
-                )
+                found += search(network, origin, destination, ready_at, **kw)
     return _pareto(found)
 
 

@@ -424,6 +424,13 @@ class Network:
         self._bounds_cache[dest] = (dist, hops)
         return dist, hops
 
+    def _bounds_to_any(self, dests: tuple[int, ...]) -> tuple[list[float], list[float]]:
+        """``_bounds`` to the nearest of several destinations (element-wise minimum: still lower bounds)."""
+        if len(dests) == 1:
+            return self._bounds(dests[0])
+        pairs = [self._bounds(d) for d in dests]
+        return [min(col) for col in zip(*(p[0] for p in pairs))], [min(col) for col in zip(*(p[1] for p in pairs))]
+
 
 # --------------------------------------------------------------------------
 # Search
@@ -514,20 +521,50 @@ def search(
     or a collection of service codes to avoid.  See the module docstring for
     the rules.  Returns ``[]`` when nothing is feasible.
     """
-    net = network
-    o = net._index(origin)
-    d = net._index(destination)
-    if o == d:
+    if network._index(origin) == network._index(destination):
         raise ValueError("origin and destination are the same hub")
+    return search_many(network, [origin], [destination], ready_at, price_fn=price_fn, max_legs=max_legs,
+                       exclude=exclude, horizon_days=horizon_days)
+
+
+def search_many(
+    network: Network,
+    origins: Collection[str],
+    destinations: Collection[str],
+    ready_at: datetime,
+    *,
+    price_fn: PriceFn,
+    max_legs: int = 4,
+    exclude: Union[Callable[[Trip], bool], Collection[str], None] = None,
+    horizon_days: float = 60.0,
+) -> list[Itinerary]:
+    """``search`` from any of ``origins`` to any of ``destinations`` in one pass: the Pareto set of the
+    union of every pair's itineraries (the cargo is ready at every origin at ``ready_at``; an itinerary
+    ends at the first destination it reaches, as going on could only make it later, dearer and longer).
+
+    ``origins`` and ``destinations`` must not share a hub (an itinerary could then end where it began).
+    Returns ``[]`` when nothing is feasible.
+    """
+    net = network
+    ds = tuple(sorted({net._index(code) for code in destinations}))
+    os_ = sorted({net._index(code) for code in origins})
+    if set(os_) & set(ds):
+        raise ValueError("origins and destinations share a hub")
     if max_legs < 1:
         raise ValueError("max_legs must be >= 1")
     t0 = _ts(ready_at, "ready_at")
     if not horizon_days >= 0:
         raise ValueError("horizon_days must be >= 0")
     hend = t0 + int(round(horizon_days * 24 * _US_PER_HOUR))
-    dist, hops = net._bounds(d)
-    if hops[o] > max_legs:
+    if not ds or not os_:
         return []
+    dist, hops = net._bounds_to_any(ds)
+    os_ = [o for o in os_ if hops[o] <= max_legs]
+    if not os_:
+        return []
+    is_dest = [False] * len(net._hub_codes)
+    for d in ds:
+        is_dest[d] = True
     excl = _as_exclude(exclude)
     trips = net._trip_list
     codes = net._hub_codes
@@ -558,10 +595,12 @@ def search(
     dver = 0
     dest_labels: list[_Label] = []
     bags: list[Optional[_Front]] = [None] * len(codes)
-    start = _Label(t0, t0, _ZERO, None, -1, -1, -1, _ZERO, 0)
-    bags[o] = _Front()
-    bags[o].insert(t0, _ZERO, start)
-    marked: dict[int, list[_Label]] = {o: [start]}
+    marked: dict[int, list[_Label]] = {}
+    for o in os_:
+        start = _Label(t0, t0, _ZERO, None, -1, -1, -1, _ZERO, 0)
+        bags[o] = _Front()
+        bags[o].insert(t0, _ZERO, start)
+        marked[o] = [start]
 
     for k in range(1, max_legs + 1):
         limit = max_legs - k  # legs still allowed after this one
@@ -612,7 +651,7 @@ def search(
                 # bt_p may go stale (too large) while this trip's alights add
                 # destination labels: that only prunes less, never wrongly.
                 for pid, j, hj, arr_j, avail_j in alights:
-                    if hj == d:
+                    if is_dest[hj]:
                         if bt_p <= arr_j:
                             continue
                         pr = prices.get(pid, missing)

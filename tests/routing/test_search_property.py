@@ -6,12 +6,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from app.routing.search import Call, Hub, Network, Trip, search
+from app.routing.search import Call, Hub, Network, Trip, search, search_many
 
-from .helpers import brute_force, check_itinerary, pareto_criteria, result_criteria, table_price
+from .helpers import (
+    brute_force,
+    check_itinerary,
+    pareto_criteria,
+    result_criteria,
+    table_price,
+)
 
 ZONES = ["UTC", "Asia/Shanghai", "Asia/Almaty", "Europe/Moscow", "Europe/Warsaw", "Europe/Berlin"]
 # 2026-03-29 is the EU switch to summer time: timetables straddle it.
@@ -184,3 +191,27 @@ def test_search_matches_brute_force(net, data):
                 assert search(fresh, origin, destination, ready, **kw) == search(
                     network, origin, destination, ready, **kw
                 )
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(net=st.one_of(networks(), timetables()), data=st.data())
+def test_one_pass_from_several_origins_to_several_destinations_is_the_front_of_every_pair(net, data):
+    """``search_many`` (what a quote for a UN/LOCODE with several hubs runs) answers the Pareto set of the
+    union of every origin/destination pair's itineraries, by brute force."""
+    hubs, trips, prices = net
+    codes = [h.code for h in hubs]
+    origins = data.draw(st.sets(st.sampled_from(codes), min_size=1, max_size=len(codes) - 1))
+    destinations = data.draw(st.sets(st.sampled_from([c for c in codes if c not in origins]), min_size=1))
+    ready = _in_zone(data.draw(st.integers(-24, 24)), data.draw(st.sampled_from(ZONES)))
+    kw = dict(price_fn=table_price(prices), max_legs=data.draw(st.integers(1, 4)),
+              horizon_days=data.draw(st.sampled_from([60, 60, 2, 0.5])))
+    network = Network.build(hubs, trips)
+    found = search_many(network, sorted(origins), sorted(destinations), ready, **kw)
+    every_pair = [option for origin in origins for destination in destinations
+                  for option in brute_force(hubs, trips, origin, destination, ready, **kw)]
+    assert result_criteria(found) == pareto_criteria(every_pair)
+    assert len(found) == len(result_criteria(found))  # one itinerary per criteria tuple
+    for itinerary in found:
+        assert itinerary.legs[0].from_hub in origins and itinerary.legs[-1].to_hub in destinations
+    with pytest.raises(ValueError, match="share a hub"):
+        search_many(network, [codes[0]], [codes[0], codes[1]], ready, **kw)
